@@ -1,0 +1,172 @@
+import type { SotionClient } from './client';
+import { encodeId } from './client';
+import { userError } from './errors';
+import { fetchPage, MAX_PAGE_SIZE, walkPages } from './pagination';
+import { AccessGroup, single } from './schemas';
+
+export const ACCESS_GROUPS_PATH = '/access-groups';
+export const MAX_GROUP_NAME = 100;
+export const MAX_GROUP_DESCRIPTION = 500;
+
+export const getAccessGroup = async (client: SotionClient, id: string): Promise<AccessGroup> =>
+  (
+    await client.call({
+      method: 'GET',
+      path: `${ACCESS_GROUPS_PATH}/${encodeId(id)}`,
+      schema: single(AccessGroup),
+    })
+  ).data.data;
+
+const time = (group: AccessGroup): number | undefined => {
+  if (!group.createdAt) return undefined;
+  const ms = Date.parse(group.createdAt);
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+/** Newest first: createdAt descending, id as tie-break, groups without createdAt last. */
+export const newestFirst = (a: AccessGroup, b: AccessGroup): number => {
+  const ta = time(a);
+  const tb = time(b);
+  if (ta !== tb) {
+    if (ta === undefined) return 1;
+    if (tb === undefined) return -1;
+    return tb - ta;
+  }
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+};
+
+/**
+ * True when a page is plainly served newest first: its createdAt values never increase and at
+ * least two differ. A page that cannot show an order (one group, equal or missing timestamps)
+ * is not trusted.
+ */
+export const looksNewestFirst = (groups: AccessGroup[]): boolean => {
+  const times = groups.map(time);
+  if (times.some((t) => t === undefined)) return false;
+  const known = times as number[];
+  let distinct = false;
+  for (let i = 1; i < known.length; i += 1) {
+    const prev = known[i - 1] as number;
+    const cur = known[i] as number;
+    if (cur > prev) return false;
+    if (cur < prev) distinct = true;
+  }
+  return distinct;
+};
+
+export const uniqueById = <T extends { id: string }>(items: T[]): T[] => {
+  const seen = new Set<string>();
+  return items.filter((item) => (seen.has(item.id) ? false : (seen.add(item.id), true)));
+};
+
+export interface NewestGroupsOptions {
+  /** How many to return at most. */
+  max: number;
+  type?: 'custom' | 'scope';
+  /** Stop after the first page whatever the order (editor samples). */
+  firstPageOnly?: boolean;
+  /** Read every page even when the first is newest first, and when time runs out return what
+   * was read instead of failing (dedupe seeding: as many ids as possible). */
+  walkAll?: boolean;
+  /** Time to keep back for building the output. */
+  reserveMs?: number;
+}
+
+export interface NewestGroups {
+  groups: AccessGroup[];
+  pagesRead: number;
+  complete: boolean;
+}
+
+/**
+ * The newest access groups, right whatever order GET /access-groups uses (it is not
+ * documented): one page when Sotion serves newest first, otherwise every page within the run's
+ * time, sorted here.
+ */
+export const newestAccessGroups = async (
+  client: SotionClient,
+  options: NewestGroupsOptions,
+): Promise<NewestGroups> => {
+  const read: AccessGroup[] = [];
+  let pagesRead = 0;
+  let complete = false;
+  const reserveMs = options.reserveMs ?? 2_000;
+  const pages = walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, { limit: MAX_PAGE_SIZE });
+  for (;;) {
+    if (pagesRead > 0 && client.deadline.remainingMs() < reserveMs) break;
+    const next = await pages.next();
+    if (next.done) {
+      complete = true;
+      break;
+    }
+    const page = next.value;
+    pagesRead += 1;
+    read.push(...page.items);
+    if (!page.hasMore) {
+      complete = true;
+      break;
+    }
+    if (
+      pagesRead === 1 &&
+      (options.firstPageOnly || (!options.walkAll && looksNewestFirst(page.items)))
+    ) {
+      // Served newest first: the first page already holds the newest groups.
+      complete = true;
+      break;
+    }
+  }
+  if (!complete && !options.walkAll) {
+    throw userError(
+      client.z,
+      `Sotion does not list access groups newest first, and reading all of them (${read.length} ` +
+        `in ${pagesRead} pages so far) did not fit in the time Zapier allows. Returning only ` +
+        'some would miss the newest groups, so this check stops here and Zapier will try again ' +
+        'at the next poll. If it keeps happening, contact the integration maintainers.',
+      'deadline',
+      { transient: true },
+    );
+  }
+  const groups = uniqueById(read)
+    .filter((group) => !options.type || group.type === options.type)
+    .sort(newestFirst)
+    .slice(0, options.max);
+  return { groups, pagesRead, complete };
+};
+
+/**
+ * The group with this name. GET /access-groups has no name filter, so this pages through the
+ * list. An exact match wins; otherwise a single case-insensitive match (Sotion does not say
+ * whether names compare case-sensitively).
+ */
+export const findAccessGroupByName = async (
+  client: SotionClient,
+  name: string,
+): Promise<AccessGroup | undefined> => {
+  const folded: AccessGroup[] = [];
+  const wanted = name.trim().toLowerCase();
+  for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup)) {
+    for (const group of page.items) {
+      if (group.name === name) return group;
+      if (group.name.trim().toLowerCase() === wanted) folded.push(group);
+    }
+  }
+  return folded.length === 1 ? folded[0] : undefined;
+};
+
+/** One page of custom groups for a dropdown; pages holding only scope groups are skipped. */
+export const customGroupChoices = async (
+  client: SotionClient,
+  after: string | null,
+): Promise<{ groups: AccessGroup[]; nextCursor: string | null }> => {
+  let cursor = after;
+  for (;;) {
+    const page = await fetchPage(client, ACCESS_GROUPS_PATH, AccessGroup, {
+      after: cursor,
+      limit: MAX_PAGE_SIZE,
+    });
+    const groups = page.items.filter((group) => group.type === 'custom');
+    const nextCursor = page.hasMore ? page.nextCursor : null;
+    if (groups.length || !nextCursor || nextCursor === cursor) return { groups, nextCursor };
+    cursor = nextCursor;
+  }
+};

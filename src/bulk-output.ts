@@ -1,0 +1,234 @@
+import type { ZObject } from 'zapier-platform-core';
+import type { PlainOutputField } from 'zapier-platform-core';
+import { bulkAddMembers, type BulkReport, type MemberResult, type Outcome } from './bulk';
+import { errorInfo, userError, withInfo } from './errors';
+
+export const FAIL_WHEN = {
+  anyFailed: 'any_failed',
+  anyProblem: 'any_problem',
+  never: 'never',
+} as const;
+export type FailWhen = (typeof FAIL_WHEN)[keyof typeof FAIL_WHEN];
+
+export type BulkOutput = {
+  total: number;
+  createdCount: number;
+  existingCount: number;
+  addedToGroupsCount: number;
+  invalidCount: number;
+  duplicateCount: number;
+  failedCount: number;
+  createdEmails: string[];
+  existingEmails: string[];
+  addedToGroupsEmails: string[];
+  invalidEmails: string[];
+  duplicateEmails: string[];
+  failedEmails: string[];
+  accessGroupIds: string[];
+  apiRequests: number;
+  results: MemberResult[];
+};
+
+const emailsWith = (results: MemberResult[], status: Outcome) =>
+  results.filter((r) => r.status === status).map((r) => r.email);
+
+export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOutput => {
+  const { results } = report;
+  const lists = {
+    createdEmails: emailsWith(results, 'created'),
+    existingEmails: emailsWith(results, 'existing'),
+    addedToGroupsEmails: emailsWith(results, 'added_to_groups'),
+    invalidEmails: emailsWith(results, 'invalid'),
+    duplicateEmails: emailsWith(results, 'duplicate'),
+    failedEmails: emailsWith(results, 'failed'),
+  };
+  return {
+    total: results.length,
+    createdCount: lists.createdEmails.length,
+    existingCount: lists.existingEmails.length,
+    addedToGroupsCount: lists.addedToGroupsEmails.length,
+    invalidCount: lists.invalidEmails.length,
+    duplicateCount: lists.duplicateEmails.length,
+    failedCount: lists.failedEmails.length,
+    ...lists,
+    accessGroupIds,
+    apiRequests: report.requests.total,
+    results,
+  };
+};
+
+const plural = (n: number, one: string, many = `${one}s`) =>
+  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** One sentence of what a run did, for error messages. */
+export const progressSentence = (out: BulkOutput): string => {
+  const parts = [
+    `${out.createdCount.toLocaleString('en-US')} created`,
+    `${out.existingCount + out.addedToGroupsCount} already members` +
+      (out.addedToGroupsCount ? ` (${out.addedToGroupsCount} of them added to the groups)` : ''),
+  ];
+  if (out.invalidCount) parts.push(`${out.invalidCount} invalid`);
+  if (out.duplicateCount) parts.push(`${out.duplicateCount} duplicates in the input`);
+  if (out.failedCount) parts.push(`${out.failedCount} failed or not sent`);
+  return `Of ${plural(out.total, 'email')}: ${parts.join(', ')}.`;
+};
+
+const examples = (out: BulkOutput, status: Outcome, max = 5): string => {
+  const rows = out.results.filter((r) => r.status === status);
+  const shown = rows.slice(0, max).map((r) => `${r.email || '(empty)'} (${r.source}): ${r.reason}`);
+  const more = rows.length > max ? ` …and ${rows.length - max} more in the same way` : '';
+  return shown.join('; ') + more;
+};
+
+const REPLAY =
+  ' Replaying the step is safe: members created by this run will show as already members, and ' +
+  'nobody is added twice.';
+
+/**
+ * Runs a bulk add and decides the step's fate: which outcomes fail the step is the user's choice
+ * (FailWhen); work that was not done — a fatal error, time running out — always fails it.
+ */
+export const runBulkStep = async (
+  z: ZObject,
+  run: () => ReturnType<typeof bulkAddMembers>,
+  accessGroupIds: string[],
+  failWhen: FailWhen,
+): Promise<BulkOutput> => {
+  const report = await run();
+  const out = summarize(report, accessGroupIds);
+
+  if (report.fatal !== undefined) {
+    const info = errorInfo(report.fatal);
+    const reason = report.fatal instanceof Error ? report.fatal.message : String(report.fatal);
+    if (info?.status === 429) {
+      throw withInfo(
+        new z.errors.ThrottledError(
+          `Sotion's rate limit stopped Bulk Add Members part way. ${progressSentence(out)}${REPLAY}`,
+          (info.retryAfterSeconds ?? 60) + 1,
+        ),
+        info,
+      );
+    }
+    if (info?.status === 401) throw report.fatal;
+    throw userError(
+      z,
+      `Bulk Add Members stopped: ${reasonText(reason)} ${progressSentence(out)}${REPLAY}`,
+      'bulk_stopped',
+      info ?? { transient: false },
+    );
+  }
+  if (report.notSent > 0) {
+    throw userError(
+      z,
+      `Bulk Add Members ran out of the time Zapier allows a step (30 seconds) before sending ` +
+        `${plural(report.notSent, 'member')}. ${progressSentence(out)} Split the input across ` +
+        `several steps, or replay this one to send the rest.${REPLAY}`,
+      'bulk_incomplete',
+      { transient: true },
+    );
+  }
+  if (out.failedCount > 0 && failWhen !== FAIL_WHEN.never) {
+    throw userError(
+      z,
+      `Bulk Add Members could not add ${plural(out.failedCount, 'member')}: ${examples(out, 'failed')}. ` +
+        `${progressSentence(out)}${REPLAY}`,
+      'bulk_member_failures',
+      { transient: false },
+    );
+  }
+  if (out.invalidCount > 0 && failWhen === FAIL_WHEN.anyProblem) {
+    throw userError(
+      z,
+      `${plural(out.invalidCount, 'email')} in the input ${out.invalidCount === 1 ? 'is' : 'are'} ` +
+        `not valid and ${out.invalidCount === 1 ? 'was' : 'were'} not sent: ${examples(out, 'invalid')}. ` +
+        `${progressSentence(out)} Fix them, or set "Fail the Step When" to another choice.`,
+      'bulk_invalid_emails',
+      { transient: false },
+    );
+  }
+  return out;
+};
+
+/** z.errors.Error keeps its text as JSON; show only the sentence. */
+const reasonText = (message: string): string => {
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed) {
+      return String((parsed as { message: unknown }).message);
+    }
+  } catch {
+    // plain text
+  }
+  return message;
+};
+
+export const bulkSample: BulkOutput = {
+  total: 4,
+  createdCount: 1,
+  existingCount: 0,
+  addedToGroupsCount: 1,
+  invalidCount: 1,
+  duplicateCount: 1,
+  failedCount: 0,
+  createdEmails: ['ada@example.com'],
+  existingEmails: [],
+  addedToGroupsEmails: ['grace@example.com'],
+  invalidEmails: ['not-an-email'],
+  duplicateEmails: ['ada@example.com'],
+  failedEmails: [],
+  accessGroupIds: ['3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10'],
+  apiRequests: 4,
+  results: [
+    {
+      email: 'ada@example.com',
+      source: 'line item 1',
+      status: 'created',
+      memberId: '0b7c2e1d-5a4f-4c3b-9e8d-1f2a3b4c5d6e',
+      reason: null,
+    },
+    {
+      email: 'grace@example.com',
+      source: 'email list entry 1',
+      status: 'added_to_groups',
+      memberId: '8e1d7c6b-2a3f-4e5d-8c9b-0a1b2c3d4e5f',
+      reason: 'Already a member; added to 1 of 1 group(s), already in the rest.',
+    },
+    {
+      email: 'not-an-email',
+      source: 'email list entry 2',
+      status: 'invalid',
+      memberId: null,
+      reason: 'Not sent: the email has no @.',
+    },
+    {
+      email: 'ada@example.com',
+      source: 'email list entry 3',
+      status: 'duplicate',
+      memberId: null,
+      reason: 'Not sent again: the same email is in line item 1.',
+    },
+  ],
+};
+
+export const bulkOutputFields = [
+  { key: 'total', label: 'Emails in Input', type: 'integer', required: true },
+  { key: 'createdCount', label: 'Members Created', type: 'integer', required: true },
+  { key: 'existingCount', label: 'Already Members', type: 'integer', required: true },
+  { key: 'addedToGroupsCount', label: 'Existing Members Added to Groups', type: 'integer', required: true },
+  { key: 'invalidCount', label: 'Invalid Emails', type: 'integer', required: true },
+  { key: 'duplicateCount', label: 'Duplicates in Input', type: 'integer', required: true },
+  { key: 'failedCount', label: 'Failed', type: 'integer', required: true },
+  { key: 'createdEmails', label: 'Created Emails', type: 'string', list: true },
+  { key: 'existingEmails', label: 'Already Member Emails', type: 'string', list: true },
+  { key: 'addedToGroupsEmails', label: 'Added to Groups Emails', type: 'string', list: true },
+  { key: 'invalidEmails', label: 'Invalid Emails List', type: 'string', list: true },
+  { key: 'duplicateEmails', label: 'Duplicate Emails List', type: 'string', list: true },
+  { key: 'failedEmails', label: 'Failed Emails List', type: 'string', list: true },
+  { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
+  { key: 'apiRequests', label: 'Sotion API Requests', type: 'integer', required: true },
+  { key: 'results[]email', label: 'Result Email', type: 'string' },
+  { key: 'results[]source', label: 'Result Source', type: 'string' },
+  { key: 'results[]status', label: 'Result Status', type: 'string' },
+  { key: 'results[]memberId', label: 'Result Member ID', type: 'string' },
+  { key: 'results[]reason', label: 'Result Reason', type: 'string' },
+] satisfies PlainOutputField[];

@@ -1,0 +1,335 @@
+import type { ZObject } from 'zapier-platform-core';
+import { getAccessGroup } from './access-groups';
+import { encodeId, type SotionClient } from './client';
+import { emailProblem, normalizeEmail, splitEmails } from './emails';
+import { errorInfo, inputError } from './errors';
+import { toBool, toText } from './input';
+import { runPool } from './pool';
+import { BulkResponse, list, Member, MemberListItem, single } from './schemas';
+
+/** Sotion's documented maximum per POST /members/bulk. */
+export const BULK_BATCH_SIZE = 500;
+/** Bulk requests in flight at once. */
+export const BULK_CONCURRENCY = 4;
+/** Look-ups and group adds for existing members in flight at once. */
+export const MEMBER_CONCURRENCY = 8;
+/** The most members one step takes; larger imports are split across steps or runs. */
+export const MAX_MEMBERS_PER_STEP = 25_000;
+/** Time kept back for building the output after the last request. */
+const RESERVE_MS = 1_500;
+
+export type Outcome = 'created' | 'existing' | 'added_to_groups' | 'invalid' | 'duplicate' | 'failed';
+
+export interface MemberResult {
+  /** The normalised (trimmed, lowercased) address; for invalid input, what was given. */
+  email: string;
+  /** Where it came from: "line item 3" or "email list entry 2". */
+  source: string;
+  status: Outcome;
+  memberId: string | null;
+  reason: string | null;
+}
+
+export interface BulkEntry {
+  raw: string;
+  source: string;
+  displayName?: string;
+  paid?: boolean;
+}
+
+export interface BulkOptions {
+  groupIds: string[];
+  addExistingToGroups: boolean;
+}
+
+export interface RequestCounts {
+  groupChecks: number;
+  bulk: number;
+  lookups: number;
+  groupAdds: number;
+  total: number;
+  retries: number;
+}
+
+export interface BulkReport {
+  results: MemberResult[];
+  requests: RequestCounts;
+  /** A request-level failure (key revoked, scope group, …) that stopped the run. */
+  fatal?: unknown;
+  /** Members that were not sent because time ran out. */
+  notSent: number;
+}
+
+interface Pending {
+  entry: BulkEntry;
+  result: MemberResult;
+}
+
+/** The entries of a step's input in input order: line items first, then the email list. */
+export const collectEntries = (
+  z: ZObject,
+  lineItems: unknown,
+  emailList: unknown,
+  defaultPaid: boolean | undefined,
+): BulkEntry[] => {
+  const entries: BulkEntry[] = [];
+  const items = lineItems === undefined || lineItems === null || lineItems === '' ? [] : lineItems;
+  const rows = Array.isArray(items) ? items : [items];
+  rows.forEach((row, index) => {
+    const source = `line item ${index + 1}`;
+    if (typeof row !== 'object' || row === null) {
+      throw inputError(z, `Members ${source} must have an Email; it was ${JSON.stringify(row)}.`);
+    }
+    const record = row as Record<string, unknown>;
+    const email = toText(z, record.email, `Email of ${source}`) ?? '';
+    const displayName = toText(z, record.display_name, `Display Name of ${source}`);
+    const paid = toBool(z, record.paid, `Paid of ${source}`) ?? defaultPaid;
+    const addresses = splitEmails(email);
+    if (addresses.length === 0) {
+      // Nothing a user sent is dropped: an empty row is reported as invalid.
+      if (displayName !== undefined || record.paid !== undefined) entries.push({ raw: '', source });
+      return;
+    }
+    for (const raw of addresses) {
+      entries.push({
+        raw,
+        source,
+        displayName: addresses.length === 1 ? displayName : undefined,
+        paid,
+      });
+    }
+  });
+  const listItems = Array.isArray(emailList) ? emailList : emailList === undefined ? [] : [emailList];
+  listItems.forEach((value, index) => {
+    const text = toText(z, value, `Emails entry ${index + 1}`);
+    if (text === undefined) return;
+    for (const raw of splitEmails(text)) {
+      entries.push({ raw, source: `email list entry ${index + 1}`, paid: defaultPaid });
+    }
+  });
+  return entries;
+};
+
+const chunk = <T>(items: T[], size: number): T[][] => {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+};
+
+const reasonOf = (error: unknown): string => {
+  const text = error instanceof Error ? error.message : String(error);
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed) {
+      return String((parsed as { message: unknown }).message);
+    }
+  } catch {
+    // not a z.errors.Error JSON message
+  }
+  return text;
+};
+
+/** Errors that will fail every other request the same way: stop sending. */
+const isFatal = (error: unknown): boolean => {
+  const info = errorInfo(error);
+  if (!info) return !(error instanceof Error) || error.name !== 'AppError';
+  if (info.status === 429) return true;
+  return !info.transient && info.status !== undefined && [401, 403].includes(info.status);
+};
+
+/**
+ * Adds members in bulk: validates and de-duplicates the input, sends batches of 500 with a
+ * bounded number in flight, then (by default) puts members that already existed into the chosen
+ * groups. Every entry ends with exactly one outcome.
+ */
+export const bulkAddMembers = async (
+  client: SotionClient,
+  entries: BulkEntry[],
+  options: BulkOptions,
+): Promise<BulkReport> => {
+  const z = client.z;
+  const requests: RequestCounts = {
+    groupChecks: 0,
+    bulk: 0,
+    lookups: 0,
+    groupAdds: 0,
+    total: 0,
+    retries: 0,
+  };
+  const results: MemberResult[] = [];
+  const firstByEmail = new Map<string, Pending>();
+  const pending: Pending[] = [];
+  for (const entry of entries) {
+    const email = normalizeEmail(entry.raw);
+    const result: MemberResult = {
+      email: email || entry.raw,
+      source: entry.source,
+      status: 'failed',
+      memberId: null,
+      reason: null,
+    };
+    results.push(result);
+    const problem = emailProblem(email);
+    const first = firstByEmail.get(email);
+    if (problem) {
+      result.status = 'invalid';
+      result.reason = `Not sent: ${problem}.`;
+    } else if (first) {
+      result.status = 'duplicate';
+      result.reason = `Not sent again: the same email is in ${first.entry.source}.`;
+    } else {
+      const item = { entry, result };
+      firstByEmail.set(email, item);
+      pending.push(item);
+    }
+  }
+  const report: BulkReport = { results, requests, notSent: 0 };
+  const finish = () => {
+    requests.total = client.sent.total;
+    requests.retries = client.sent.retries;
+    return report;
+  };
+  if (pending.length === 0) return finish();
+
+  // Chosen groups must exist and be custom before any member is sent.
+  for (const id of options.groupIds) {
+    requests.groupChecks += 1;
+    const group = await getAccessGroup(client, id);
+    if (group.type !== 'custom') {
+      throw inputError(
+        z,
+        `Access group "${group.name}" (${id}) is a scope group, managed from a Notion ` +
+          'collection; members cannot be added to it through the API. Choose custom groups only.',
+      );
+    }
+  }
+
+  const stopped = () => report.fatal !== undefined;
+  let slowestMs = 0;
+  const outOfTime = () => client.deadline.remainingMs() < RESERVE_MS + slowestMs;
+  const markNotSent = (items: Pending[]) => {
+    for (const { result } of items) {
+      result.status = 'failed';
+      result.reason = stopped()
+        ? 'Not sent: the step stopped after an error (see the step error).'
+        : "Not sent: the step ran out of the time Zapier allows. Replay the step to add the rest.";
+      report.notSent += 1;
+    }
+  };
+  const fail = (items: Pending[], error: unknown) => {
+    if (isFatal(error) && report.fatal === undefined) report.fatal = error;
+    for (const { result } of items) {
+      result.status = 'failed';
+      result.reason = reasonOf(error);
+    }
+  };
+
+  const existing: Pending[] = [];
+  const sendBatch = async (batch: Pending[]) => {
+    if (outOfTime()) return markNotSent(batch);
+    requests.bulk += 1;
+    const started = Date.now();
+    try {
+      const body: Record<string, unknown> = {
+        members: batch.map(({ entry, result }) => ({
+          email: result.email,
+          ...(entry.displayName !== undefined ? { displayName: entry.displayName } : {}),
+          ...(entry.paid !== undefined ? { paid: entry.paid } : {}),
+        })),
+      };
+      if (options.groupIds.length) body.accessGroupIds = options.groupIds;
+      const { data } = await client.call({
+        method: 'POST',
+        path: '/members/bulk',
+        body,
+        schema: BulkResponse,
+        // Safe to resend: members created by a lost first try come back as "conflict" and are
+        // then treated as existing members.
+        idempotent: true,
+      });
+      const byEmail = new Map<string, (typeof data.data)[number]>();
+      for (const item of data.data) {
+        const key = normalizeEmail(item.email);
+        if (!byEmail.has(key)) byEmail.set(key, item);
+      }
+      for (const pendingItem of batch) {
+        const { result } = pendingItem;
+        const item = byEmail.get(result.email);
+        if (!item) {
+          result.status = 'failed';
+          result.reason = "Sotion's answer to the bulk request did not mention this email.";
+        } else if (item.status === 'created') {
+          result.status = 'created';
+          result.memberId = item.member?.id ?? null;
+        } else if (item.status === 'conflict') {
+          existing.push(pendingItem);
+        } else {
+          result.status = 'failed';
+          result.reason = `Sotion could not create this member: ${
+            [item.error?.code, item.error?.message].filter(Boolean).join(': ') || 'no reason given'
+          }.`;
+        }
+      }
+    } catch (error) {
+      fail(batch, error);
+    } finally {
+      slowestMs = Math.max(slowestMs, Date.now() - started);
+    }
+  };
+  await runPool(chunk(pending, BULK_BATCH_SIZE), BULK_CONCURRENCY, sendBatch, stopped, markNotSent);
+
+  const joinGroups = options.groupIds.length > 0 && options.addExistingToGroups;
+  const addToGroups = async (item: Pending) => {
+    if (outOfTime()) return markNotSent([item]);
+    const { result } = item;
+    try {
+      requests.lookups += 1;
+      const { data } = await client.call({
+        method: 'GET',
+        path: '/members',
+        query: { email: result.email, limit: 1 },
+        schema: list(MemberListItem),
+      });
+      const member = data.data.find((m) => normalizeEmail(m.email) === result.email);
+      if (!member) {
+        result.status = 'failed';
+        result.reason =
+          'Sotion said this email already exists but could not find the member by email, so it ' +
+          'was not added to the groups.';
+        return;
+      }
+      result.memberId = member.id;
+      let added = 0;
+      for (const groupId of options.groupIds) {
+        requests.groupAdds += 1;
+        const outcome = await client.callAllowingConflict({
+          method: 'POST',
+          path: `/access-groups/${encodeId(groupId)}/members`,
+          body: { memberId: member.id },
+          schema: single(Member),
+          // Sending twice gives 409 "already in the group", which counts as success.
+          idempotent: true,
+        });
+        if (outcome.ok) added += 1;
+      }
+      result.status = added > 0 ? 'added_to_groups' : 'existing';
+      result.reason =
+        added > 0
+          ? `Already a member; added to ${added} of ${options.groupIds.length} group(s), already in the rest.`
+          : 'Already a member, already in every chosen group.';
+    } catch (error) {
+      fail([item], error);
+    }
+  };
+  if (joinGroups) {
+    await runPool(existing, MEMBER_CONCURRENCY, addToGroups, stopped, (item) => markNotSent([item]));
+  } else {
+    for (const { result } of existing) {
+      result.status = 'existing';
+      result.reason = options.groupIds.length
+        ? 'Already a member; not added to the groups ("Add Existing Members to the Groups" is off).'
+        : 'Already a member.';
+    }
+  }
+  return finish();
+};

@@ -1,0 +1,198 @@
+import type {
+  AfterResponseMiddleware,
+  BeforeRequestMiddleware,
+  HttpResponse,
+  ZObject,
+} from 'zapier-platform-core';
+import { USER_AGENT, resolveBaseUrl } from './config';
+import {
+  apiMessageOf,
+  redact,
+  requestIdOf,
+  requestIdSuffix,
+  userError,
+  withInfo,
+} from './errors';
+import { KEY_HELP } from './api-key';
+
+/**
+ * The one request pipeline. Every z.request of the integration passes through
+ * `addSotionHeaders` and `mapSotionErrors`; no operation sets headers or maps statuses itself.
+ */
+
+const isSotionUrl = (url: string, base: string): boolean =>
+  url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`);
+
+export const addSotionHeaders: BeforeRequestMiddleware = (request, _z, bundle) => {
+  // The key goes only to the Sotion API, never to another host.
+  if (!isSotionUrl(request.url, resolveBaseUrl())) return request;
+  const headers: Record<string, string> = {
+    ...request.headers,
+    Authorization: `Bearer ${(bundle.authData?.apiKey ?? '').trim()}`,
+    Accept: 'application/json',
+    'User-Agent': USER_AGENT,
+  };
+  if (request.body !== undefined || request.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+  }
+  request.headers = headers;
+  return request;
+};
+
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT' | 'HEAD' | 'OPTIONS';
+
+/** What a request was about, in words, from its method and path. */
+export const describeRequest = (
+  method: Method | undefined,
+  url: string,
+): { action: string; target: string; segments: string[] } => {
+  const base = resolveBaseUrl();
+  const path = (url.startsWith(base) ? url.slice(base.length) : new URL(url).pathname).split(
+    '?',
+  )[0];
+  const segments = (path ?? '').split('/').filter(Boolean).map(decodeURIComponent);
+  const [root, id, sub, subId] = segments;
+  let target = 'the Sotion API';
+  if (root === 'site') target = 'your Sotion site';
+  else if (root === 'access-groups') {
+    if (!id) target = 'access groups';
+    else if (sub === 'members' && subId) target = `member ${subId} in access group ${id}`;
+    else if (sub === 'members') target = `members of access group ${id}`;
+    else target = `access group ${id}`;
+  } else if (root === 'members') {
+    if (!id) target = 'members';
+    else if (id === 'bulk') target = 'members in bulk';
+    else if (sub === 'login-links') target = `a login link for member ${id}`;
+    else target = `member ${id}`;
+  } else if (root === 'webhooks') target = id ? `webhook subscription ${id}` : 'webhook subscriptions';
+  const verbs: Record<string, string> = {
+    GET: 'reading',
+    POST: 'creating',
+    PATCH: 'updating',
+    PUT: 'updating',
+    DELETE: 'deleting',
+  };
+  const action = verbs[method ?? 'GET'] ?? 'requesting';
+  return { action, target, segments };
+};
+
+/** Delay for a 429, in seconds: Retry-After first, else X-RateLimit-Reset (Unix seconds). */
+export const throttleDelaySeconds = (
+  response: Pick<HttpResponse, 'getHeader'>,
+  nowMs: number = Date.now(),
+): number | undefined => {
+  const retryAfter = response.getHeader('retry-after');
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds);
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - nowMs) / 1000));
+  }
+  const reset = Number(response.getHeader('x-ratelimit-reset'));
+  if (response.getHeader('x-ratelimit-reset') && Number.isFinite(reset)) {
+    return Math.max(0, Math.ceil(reset - nowMs / 1000));
+  }
+  return undefined;
+};
+
+/** Jitter so that many throttled Zaps do not all come back in the same second. */
+export const withJitter = (seconds: number, random: () => number = Math.random): number =>
+  seconds + 1 + Math.floor(random() * Math.min(30, Math.max(5, seconds * 0.25)));
+
+const DEFAULT_THROTTLE_SECONDS = 60;
+
+const forbiddenMessage = (method: Method | undefined, segments: string[], target: string) => {
+  const [root, id, sub] = segments;
+  if (root === 'access-groups' && id && method !== 'GET') {
+    return (
+      `Access group ${id} is a scope group (managed from a Notion collection), and scope groups ` +
+      `are read-only via the API${sub === 'members' ? ': members cannot be added or removed' : ''}. ` +
+      'Choose a custom access group instead.'
+    );
+  }
+  if (root === 'members' && method === 'POST' && (id === undefined || id === 'bulk')) {
+    return (
+      'One of the chosen access groups is a scope group (managed from a Notion collection); ' +
+      'only custom access groups can be given to members through the API. Remove it from the step.'
+    );
+  }
+  return (
+    `Sotion refused access to ${target}. The site's plan may not include this feature, or the ` +
+    'API key may not be allowed to do this. Check the key in Site settings → Integrations → API Keys.'
+  );
+};
+
+export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
+  const { status } = response;
+  if (status < 400) return response;
+
+  const method = response.request.method as Method | undefined;
+  const { action, target, segments } = describeRequest(method, response.request.url ?? '');
+  const requestId = requestIdOf(response);
+  const said = apiMessageOf(response.content ?? '');
+  const sotionSays = said ? ` Sotion said: "${redact(said, bundle)}".` : '';
+  const suffix = requestIdSuffix(requestId);
+  const fail = (message: string, code: string, transient = false): never => {
+    throw userError(z as ZObject, `${message}${sotionSays}${suffix}`, code, {
+      status,
+      requestId,
+      transient,
+    });
+  };
+
+  if (status === 409) {
+    // Handed to the calling operation, which knows whether a duplicate is fine.
+    response.skipThrowForStatus = true;
+    return response;
+  }
+  if (status === 401) {
+    if (response.request.middlewareData?.authTest) {
+      fail(
+        'Sotion did not accept this API key (HTTP 401): it is invalid, revoked, or was rolled to a ' +
+          `new value. ${KEY_HELP}`,
+        'invalid_api_key',
+      );
+    }
+    throw withInfo(
+      new z.errors.ExpiredAuthError(
+        `Sotion no longer accepts the API key of this connection (HTTP 401) while ${action} ` +
+          `${target}: it was revoked, rolled or deleted. Reconnect Sotion with a current key.` +
+          `${sotionSays}${suffix}`,
+      ),
+      { status, requestId, transient: false },
+    );
+  }
+  if (status === 403) fail(forbiddenMessage(method, segments, target), 'forbidden');
+  if (status === 404) {
+    fail(
+      `Sotion could not find ${target}. It may have been deleted, or the ID may belong to another ` +
+        'site (each API key sees only its own site). Check the ID or pick it from the dropdown.',
+      'not_found',
+    );
+  }
+  if (status === 429) {
+    const delay = throttleDelaySeconds(response) ?? DEFAULT_THROTTLE_SECONDS;
+    throw withInfo(
+      new z.errors.ThrottledError(
+        `Sotion's rate limit was reached while ${action} ${target}; Zapier will try again in ` +
+          `about ${delay} seconds.${suffix}`,
+        withJitter(delay),
+      ),
+      { status, requestId, transient: true, retryAfterSeconds: delay },
+    );
+  }
+  if (status >= 500) {
+    fail(
+      `Sotion had a problem (HTTP ${status}) while ${action} ${target}. This is usually ` +
+        'temporary: replay the step in a few minutes, and contact Sotion support with the ' +
+        'request id if it keeps happening.',
+      'server_error',
+      true,
+    );
+  }
+  return fail(
+    `Sotion rejected the request while ${action} ${target} (HTTP ${status}). Check the values ` +
+      "in this step's fields.",
+    status === 400 || status === 422 ? 'invalid_request' : `http_${status}`,
+  );
+};
