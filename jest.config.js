@@ -4,7 +4,8 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  setupFiles: ['<rootDir>/test/setup-env.ts'],
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/'],
+  setupFiles: ['<rootDir>/test/reset-http.ts', '<rootDir>/test/setup-env.ts'],
   collectCoverageFrom: [
     'index.ts',
     'src/**/*.ts',

@@ -1,0 +1,96 @@
+import { perform } from '../creates/create_access_group';
+import { api, appTester, group, headers, makeBundle, messageOf, PREFIX, rejection } from './helpers';
+
+describe('create_access_group', () => {
+  it('posts the trimmed name and description and returns the group', async () => {
+    const created = group(1, { name: 'Premium Members', description: 'Paying members' });
+    api()
+      .post(`${PREFIX}/access-groups`, { name: 'Premium Members', description: 'Paying members' })
+      .reply(201, { data: created }, { ...headers('g1'), location: `/api/v1/access-groups/${created.id}` });
+    const result = await appTester(
+      perform,
+      makeBundle({ name: '  Premium Members ', description: 'Paying members\n' }),
+    );
+    expect(result).toEqual({ ...created, alreadyExisted: false });
+  });
+
+  it('omits an empty description and accepts a 200 as well as a 201', async () => {
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(200, { data: group(2, { name: 'VIP' }) }, headers());
+    const result = await appTester(perform, makeBundle({ name: 'VIP', description: '   ' }));
+    expect(result.name).toBe('VIP');
+  });
+
+  it.each([
+    [{ name: '' }, 'Name is required: enter 1 to 100 characters, such as "Premium Members".'],
+    [{ name: '   ' }, 'Name is required: enter 1 to 100 characters, such as "Premium Members".'],
+    [{ name: 'x'.repeat(101) }, 'Name must be at most 100 characters; it has 101. Shorten it and try again.'],
+    [{ name: 'ok', description: 'd'.repeat(501) }, 'Description must be at most 500 characters; it has 501. Shorten it and try again.'],
+    [{ name: 'ok', if_name_taken: 'merge' }, 'If the Name Is Taken must be "error" or "return_existing"; it was "merge".'],
+    [{ name: { nested: true } }, 'Name must be text; it was {"nested":true}.'],
+  ])('refuses %j before any request', async (input, message) => {
+    const error = await rejection(appTester(perform, makeBundle(input)));
+    expect(messageOf(error)).toBe(message);
+  });
+
+  it('counts characters, not UTF-16 units: 100 emoji are a valid name', async () => {
+    const name = '🎉'.repeat(100);
+    api().post(`${PREFIX}/access-groups`, { name }).reply(201, { data: group(3, { name }) }, headers());
+    await appTester(perform, makeBundle({ name }));
+  });
+
+  it('a taken name is a clear error by default', async () => {
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, { error: 'Conflict' }, headers('c1'));
+    const error = await rejection(appTester(perform, makeBundle({ name: 'VIP' })));
+    expect(messageOf(error)).toBe(
+      'An access group named "VIP" already exists on this site (Sotion answered 409 Conflict). Choose another name, or set "If the Name Is Taken" to "Return the existing group". (X-Request-Id: req-c1)',
+    );
+  });
+
+  it('with "return the existing group" finds it across pages and returns it', async () => {
+    const vip = group(150, { name: 'VIP' });
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, '', headers('c2'));
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, { data: [group(1), group(2)], pagination: { hasMore: true, nextCursor: group(2).id } }, headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100', after: group(2).id })
+      .reply(200, { data: [vip], pagination: { hasMore: false, nextCursor: null } }, headers());
+    const result = await appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }));
+    expect(result).toEqual({ ...vip, alreadyExisted: true });
+  });
+
+  it('falls back to a single case-insensitive match', async () => {
+    const vip = group(4, { name: 'vip ' });
+    api().post(`${PREFIX}/access-groups`).reply(409, '', headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, { data: [group(1), vip], pagination: { hasMore: false, nextCursor: null } }, headers());
+    const result = await appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }));
+    expect(result.id).toBe(vip.id);
+  });
+
+  it('says so when Sotion reports a conflict but lists no such group', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(409, '', headers('c3'));
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, { data: [group(1)], pagination: { hasMore: false, nextCursor: null } }, headers());
+    const error = await rejection(appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' })));
+    expect(messageOf(error)).toMatch(/already exists \(409 Conflict\), but no group with that name .*req-c3/);
+  });
+
+  it('with "return the existing group" a lost POST is sent again and the 409 resolves to the group', async () => {
+    const vip = group(5, { name: 'VIP' });
+    api().post(`${PREFIX}/access-groups`).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, '', headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, { data: [vip], pagination: { hasMore: false, nextCursor: null } }, headers());
+    const result = await appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }));
+    expect(result).toEqual({ ...vip, alreadyExisted: true });
+  });
+});

@@ -1,0 +1,334 @@
+import nock from 'nock';
+import { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core';
+import { z as zod } from 'zod';
+import App from '../index';
+import { SotionClient } from '../src/client';
+import { Deadline } from '../src/deadline';
+import { throttleDelaySeconds, withJitter } from '../src/middleware';
+import { AccessGroup, single, Site } from '../src/schemas';
+import {
+  api,
+  appTester,
+  BASE,
+  group,
+  headers,
+  KEY,
+  makeBundle,
+  messageOf,
+  PREFIX,
+  rejection,
+  uuid,
+} from './helpers';
+
+const getGroup = (id: string) => (z: ZObject, bundle: Bundle) =>
+  new SotionClient(z, bundle).call({
+    method: 'GET',
+    path: `/access-groups/${id}`,
+    schema: single(AccessGroup),
+  });
+
+const postGroup = (z: ZObject, bundle: Bundle) =>
+  new SotionClient(z, bundle).call({
+    method: 'POST',
+    path: '/access-groups',
+    body: { name: 'VIP' },
+    schema: single(AccessGroup),
+  });
+
+const G = uuid(7);
+const connectionReset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+describe('request pipeline: headers', () => {
+  it('sends the bearer key, JSON accept/content-type and the user agent on every request', async () => {
+    api()
+      .matchHeader('content-type', 'application/json')
+      .post(`${PREFIX}/access-groups`, { name: 'VIP' })
+      .reply(201, { data: group(1, { name: 'VIP' }) }, headers());
+    const result = await appTester(postGroup, makeBundle({}));
+    expect(result).toEqual({ ok: true, status: 201, requestId: 'req-1', data: { data: group(1, { name: 'VIP' }) } });
+  });
+
+  it('trims whitespace around a pasted key', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers());
+    await appTester(getGroup(G), makeBundle({}, {}, `  ${KEY}\n`));
+  });
+
+  it('never sends the key to a host other than the Sotion API', async () => {
+    const seen: Record<string, string | string[] | undefined> = {};
+    nock('https://example.com')
+      .get('/elsewhere')
+      .reply(function () {
+        Object.assign(seen, this.req.headers);
+        return [200, '{}'];
+      });
+    await appTester(
+      async (z: ZObject) => z.request({ url: 'https://example.com/elsewhere' }),
+      makeBundle({}),
+    );
+    expect(seen.authorization).toBeUndefined();
+  });
+
+  it('refuses a key that is not a v1 key before any request', async () => {
+    const error = await rejection(appTester(getGroup(G), makeBundle({}, {}, 'sk_live_123')));
+    expect(messageOf(error)).toMatch(/not a Sotion API v1 key: those start with "so_"/);
+    expect(messageOf(error)).toMatch(/Site settings → Integrations → API Keys/);
+  });
+});
+
+describe('request pipeline: error mapping', () => {
+  it('401 becomes ExpiredAuthError asking to reconnect, with the request id and without the key', async () => {
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(401, { error: `Invalid key ${KEY}` }, headers('a1'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(error.name).toBe('ExpiredAuthError');
+    expect(error.message).toMatch(/no longer accepts the API key/);
+    expect(error.message).toMatch(/X-Request-Id: req-a1/);
+    expect(error.message).not.toContain(KEY);
+    expect(error.message).toContain('[redacted key]');
+  });
+
+  it('403 on a write to a group says scope groups are read-only', async () => {
+    api()
+      .post(`${PREFIX}/access-groups/${G}/members`, { memberId: uuid(9) })
+      .reply(403, { error: 'Forbidden' }, headers('f1'));
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call({
+            method: 'POST',
+            path: `/access-groups/${G}/members`,
+            body: { memberId: uuid(9) },
+            schema: zod.unknown(),
+          }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toMatch(
+      new RegExp(`Access group ${G} is a scope group .* read-only via the API: members cannot be added or removed\\. Choose a custom access group instead\\. Sotion said: "Forbidden"\\. \\(X-Request-Id: req-f1\\)`),
+    );
+  });
+
+  it('403 on creating members names the scope-group rule; other 403s name the plan or key', async () => {
+    api().post(`${PREFIX}/members/bulk`).reply(403, '', headers('f2'));
+    api().get(`${PREFIX}/site`).reply(403, '', headers('f3'));
+    const bulk = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call({ method: 'POST', path: '/members/bulk', body: {}, schema: zod.unknown() }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(bulk)).toMatch(/only custom access groups can be given to members through the API.*req-f2/);
+    const site = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call({ method: 'GET', path: '/site', schema: single(Site) }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(site)).toMatch(/refused access to your Sotion site\. The site's plan.*req-f3/);
+  });
+
+  it('404 names what was not found', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(404, { error: { code: 'not_found', message: 'No such group' } }, headers('n1'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toBe(
+      `Sotion could not find access group ${G}. It may have been deleted, or the ID may belong to another site (each API key sees only its own site). Check the ID or pick it from the dropdown. Sotion said: "No such group". (X-Request-Id: req-n1)`,
+    );
+  });
+
+  it('400/422 say the request was rejected and quote Sotion', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(422, { error: 'name too long' }, headers('v1'));
+    const error = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(error)).toMatch(/rejected the request while creating access groups \(HTTP 422\).*"name too long".*req-v1/);
+    expect(JSON.parse(error.message).code).toBe('invalid_request');
+  });
+
+  it('409 is handed to the caller; call() turns it into a conflict error', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(409, { error: 'exists' }, headers('c1'));
+    const error = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(error)).toBe(
+      'Sotion answered 409 Conflict while creating access groups: it already exists. Sotion said: "exists". (X-Request-Id: req-c1)',
+    );
+    api().post(`${PREFIX}/access-groups`).reply(409, '', headers('c2'));
+    const result = await appTester(
+      (z: ZObject, bundle: Bundle) =>
+        new SotionClient(z, bundle).callAllowingConflict({
+          method: 'POST',
+          path: '/access-groups',
+          body: { name: 'VIP' },
+          schema: single(AccessGroup),
+        }),
+      makeBundle({}),
+    );
+    expect(result).toEqual({ ok: false, status: 409, requestId: 'req-c2', apiMessage: undefined });
+  });
+});
+
+describe('request pipeline: 429', () => {
+  const slowBudget = () => {
+    process.env.SOTION_RUN_BUDGET_MS = '3000';
+  };
+  afterEach(() => {
+    delete process.env.SOTION_RUN_BUDGET_MS;
+  });
+
+  it('runs our afterResponse (not core 18+\'s early conversion): delay from X-RateLimit-Reset plus jitter', async () => {
+    slowBudget();
+    const reset = Math.floor(Date.now() / 1000) + 120;
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(429, { error: 'slow down' }, headers('t1', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(error.name).toBe('ThrottledError');
+    const body = JSON.parse(error.message) as { message: string; delay: number };
+    expect(body.message).toMatch(/^Sotion's rate limit was reached while reading access group .* about 1(19|20) seconds\. \(X-Request-Id: req-t1\)$/);
+    expect(body.delay).toBeGreaterThanOrEqual(120);
+    expect(body.delay).toBeLessThanOrEqual(120 + 1 + 30);
+  });
+
+  it('prefers Retry-After when Sotion sends it', async () => {
+    slowBudget();
+    api().get(`${PREFIX}/access-groups/${G}`).reply(429, '', headers('t2', { 'retry-after': '45' }));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    const body = JSON.parse(error.message) as { message: string; delay: number };
+    expect(body.message).toMatch(/about 45 seconds/);
+    expect(body.delay).toBeGreaterThanOrEqual(46);
+  });
+
+  it('with core\'s default flag the early middleware would win and lose the X-RateLimit-Reset delay', async () => {
+    const coreDefault = createAppTester({ ...App, flags: { cleanInputData: false } });
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(429, '', headers('t3', { 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 120) }));
+    const error = await rejection(coreDefault(getGroup(G), makeBundle({})));
+    expect(JSON.parse(error.message)).toEqual({ message: 'The server returned 429 (Too Many Requests)', delay: null });
+  });
+
+  it('waits out a short throttle inside the run and retries, even a POST (a 429 was not processed)', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(429, '', headers('t4', { 'retry-after': '0' }));
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(201, { data: group(1) }, headers('t5'));
+    const result = await appTester(postGroup, makeBundle({}));
+    expect(result.requestId).toBe('t5'.replace('t5', 'req-t5'));
+  });
+
+  it('pauses before a request when the last response said no requests are left', async () => {
+    const resetSoon = String(Math.ceil(Date.now() / 1000) + 1);
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers('p1', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetSoon }));
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers('p2'));
+    const started = Date.now();
+    await appTester(async (z: ZObject, bundle: Bundle) => {
+      const client = new SotionClient(z, bundle);
+      await client.call({ method: 'GET', path: `/access-groups/${G}`, schema: single(AccessGroup) });
+      await client.call({ method: 'GET', path: `/access-groups/${G}`, schema: single(AccessGroup) });
+    }, makeBundle({}));
+    expect(Date.now()).toBeGreaterThanOrEqual(Number(resetSoon) * 1000);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('hands a long exhausted window back to Zapier as ThrottledError without sending', async () => {
+    const resetLate = String(Math.ceil(Date.now() / 1000) + 300);
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers('p3', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetLate }));
+    const error = await rejection(
+      appTester(async (z: ZObject, bundle: Bundle) => {
+        const client = new SotionClient(z, bundle);
+        await client.call({ method: 'GET', path: `/access-groups/${G}`, schema: single(AccessGroup) });
+        await client.call({ method: 'GET', path: `/access-groups/${G}`, schema: single(AccessGroup) });
+      }, makeBundle({})),
+    );
+    expect(error.name).toBe('ThrottledError');
+    expect(JSON.parse(error.message).message).toMatch(/used up until its window resets in about (299|300|301) seconds/);
+  });
+
+  it('computes delays from Retry-After dates and resets in the past', () => {
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    const get = (h: Record<string, string>) => ({ getHeader: (k: string) => h[k] });
+    expect(throttleDelaySeconds(get({ 'retry-after': 'Sun, 22 Nov 2026 10:00:30 GMT' }), now)).toBe(30);
+    expect(throttleDelaySeconds(get({ 'x-ratelimit-reset': String(now / 1000 - 5) }), now)).toBe(0);
+    expect(throttleDelaySeconds(get({ 'retry-after': 'soon' }), now)).toBeUndefined();
+    expect(throttleDelaySeconds(get({}), now)).toBeUndefined();
+    expect(withJitter(10, () => 0)).toBe(11);
+    expect(withJitter(400, () => 0.999)).toBe(400 + 1 + 29);
+  });
+});
+
+describe('request pipeline: retries, timeouts and bad bodies', () => {
+  it('retries a GET after 5xx and connection resets, then succeeds', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(503, 'busy', headers('r1'));
+    api().get(`${PREFIX}/access-groups/${G}`).replyWithError(connectionReset());
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers('r3'));
+    const result = await appTester(getGroup(G), makeBundle({}));
+    expect(result.data.data.id).toBe(G);
+  });
+
+  it('gives up after 4 attempts with a clear 5xx error', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).times(4).reply(500, { error: 'boom' }, headers('r9'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toBe(
+      `Sotion had a problem (HTTP 500) while reading access group ${G}. This is usually temporary: replay the step in a few minutes, and contact Sotion support with the request id if it keeps happening. Sotion said: "boom". (X-Request-Id: req-r9)`,
+    );
+  });
+
+  it('does not resend a POST after a 5xx or a reset', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(502, '<html>bad gateway</html>', headers('r4'));
+    const error = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(error)).toMatch(/HTTP 502\) while creating access groups.*req-r4/);
+    api().post(`${PREFIX}/access-groups`).replyWithError(connectionReset());
+    const reset = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(reset)).toBe(
+      'Sotion could not be reached (ECONNRESET) while creating access groups. The change may or may not have been made; replaying the step is safe. (X-Request-Id: none)',
+    );
+  });
+
+  it('times out a slow answer and says so after retries', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '1500';
+    try {
+      api().get(`${PREFIX}/access-groups/${G}`).delay(1500).reply(200, { data: group(7) }, headers());
+      const error = await rejection(appTester(getGroup(G), makeBundle({})));
+      expect(messageOf(error)).toMatch(/did not answer in time while reading access group|ran out of time/);
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+
+  it('refuses to start a request when the run has no time left', async () => {
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle, new Deadline(100)).call({ method: 'GET', path: '/site', schema: single(Site) }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      'The step ran out of time (Zapier allows 30 seconds) before reading your Sotion site. Replay the step; if it keeps happening, Sotion is answering slowly. (X-Request-Id: none)',
+    );
+  });
+
+  it('a 2xx body that is not JSON is a clear error with the status', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, '{"data": [', headers('j1'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toBe(
+      `Sotion answered HTTP 200 while reading access group ${G}, but the body was not JSON. This is usually a temporary problem at Sotion or a proxy in between; replay the step later. (X-Request-Id: req-j1)`,
+    );
+  });
+
+  it('a body of the wrong shape names the field instead of passing undefined on', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: { ...group(7), type: 'weird' } }, headers('j2'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toMatch(/did not have the documented shape at "data\.type".*req-j2/);
+    api().get(`${PREFIX}/site`).reply(200, '', headers('j3'));
+    const empty = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call({ method: 'GET', path: '/site', schema: single(Site) }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(empty)).toMatch(/HTTP 200 while reading your Sotion site, but the response did not have the documented shape: .*req-j3/);
+  });
+
+  it('keeps the base URL and no error message contains the key', async () => {
+    expect(BASE).toBe('https://api.sotion.so');
+  });
+});
