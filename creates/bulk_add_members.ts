@@ -21,7 +21,7 @@ const inputFields = defineInputFields([
         key: 'email',
         label: 'Email',
         type: 'string',
-        helpText: 'The member\'s email, for example `ada@example.com`.',
+        helpText: "The member's email, for example `ada@example.com`.",
       },
       {
         key: 'display_name',
@@ -112,7 +112,8 @@ export const perform = (async (z, bundle) => {
   const input = bundle.inputData;
   const defaultPaid = toBool(z, input.default_paid, 'Paid by Default');
   const addExisting = toBool(z, input.add_existing_to_groups, 'Add Existing Members to the Groups');
-  const failWhen = (toText(z, input.fail_when, 'Fail the Step When') ?? FAIL_WHEN.anyFailed) as FailWhen;
+  const failWhen = (toText(z, input.fail_when, 'Fail the Step When') ??
+    FAIL_WHEN.anyFailed) as FailWhen;
   if (!Object.values(FAIL_WHEN).includes(failWhen)) {
     throw inputError(
       z,

@@ -67,12 +67,7 @@ const checkedLength = (
 };
 
 export const perform = (async (z, bundle) => {
-  const name = checkedLength(
-    z,
-    toText(z, bundle.inputData.name, 'Name'),
-    'Name',
-    MAX_GROUP_NAME,
-  );
+  const name = checkedLength(z, toText(z, bundle.inputData.name, 'Name'), 'Name', MAX_GROUP_NAME);
   if (name === undefined) {
     throw inputError(z, 'Name is required: enter 1 to 100 characters, such as "Premium Members".');
   }
@@ -82,7 +77,8 @@ export const perform = (async (z, bundle) => {
     'Description',
     MAX_GROUP_DESCRIPTION,
   );
-  const ifTaken = toText(z, bundle.inputData.if_name_taken, 'If the Name Is Taken') ?? IF_TAKEN.error;
+  const ifTaken =
+    toText(z, bundle.inputData.if_name_taken, 'If the Name Is Taken') ?? IF_TAKEN.error;
   if (ifTaken !== IF_TAKEN.error && ifTaken !== IF_TAKEN.returnExisting) {
     throw inputError(
       z,
@@ -118,7 +114,8 @@ export const perform = (async (z, bundle) => {
       z,
       `Sotion says an access group named "${name}" already exists (409 Conflict), but no group ` +
         'with that name is in its list of access groups. It may have just been renamed or ' +
-        'deleted; replay the step.' + requestIdSuffix(result.requestId),
+        'deleted; replay the step.' +
+        requestIdSuffix(result.requestId),
       'group_name_taken',
       { status: 409, requestId: result.requestId, transient: false },
     );

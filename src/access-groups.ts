@@ -91,29 +91,20 @@ export const newestAccessGroups = async (
   let pagesRead = 0;
   let complete = false;
   const reserveMs = options.reserveMs ?? 2_000;
-  const pages = walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, { limit: MAX_PAGE_SIZE });
-  for (;;) {
-    if (pagesRead > 0 && client.deadline.remainingMs() < reserveMs) break;
-    const next = await pages.next();
-    if (next.done) {
-      complete = true;
-      break;
-    }
-    const page = next.value;
+  for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, {
+    limit: MAX_PAGE_SIZE,
+  })) {
     pagesRead += 1;
     read.push(...page.items);
-    if (!page.hasMore) {
-      complete = true;
-      break;
-    }
-    if (
+    // The last page, or a first page served newest first (it already holds the newest groups).
+    const newestFirstPage =
       pagesRead === 1 &&
-      (options.firstPageOnly || (!options.walkAll && looksNewestFirst(page.items)))
-    ) {
-      // Served newest first: the first page already holds the newest groups.
+      (options.firstPageOnly || (!options.walkAll && looksNewestFirst(page.items)));
+    if (!page.hasMore || newestFirstPage) {
       complete = true;
       break;
     }
+    if (client.deadline.remainingMs() < reserveMs) break;
   }
   if (!complete && !options.walkAll) {
     throw userError(
@@ -144,7 +135,7 @@ export const findAccessGroupByName = async (
 ): Promise<AccessGroup | undefined> => {
   const folded: AccessGroup[] = [];
   const wanted = name.trim().toLowerCase();
-  for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup)) {
+  for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, {})) {
     for (const group of page.items) {
       if (group.name === name) return group;
       if (group.name.trim().toLowerCase() === wanted) folded.push(group);

@@ -1,7 +1,7 @@
 import type { ZObject } from 'zapier-platform-core';
 import type { PlainOutputField } from 'zapier-platform-core';
 import { bulkAddMembers, type BulkReport, type MemberResult, type Outcome } from './bulk';
-import { errorInfo, userError, withInfo } from './errors';
+import { errorInfo, plainMessage, userError, withInfo } from './errors';
 
 export const FAIL_WHEN = {
   anyFailed: 'any_failed',
@@ -57,26 +57,28 @@ export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOut
   };
 };
 
-const plural = (n: number, one: string, many = `${one}s`) =>
-  `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+const count = (n: number) => n.toLocaleString('en-US');
+const plural = (n: number, one: string, many = `${one}s`) => `${count(n)} ${n === 1 ? one : many}`;
 
 /** One sentence of what a run did, for error messages. */
 export const progressSentence = (out: BulkOutput): string => {
   const parts = [
-    `${out.createdCount.toLocaleString('en-US')} created`,
-    `${out.existingCount + out.addedToGroupsCount} already members` +
-      (out.addedToGroupsCount ? ` (${out.addedToGroupsCount} of them added to the groups)` : ''),
+    `${count(out.createdCount)} created`,
+    `${count(out.existingCount + out.addedToGroupsCount)} already members` +
+      (out.addedToGroupsCount
+        ? ` (${count(out.addedToGroupsCount)} of them added to the groups)`
+        : ''),
   ];
-  if (out.invalidCount) parts.push(`${out.invalidCount} invalid`);
-  if (out.duplicateCount) parts.push(`${out.duplicateCount} duplicates in the input`);
-  if (out.failedCount) parts.push(`${out.failedCount} failed or not sent`);
+  if (out.invalidCount) parts.push(`${count(out.invalidCount)} invalid`);
+  if (out.duplicateCount) parts.push(`${count(out.duplicateCount)} duplicates in the input`);
+  if (out.failedCount) parts.push(`${count(out.failedCount)} failed or not sent`);
   return `Of ${plural(out.total, 'email')}: ${parts.join(', ')}.`;
 };
 
 const examples = (out: BulkOutput, status: Outcome, max = 5): string => {
   const rows = out.results.filter((r) => r.status === status);
   const shown = rows.slice(0, max).map((r) => `${r.email || '(empty)'} (${r.source}): ${r.reason}`);
-  const more = rows.length > max ? ` …and ${rows.length - max} more in the same way` : '';
+  const more = rows.length > max ? ` …and ${count(rows.length - max)} more in the same way` : '';
   return shown.join('; ') + more;
 };
 
@@ -98,9 +100,8 @@ export const runBulkStep = async (
   const out = summarize(report, accessGroupIds);
 
   if (report.fatal !== undefined) {
-    const info = errorInfo(report.fatal);
-    const reason = report.fatal instanceof Error ? report.fatal.message : String(report.fatal);
-    if (info?.status === 429) {
+    const info = errorInfo(report.fatal) ?? { transient: false };
+    if (info.status === 429) {
       throw withInfo(
         new z.errors.ThrottledError(
           `Sotion's rate limit stopped Bulk Add Members part way. ${progressSentence(out)}${REPLAY}`,
@@ -109,12 +110,12 @@ export const runBulkStep = async (
         info,
       );
     }
-    if (info?.status === 401) throw report.fatal;
+    if (info.status === 401) throw report.fatal;
     throw userError(
       z,
-      `Bulk Add Members stopped: ${reasonText(reason)} ${progressSentence(out)}${REPLAY}`,
+      `Bulk Add Members stopped: ${plainMessage(report.fatal)} ${progressSentence(out)}${REPLAY}`,
       'bulk_stopped',
-      info ?? { transient: false },
+      info,
     );
   }
   if (report.notSent > 0) {
@@ -147,19 +148,6 @@ export const runBulkStep = async (
     );
   }
   return out;
-};
-
-/** z.errors.Error keeps its text as JSON; show only the sentence. */
-const reasonText = (message: string): string => {
-  try {
-    const parsed: unknown = JSON.parse(message);
-    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed) {
-      return String((parsed as { message: unknown }).message);
-    }
-  } catch {
-    // plain text
-  }
-  return message;
 };
 
 export const bulkSample: BulkOutput = {
@@ -214,7 +202,12 @@ export const bulkOutputFields = [
   { key: 'total', label: 'Emails in Input', type: 'integer', required: true },
   { key: 'createdCount', label: 'Members Created', type: 'integer', required: true },
   { key: 'existingCount', label: 'Already Members', type: 'integer', required: true },
-  { key: 'addedToGroupsCount', label: 'Existing Members Added to Groups', type: 'integer', required: true },
+  {
+    key: 'addedToGroupsCount',
+    label: 'Existing Members Added to Groups',
+    type: 'integer',
+    required: true,
+  },
   { key: 'invalidCount', label: 'Invalid Emails', type: 'integer', required: true },
   { key: 'duplicateCount', label: 'Duplicates in Input', type: 'integer', required: true },
   { key: 'failedCount', label: 'Failed', type: 'integer', required: true },

@@ -2,7 +2,7 @@ import type { ZObject } from 'zapier-platform-core';
 import { getAccessGroup } from './access-groups';
 import { encodeId, type SotionClient } from './client';
 import { emailProblem, normalizeEmail, splitEmails } from './emails';
-import { errorInfo, inputError } from './errors';
+import { errorInfo, inputError, plainMessage } from './errors';
 import { toBool, toText } from './input';
 import { runPool } from './pool';
 import { BulkResponse, list, Member, MemberListItem, single } from './schemas';
@@ -18,7 +18,8 @@ export const MAX_MEMBERS_PER_STEP = 25_000;
 /** Time kept back for building the output after the last request. */
 const RESERVE_MS = 1_500;
 
-export type Outcome = 'created' | 'existing' | 'added_to_groups' | 'invalid' | 'duplicate' | 'failed';
+export type Outcome =
+  'created' | 'existing' | 'added_to_groups' | 'invalid' | 'duplicate' | 'failed';
 
 export interface MemberResult {
   /** The normalised (trimmed, lowercased) address; for invalid input, what was given. */
@@ -99,7 +100,11 @@ export const collectEntries = (
       });
     }
   });
-  const listItems = Array.isArray(emailList) ? emailList : emailList === undefined ? [] : [emailList];
+  const listItems = Array.isArray(emailList)
+    ? emailList
+    : emailList === undefined
+      ? []
+      : [emailList];
   listItems.forEach((value, index) => {
     const text = toText(z, value, `Emails entry ${index + 1}`);
     if (text === undefined) return;
@@ -116,25 +121,11 @@ const chunk = <T>(items: T[], size: number): T[][] => {
   return out;
 };
 
-const reasonOf = (error: unknown): string => {
-  const text = error instanceof Error ? error.message : String(error);
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed) {
-      return String((parsed as { message: unknown }).message);
-    }
-  } catch {
-    // not a z.errors.Error JSON message
-  }
-  return text;
-};
-
 /** Errors that will fail every other request the same way: stop sending. */
 const isFatal = (error: unknown): boolean => {
-  const info = errorInfo(error);
-  if (!info) return !(error instanceof Error) || error.name !== 'AppError';
-  if (info.status === 429) return true;
-  return !info.transient && info.status !== undefined && [401, 403].includes(info.status);
+  // Errors the pipeline did not raise are bugs or unknown failures: stop rather than repeat them.
+  const status = errorInfo(error)?.status;
+  return status === undefined || status === 401 || status === 403 || status === 429;
 };
 
 /**
@@ -212,7 +203,7 @@ export const bulkAddMembers = async (
       result.status = 'failed';
       result.reason = stopped()
         ? 'Not sent: the step stopped after an error (see the step error).'
-        : "Not sent: the step ran out of the time Zapier allows. Replay the step to add the rest.";
+        : 'Not sent: the step ran out of the time Zapier allows. Replay the step to add the rest.';
       report.notSent += 1;
     }
   };
@@ -220,7 +211,7 @@ export const bulkAddMembers = async (
     if (isFatal(error) && report.fatal === undefined) report.fatal = error;
     for (const { result } of items) {
       result.status = 'failed';
-      result.reason = reasonOf(error);
+      result.reason = plainMessage(error);
     }
   };
 
@@ -322,7 +313,9 @@ export const bulkAddMembers = async (
     }
   };
   if (joinGroups) {
-    await runPool(existing, MEMBER_CONCURRENCY, addToGroups, stopped, (item) => markNotSent([item]));
+    await runPool(existing, MEMBER_CONCURRENCY, addToGroups, stopped, (item) =>
+      markNotSent([item]),
+    );
   } else {
     for (const { result } of existing) {
       result.status = 'existing';

@@ -64,7 +64,9 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-const isNetworkError = (error: unknown): error is Error & { code?: string; type?: string } => {
+export const isNetworkError = (
+  error: unknown,
+): error is Error & { code?: string; type?: string } => {
   if (!(error instanceof Error) || errorInfo(error)) return false;
   const { code, type } = error as Error & { code?: string; type?: string };
   return (
@@ -158,7 +160,12 @@ export class SotionClient {
           })(),
         };
       }
-      return { ok: true, data: this.parse(spec, url, response), status: response.status, requestId };
+      return {
+        ok: true,
+        data: this.parse(spec, url, response),
+        status: response.status,
+        requestId,
+      };
     }
   }
 
@@ -181,7 +188,9 @@ export class SotionClient {
     if (!isNetworkError(error)) return error;
     const { action, target } = describeRequest(spec.method, url);
     const timedOut = error.type === 'request-timeout' || error.name === 'AbortError';
-    const what = timedOut ? 'did not answer in time' : `could not be reached (${error.code ?? error.name})`;
+    const what = timedOut
+      ? 'did not answer in time'
+      : `could not be reached (${error.code ?? error.name})`;
     const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
     const unsure =
       spec.method === 'POST' || spec.method === 'PATCH'

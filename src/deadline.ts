@@ -14,10 +14,6 @@ export class Deadline {
     return Math.max(0, this.endsAt - now);
   }
 
-  elapsedMs(now: number = Date.now()): number {
-    return now - this.startedAt;
-  }
-
   /** True when waiting `ms` still leaves `reserveMs` for the work that follows. */
   canWait(ms: number, reserveMs = 1_000): boolean {
     return this.remainingMs() - ms >= reserveMs;

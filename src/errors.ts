@@ -28,8 +28,8 @@ const KEY_PATTERN = /\bso_[A-Za-z0-9_\-.]{4,}/g;
 
 export const redact = (text: string, bundle?: Pick<Bundle, 'authData'>): string => {
   let out = text;
-  const key = bundle?.authData?.apiKey;
-  if (key && key.length >= 4) out = out.split(key).join('[redacted key]');
+  const key = bundle?.authData?.apiKey?.trim();
+  if (key) out = out.split(key).join('[redacted key]');
   return out.replace(KEY_PATTERN, 'so_[redacted]');
 };
 
@@ -63,12 +63,22 @@ export const apiMessageOf = (content: string): string | undefined => {
 };
 
 /** A user-facing failure that Zapier shows as the step's error. */
-export const userError = (
-  z: ZObject,
-  message: string,
-  code: string,
-  info: ErrorInfo = { transient: false },
-): Error => withInfo(new z.errors.Error(message, code, info.status ?? 0), info);
+export const userError = (z: ZObject, message: string, code: string, info: ErrorInfo): Error =>
+  withInfo(new z.errors.Error(message, code, info.status ?? 0), info);
+
+/** The sentence of an error: z.errors.Error keeps its text as JSON {message, code, status}. */
+export const plainMessage = (error: unknown): string => {
+  const text = error instanceof Error ? error.message : String(error);
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null && 'message' in parsed) {
+      return String(parsed.message);
+    }
+  } catch {
+    // plain text
+  }
+  return text;
+};
 
 /** Bad input found before any request: halts the step with a message naming the field. */
 export const inputError = (z: ZObject, message: string): Error =>

@@ -16,10 +16,7 @@ export const toBool = (z: ZObject, value: unknown, label: string): boolean | und
     if (['true', 'yes', 'y', '1', 'on'].includes(text)) return true;
     if (['false', 'no', 'n', '0', 'off'].includes(text)) return false;
   }
-  throw inputError(
-    z,
-    `${label} must be true or false (yes/no); it was ${JSON.stringify(value)}.`,
-  );
+  throw inputError(z, `${label} must be true or false (yes/no); it was ${JSON.stringify(value)}.`);
 };
 
 /** A text value, trimmed; undefined when empty. Numbers are accepted as their text. */

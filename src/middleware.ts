@@ -5,14 +5,7 @@ import type {
   ZObject,
 } from 'zapier-platform-core';
 import { USER_AGENT, resolveBaseUrl } from './config';
-import {
-  apiMessageOf,
-  redact,
-  requestIdOf,
-  requestIdSuffix,
-  userError,
-  withInfo,
-} from './errors';
+import { apiMessageOf, redact, requestIdOf, requestIdSuffix, userError, withInfo } from './errors';
 import { KEY_HELP } from './api-key';
 
 /**
@@ -64,7 +57,8 @@ export const describeRequest = (
     else if (id === 'bulk') target = 'members in bulk';
     else if (sub === 'login-links') target = `a login link for member ${id}`;
     else target = `member ${id}`;
-  } else if (root === 'webhooks') target = id ? `webhook subscription ${id}` : 'webhook subscriptions';
+  } else if (root === 'webhooks')
+    target = id ? `webhook subscription ${id}` : 'webhook subscriptions';
   const verbs: Record<string, string> = {
     GET: 'reading',
     POST: 'creating',

@@ -29,7 +29,7 @@ export const fetchPage = async <S extends zod.ZodType>(
   client: SotionClient,
   path: string,
   item: S,
-  request: PageRequest = {},
+  request: PageRequest,
 ): Promise<Page<zod.output<S>>> => {
   const { data, requestId } = await client.call({
     method: 'GET',
@@ -58,7 +58,7 @@ export async function* walkPages<S extends zod.ZodType>(
   client: SotionClient,
   path: string,
   item: S,
-  request: PageRequest = {},
+  request: PageRequest,
 ): AsyncGenerator<Page<zod.output<S>>> {
   const seen = new Set<string>();
   let after = request.after ?? null;

@@ -21,7 +21,7 @@ export const accessGroupOutputFields = [
   { key: 'id', label: 'Access Group ID', type: 'string', required: true },
   { key: 'name', label: 'Name', type: 'string', required: true },
   { key: 'description', label: 'Description', type: 'string' },
-  { key: 'type', label: 'Type (custom or scope)', type: 'string', required: true },
+  { key: 'type', label: 'Type', type: 'string', required: true },
   { key: 'memberCount', label: 'Member Count', type: 'integer', required: true },
   { key: 'createdAt', label: 'Created At', type: 'datetime' },
   { key: 'updatedAt', label: 'Updated At', type: 'datetime' },

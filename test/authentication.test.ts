@@ -14,7 +14,11 @@ describe('authentication', () => {
   it('is a custom API-key auth with one password field and a help link', () => {
     expect(App.authentication?.type).toBe('custom');
     expect(authentication.fields).toHaveLength(1);
-    expect(authentication.fields[0]).toMatchObject({ key: 'apiKey', type: 'password', required: true });
+    expect(authentication.fields[0]).toMatchObject({
+      key: 'apiKey',
+      type: 'password',
+      required: true,
+    });
     expect(authentication.fields[0]?.helpText).toMatch(/\(https:\/\/sotion\.so\/docs\/[^)]+\)/);
     expect(authentication.connectionLabel).toBe('{{connectionLabel}}');
   });
@@ -42,7 +46,9 @@ describe('authentication', () => {
   });
 
   it('a 401 during the test says the key is invalid, revoked or rolled (not "reconnect")', async () => {
-    api().get(`${PREFIX}/site`).reply(401, { error: 'Missing API key. Pass Authorization: Bearer so_...' }, headers('a9'));
+    api()
+      .get(`${PREFIX}/site`)
+      .reply(401, { error: 'Missing API key. Pass Authorization: Bearer so_...' }, headers('a9'));
     const error = await rejection(appTester(testAuth, makeBundle({})));
     expect(error.name).not.toBe('ExpiredAuthError');
     expect(messageOf(error)).toMatch(

@@ -1,12 +1,25 @@
 import { perform } from '../creates/create_access_group';
-import { api, appTester, group, headers, makeBundle, messageOf, PREFIX, rejection } from './helpers';
+import {
+  api,
+  appTester,
+  group,
+  headers,
+  makeBundle,
+  messageOf,
+  PREFIX,
+  rejection,
+} from './helpers';
 
 describe('create_access_group', () => {
   it('posts the trimmed name and description and returns the group', async () => {
     const created = group(1, { name: 'Premium Members', description: 'Paying members' });
     api()
       .post(`${PREFIX}/access-groups`, { name: 'Premium Members', description: 'Paying members' })
-      .reply(201, { data: created }, { ...headers('g1'), location: `/api/v1/access-groups/${created.id}` });
+      .reply(
+        201,
+        { data: created },
+        { ...headers('g1'), location: `/api/v1/access-groups/${created.id}` },
+      );
     const result = await appTester(
       perform,
       makeBundle({ name: '  Premium Members ', description: 'Paying members\n' }),
@@ -15,7 +28,9 @@ describe('create_access_group', () => {
   });
 
   it('omits an empty description and accepts a 200 as well as a 201', async () => {
-    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(200, { data: group(2, { name: 'VIP' }) }, headers());
+    api()
+      .post(`${PREFIX}/access-groups`, { name: 'VIP' })
+      .reply(200, { data: group(2, { name: 'VIP' }) }, headers());
     const result = await appTester(perform, makeBundle({ name: 'VIP', description: '   ' }));
     expect(result.name).toBe('VIP');
   });
@@ -23,9 +38,18 @@ describe('create_access_group', () => {
   it.each([
     [{ name: '' }, 'Name is required: enter 1 to 100 characters, such as "Premium Members".'],
     [{ name: '   ' }, 'Name is required: enter 1 to 100 characters, such as "Premium Members".'],
-    [{ name: 'x'.repeat(101) }, 'Name must be at most 100 characters; it has 101. Shorten it and try again.'],
-    [{ name: 'ok', description: 'd'.repeat(501) }, 'Description must be at most 500 characters; it has 501. Shorten it and try again.'],
-    [{ name: 'ok', if_name_taken: 'merge' }, 'If the Name Is Taken must be "error" or "return_existing"; it was "merge".'],
+    [
+      { name: 'x'.repeat(101) },
+      'Name must be at most 100 characters; it has 101. Shorten it and try again.',
+    ],
+    [
+      { name: 'ok', description: 'd'.repeat(501) },
+      'Description must be at most 500 characters; it has 501. Shorten it and try again.',
+    ],
+    [
+      { name: 'ok', if_name_taken: 'merge' },
+      'If the Name Is Taken must be "error" or "return_existing"; it was "merge".',
+    ],
     [{ name: { nested: true } }, 'Name must be text; it was {"nested":true}.'],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));
@@ -34,12 +58,16 @@ describe('create_access_group', () => {
 
   it('counts characters, not UTF-16 units: 100 emoji are a valid name', async () => {
     const name = '🎉'.repeat(100);
-    api().post(`${PREFIX}/access-groups`, { name }).reply(201, { data: group(3, { name }) }, headers());
+    api()
+      .post(`${PREFIX}/access-groups`, { name })
+      .reply(201, { data: group(3, { name }) }, headers());
     await appTester(perform, makeBundle({ name }));
   });
 
   it('a taken name is a clear error by default', async () => {
-    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, { error: 'Conflict' }, headers('c1'));
+    api()
+      .post(`${PREFIX}/access-groups`, { name: 'VIP' })
+      .reply(409, { error: 'Conflict' }, headers('c1'));
     const error = await rejection(appTester(perform, makeBundle({ name: 'VIP' })));
     expect(messageOf(error)).toBe(
       'An access group named "VIP" already exists on this site (Sotion answered 409 Conflict). Choose another name, or set "If the Name Is Taken" to "Return the existing group". (X-Request-Id: req-c1)',
@@ -52,12 +80,19 @@ describe('create_access_group', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(200, { data: [group(1), group(2)], pagination: { hasMore: true, nextCursor: group(2).id } }, headers());
+      .reply(
+        200,
+        { data: [group(1), group(2)], pagination: { hasMore: true, nextCursor: group(2).id } },
+        headers(),
+      );
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100', after: group(2).id })
       .reply(200, { data: [vip], pagination: { hasMore: false, nextCursor: null } }, headers());
-    const result = await appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }));
+    const result = await appTester(
+      perform,
+      makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }),
+    );
     expect(result).toEqual({ ...vip, alreadyExisted: true });
   });
 
@@ -67,8 +102,15 @@ describe('create_access_group', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(200, { data: [group(1), vip], pagination: { hasMore: false, nextCursor: null } }, headers());
-    const result = await appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }));
+      .reply(
+        200,
+        { data: [group(1), vip], pagination: { hasMore: false, nextCursor: null } },
+        headers(),
+      );
+    const result = await appTester(
+      perform,
+      makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }),
+    );
     expect(result.id).toBe(vip.id);
   });
 
@@ -77,20 +119,33 @@ describe('create_access_group', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(200, { data: [group(1)], pagination: { hasMore: false, nextCursor: null } }, headers());
-    const error = await rejection(appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' })));
-    expect(messageOf(error)).toMatch(/already exists \(409 Conflict\), but no group with that name .*req-c3/);
+      .reply(
+        200,
+        { data: [group(1)], pagination: { hasMore: false, nextCursor: null } },
+        headers(),
+      );
+    const error = await rejection(
+      appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' })),
+    );
+    expect(messageOf(error)).toMatch(
+      /already exists \(409 Conflict\), but no group with that name .*req-c3/,
+    );
   });
 
   it('with "return the existing group" a lost POST is sent again and the 409 resolves to the group', async () => {
     const vip = group(5, { name: 'VIP' });
-    api().post(`${PREFIX}/access-groups`).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    api()
+      .post(`${PREFIX}/access-groups`)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, '', headers());
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
       .reply(200, { data: [vip], pagination: { hasMore: false, nextCursor: null } }, headers());
-    const result = await appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }));
+    const result = await appTester(
+      perform,
+      makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }),
+    );
     expect(result).toEqual({ ...vip, alreadyExisted: true });
   });
 });

@@ -21,11 +21,15 @@ export const api = (key: string = KEY) =>
     },
   });
 
-export const makeBundle = <I extends Record<string, unknown>>(
-  inputData: I,
+/**
+ * A bundle as Zapier delivers it. Input arrives untyped at run time (booleans as "true"/"false",
+ * numbers as text, fields missing), whatever the field definitions infer, so tests send it raw.
+ */
+export const makeBundle = (
+  inputData: Record<string, unknown>,
   meta: Partial<Bundle['meta']> = {},
   apiKey: string = KEY,
-) => ({ authData: { apiKey }, inputData, meta });
+) => ({ authData: { apiKey }, inputData: inputData as never, meta });
 
 export const rid = (n: number | string) => `req-${n}`;
 
@@ -79,7 +83,6 @@ export const rejection = async (promise: Promise<unknown>): Promise<Error> => {
   }
   throw new Error('expected the call to fail, but it succeeded');
 };
-
 
 afterEach(() => {
   const pending = nock.pendingMocks();

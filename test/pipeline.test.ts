@@ -45,11 +45,18 @@ describe('request pipeline: headers', () => {
       .post(`${PREFIX}/access-groups`, { name: 'VIP' })
       .reply(201, { data: group(1, { name: 'VIP' }) }, headers());
     const result = await appTester(postGroup, makeBundle({}));
-    expect(result).toEqual({ ok: true, status: 201, requestId: 'req-1', data: { data: group(1, { name: 'VIP' }) } });
+    expect(result).toEqual({
+      ok: true,
+      status: 201,
+      requestId: 'req-1',
+      data: { data: group(1, { name: 'VIP' }) },
+    });
   });
 
   it('trims whitespace around a pasted key', async () => {
-    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers());
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(7) }, headers());
     await appTester(getGroup(G), makeBundle({}, {}, `  ${KEY}\n`));
   });
 
@@ -105,7 +112,9 @@ describe('request pipeline: error mapping', () => {
       ),
     );
     expect(messageOf(error)).toMatch(
-      new RegExp(`Access group ${G} is a scope group .* read-only via the API: members cannot be added or removed\\. Choose a custom access group instead\\. Sotion said: "Forbidden"\\. \\(X-Request-Id: req-f1\\)`),
+      new RegExp(
+        `Access group ${G} is a scope group .* read-only via the API: members cannot be added or removed\\. Choose a custom access group instead\\. Sotion said: "Forbidden"\\. \\(X-Request-Id: req-f1\\)`,
+      ),
     );
   });
 
@@ -115,11 +124,18 @@ describe('request pipeline: error mapping', () => {
     const bulk = await rejection(
       appTester(
         (z: ZObject, bundle: Bundle) =>
-          new SotionClient(z, bundle).call({ method: 'POST', path: '/members/bulk', body: {}, schema: zod.unknown() }),
+          new SotionClient(z, bundle).call({
+            method: 'POST',
+            path: '/members/bulk',
+            body: {},
+            schema: zod.unknown(),
+          }),
         makeBundle({}),
       ),
     );
-    expect(messageOf(bulk)).toMatch(/only custom access groups can be given to members through the API.*req-f2/);
+    expect(messageOf(bulk)).toMatch(
+      /only custom access groups can be given to members through the API.*req-f2/,
+    );
     const site = await rejection(
       appTester(
         (z: ZObject, bundle: Bundle) =>
@@ -131,7 +147,9 @@ describe('request pipeline: error mapping', () => {
   });
 
   it('404 names what was not found', async () => {
-    api().get(`${PREFIX}/access-groups/${G}`).reply(404, { error: { code: 'not_found', message: 'No such group' } }, headers('n1'));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(404, { error: { code: 'not_found', message: 'No such group' } }, headers('n1'));
     const error = await rejection(appTester(getGroup(G), makeBundle({})));
     expect(messageOf(error)).toBe(
       `Sotion could not find access group ${G}. It may have been deleted, or the ID may belong to another site (each API key sees only its own site). Check the ID or pick it from the dropdown. Sotion said: "No such group". (X-Request-Id: req-n1)`,
@@ -141,7 +159,9 @@ describe('request pipeline: error mapping', () => {
   it('400/422 say the request was rejected and quote Sotion', async () => {
     api().post(`${PREFIX}/access-groups`).reply(422, { error: 'name too long' }, headers('v1'));
     const error = await rejection(appTester(postGroup, makeBundle({})));
-    expect(messageOf(error)).toMatch(/rejected the request while creating access groups \(HTTP 422\).*"name too long".*req-v1/);
+    expect(messageOf(error)).toMatch(
+      /rejected the request while creating access groups \(HTTP 422\).*"name too long".*req-v1/,
+    );
     expect(JSON.parse(error.message).code).toBe('invalid_request');
   });
 
@@ -174,54 +194,89 @@ describe('request pipeline: 429', () => {
     delete process.env.SOTION_RUN_BUDGET_MS;
   });
 
-  it('runs our afterResponse (not core 18+\'s early conversion): delay from X-RateLimit-Reset plus jitter', async () => {
+  it("runs our afterResponse (not core 18+'s early conversion): delay from X-RateLimit-Reset plus jitter", async () => {
     slowBudget();
     const reset = Math.floor(Date.now() / 1000) + 120;
     api()
       .get(`${PREFIX}/access-groups/${G}`)
-      .reply(429, { error: 'slow down' }, headers('t1', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }));
+      .reply(
+        429,
+        { error: 'slow down' },
+        headers('t1', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }),
+      );
     const error = await rejection(appTester(getGroup(G), makeBundle({})));
     expect(error.name).toBe('ThrottledError');
     const body = JSON.parse(error.message) as { message: string; delay: number };
-    expect(body.message).toMatch(/^Sotion's rate limit was reached while reading access group .* about 1(19|20) seconds\. \(X-Request-Id: req-t1\)$/);
+    expect(body.message).toMatch(
+      /^Sotion's rate limit was reached while reading access group .* about 1(19|20) seconds\. \(X-Request-Id: req-t1\)$/,
+    );
     expect(body.delay).toBeGreaterThanOrEqual(120);
     expect(body.delay).toBeLessThanOrEqual(120 + 1 + 30);
   });
 
   it('prefers Retry-After when Sotion sends it', async () => {
     slowBudget();
-    api().get(`${PREFIX}/access-groups/${G}`).reply(429, '', headers('t2', { 'retry-after': '45' }));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(429, '', headers('t2', { 'retry-after': '45' }));
     const error = await rejection(appTester(getGroup(G), makeBundle({})));
     const body = JSON.parse(error.message) as { message: string; delay: number };
     expect(body.message).toMatch(/about 45 seconds/);
     expect(body.delay).toBeGreaterThanOrEqual(46);
   });
 
-  it('with core\'s default flag the early middleware would win and lose the X-RateLimit-Reset delay', async () => {
+  it("with core's default flag the early middleware would win and lose the X-RateLimit-Reset delay", async () => {
     const coreDefault = createAppTester({ ...App, flags: { cleanInputData: false } });
     api()
       .get(`${PREFIX}/access-groups/${G}`)
-      .reply(429, '', headers('t3', { 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 120) }));
+      .reply(
+        429,
+        '',
+        headers('t3', { 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 120) }),
+      );
     const error = await rejection(coreDefault(getGroup(G), makeBundle({})));
-    expect(JSON.parse(error.message)).toEqual({ message: 'The server returned 429 (Too Many Requests)', delay: null });
+    expect(JSON.parse(error.message)).toEqual({
+      message: 'The server returned 429 (Too Many Requests)',
+      delay: null,
+    });
   });
 
   it('waits out a short throttle inside the run and retries, even a POST (a 429 was not processed)', async () => {
-    api().post(`${PREFIX}/access-groups`).reply(429, '', headers('t4', { 'retry-after': '0' }));
-    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(201, { data: group(1) }, headers('t5'));
+    api()
+      .post(`${PREFIX}/access-groups`)
+      .reply(429, '', headers('t4', { 'retry-after': '0' }));
+    api()
+      .post(`${PREFIX}/access-groups`, { name: 'VIP' })
+      .reply(201, { data: group(1) }, headers('t5'));
     const result = await appTester(postGroup, makeBundle({}));
     expect(result.requestId).toBe('t5'.replace('t5', 'req-t5'));
   });
 
   it('pauses before a request when the last response said no requests are left', async () => {
     const resetSoon = String(Math.ceil(Date.now() / 1000) + 1);
-    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers('p1', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetSoon }));
-    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers('p2'));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(
+        200,
+        { data: group(7) },
+        headers('p1', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetSoon }),
+      );
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(7) }, headers('p2'));
     const started = Date.now();
     await appTester(async (z: ZObject, bundle: Bundle) => {
       const client = new SotionClient(z, bundle);
-      await client.call({ method: 'GET', path: `/access-groups/${G}`, schema: single(AccessGroup) });
-      await client.call({ method: 'GET', path: `/access-groups/${G}`, schema: single(AccessGroup) });
+      await client.call({
+        method: 'GET',
+        path: `/access-groups/${G}`,
+        schema: single(AccessGroup),
+      });
+      await client.call({
+        method: 'GET',
+        path: `/access-groups/${G}`,
+        schema: single(AccessGroup),
+      });
     }, makeBundle({}));
     expect(Date.now()).toBeGreaterThanOrEqual(Number(resetSoon) * 1000);
     expect(Date.now() - started).toBeLessThan(3000);
@@ -229,22 +284,40 @@ describe('request pipeline: 429', () => {
 
   it('hands a long exhausted window back to Zapier as ThrottledError without sending', async () => {
     const resetLate = String(Math.ceil(Date.now() / 1000) + 300);
-    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers('p3', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetLate }));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(
+        200,
+        { data: group(7) },
+        headers('p3', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetLate }),
+      );
     const error = await rejection(
       appTester(async (z: ZObject, bundle: Bundle) => {
         const client = new SotionClient(z, bundle);
-        await client.call({ method: 'GET', path: `/access-groups/${G}`, schema: single(AccessGroup) });
-        await client.call({ method: 'GET', path: `/access-groups/${G}`, schema: single(AccessGroup) });
+        await client.call({
+          method: 'GET',
+          path: `/access-groups/${G}`,
+          schema: single(AccessGroup),
+        });
+        await client.call({
+          method: 'GET',
+          path: `/access-groups/${G}`,
+          schema: single(AccessGroup),
+        });
       }, makeBundle({})),
     );
     expect(error.name).toBe('ThrottledError');
-    expect(JSON.parse(error.message).message).toMatch(/used up until its window resets in about (299|300|301) seconds/);
+    expect(JSON.parse(error.message).message).toMatch(
+      /used up until its window resets in about (299|300|301) seconds/,
+    );
   });
 
   it('computes delays from Retry-After dates and resets in the past', () => {
     const now = Date.parse('2026-11-22T10:00:00Z');
     const get = (h: Record<string, string>) => ({ getHeader: (k: string) => h[k] });
-    expect(throttleDelaySeconds(get({ 'retry-after': 'Sun, 22 Nov 2026 10:00:30 GMT' }), now)).toBe(30);
+    expect(throttleDelaySeconds(get({ 'retry-after': 'Sun, 22 Nov 2026 10:00:30 GMT' }), now)).toBe(
+      30,
+    );
     expect(throttleDelaySeconds(get({ 'x-ratelimit-reset': String(now / 1000 - 5) }), now)).toBe(0);
     expect(throttleDelaySeconds(get({ 'retry-after': 'soon' }), now)).toBeUndefined();
     expect(throttleDelaySeconds(get({}), now)).toBeUndefined();
@@ -257,7 +330,9 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
   it('retries a GET after 5xx and connection resets, then succeeds', async () => {
     api().get(`${PREFIX}/access-groups/${G}`).reply(503, 'busy', headers('r1'));
     api().get(`${PREFIX}/access-groups/${G}`).replyWithError(connectionReset());
-    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: group(7) }, headers('r3'));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(7) }, headers('r3'));
     const result = await appTester(getGroup(G), makeBundle({}));
     expect(result.data.data.id).toBe(G);
   });
@@ -284,9 +359,14 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
   it('times out a slow answer and says so after retries', async () => {
     process.env.SOTION_RUN_BUDGET_MS = '1500';
     try {
-      api().get(`${PREFIX}/access-groups/${G}`).delay(1500).reply(200, { data: group(7) }, headers());
+      api()
+        .get(`${PREFIX}/access-groups/${G}`)
+        .delay(1500)
+        .reply(200, { data: group(7) }, headers());
       const error = await rejection(appTester(getGroup(G), makeBundle({})));
-      expect(messageOf(error)).toMatch(/did not answer in time while reading access group|ran out of time/);
+      expect(messageOf(error)).toMatch(
+        /did not answer in time while reading access group|ran out of time/,
+      );
     } finally {
       delete process.env.SOTION_RUN_BUDGET_MS;
     }
@@ -296,7 +376,11 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     const error = await rejection(
       appTester(
         (z: ZObject, bundle: Bundle) =>
-          new SotionClient(z, bundle, new Deadline(100)).call({ method: 'GET', path: '/site', schema: single(Site) }),
+          new SotionClient(z, bundle, new Deadline(100)).call({
+            method: 'GET',
+            path: '/site',
+            schema: single(Site),
+          }),
         makeBundle({}),
       ),
     );
@@ -314,7 +398,9 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
   });
 
   it('a body of the wrong shape names the field instead of passing undefined on', async () => {
-    api().get(`${PREFIX}/access-groups/${G}`).reply(200, { data: { ...group(7), type: 'weird' } }, headers('j2'));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: { ...group(7), type: 'weird' } }, headers('j2'));
     const error = await rejection(appTester(getGroup(G), makeBundle({})));
     expect(messageOf(error)).toMatch(/did not have the documented shape at "data\.type".*req-j2/);
     api().get(`${PREFIX}/site`).reply(200, '', headers('j3'));
@@ -325,7 +411,9 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
         makeBundle({}),
       ),
     );
-    expect(messageOf(empty)).toMatch(/HTTP 200 while reading your Sotion site, but the response did not have the documented shape: .*req-j3/);
+    expect(messageOf(empty)).toMatch(
+      /HTTP 200 while reading your Sotion site, but the response did not have the documented shape: .*req-j3/,
+    );
   });
 
   it('keeps the base URL and no error message contains the key', async () => {

@@ -7,7 +7,10 @@
 import http from 'http';
 import https from 'https';
 
-type Restorable = { patchedByZapier?: boolean; sotionOriginal?: Pick<typeof http, 'request' | 'get'> };
+type Restorable = {
+  patchedByZapier?: boolean;
+  sotionOriginal?: Pick<typeof http, 'request' | 'get'>;
+};
 
 for (const mod of [http, https] as Array<typeof http & Restorable>) {
   mod.sotionOriginal ??= { request: mod.request, get: mod.get };

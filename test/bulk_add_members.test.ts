@@ -1,0 +1,473 @@
+import { perform } from '../creates/bulk_add_members';
+import { BULK_CONCURRENCY } from '../src/bulk';
+import {
+  api,
+  appTester,
+  group,
+  headers,
+  makeBundle,
+  messageOf,
+  PREFIX,
+  rejection,
+  uuid,
+} from './helpers';
+
+const G1 = uuid(101);
+const G2 = uuid(102);
+
+type SentMember = { email: string; displayName?: string; paid?: boolean };
+type BulkBody = { members: SentMember[]; accessGroupIds?: string[] };
+
+const memberOf = (email: string, n: number) => ({
+  id: uuid(5000 + n),
+  email,
+  displayName: null,
+  status: 'active',
+  verified: false,
+  paid: false,
+  registeredAt: null,
+  lastLoginAt: null,
+  createdAt: '2026-11-01T00:00:00.000Z',
+  updatedAt: '2026-11-01T00:00:00.000Z',
+});
+
+/** Answers POST /members/bulk like Sotion: conflict for `existing`, created otherwise. */
+const bulkReplies = (
+  existing: Set<string>,
+  sent: BulkBody[],
+  opts: { delayMs?: number; times?: number } = {},
+) => {
+  let n = 0;
+  api()
+    .post(`${PREFIX}/members/bulk`)
+    .times(opts.times ?? 1)
+    .delay(opts.delayMs ?? 0)
+    .reply(
+      207,
+      (_uri, body) => {
+        const request = body as BulkBody;
+        sent.push(request);
+        const data = request.members.map((m) => {
+          n += 1;
+          return existing.has(m.email)
+            ? {
+                email: m.email,
+                status: 'conflict',
+                error: { code: 'conflict', message: 'Member already exists' },
+              }
+            : { email: m.email, status: 'created', member: memberOf(m.email, n) };
+        });
+        const created = data.filter((d) => d.status === 'created').length;
+        return { data, summary: { total: data.length, created, failed: data.length - created } };
+      },
+      headers('bulk'),
+    );
+};
+
+const verifyGroups = (...ids: string[]) => {
+  for (const id of ids) {
+    api()
+      .get(`${PREFIX}/access-groups/${id}`)
+      .reply(200, { data: group(Number.parseInt(id.slice(-3), 16), { id }) }, headers());
+  }
+};
+
+describe('bulk_add_members: input', () => {
+  it.each([
+    [{}, 'No members to add: fill in Members line items or Emails, for example `ada@example.com`.'],
+    [
+      { emails: ['  ', ''] },
+      'No members to add: fill in Members line items or Emails, for example `ada@example.com`.',
+    ],
+    [
+      { emails: ['a@example.com'], access_group_ids: ['not-a-uuid'] },
+      /Access Groups must be Sotion IDs .* "not-a-uuid" is not\./,
+    ],
+    [
+      { emails: ['a@example.com'], default_paid: 'maybe' },
+      'Paid by Default must be true or false (yes/no); it was "maybe".',
+    ],
+    [
+      { emails: ['a@example.com'], fail_when: 'sometimes' },
+      'Fail the Step When must be one of any_failed, any_problem, never; it was "sometimes".',
+    ],
+    [
+      { members: ['a@example.com'] },
+      'Members line item 1 must have an Email; it was "a@example.com".',
+    ],
+    [
+      { members: [{ email: 'a@example.com', paid: 'perhaps' }] },
+      'Paid of line item 1 must be true or false (yes/no); it was "perhaps".',
+    ],
+  ])('refuses %j before any request', async (input, message) => {
+    const error = await rejection(appTester(perform, makeBundle(input)));
+    if (typeof message === 'string') expect(messageOf(error)).toBe(message);
+    else expect(messageOf(error)).toMatch(message);
+  });
+
+  it('refuses more than 25,000 emails before any request', async () => {
+    const emails = Array.from({ length: 25_001 }, (_, i) => `m${i}@example.com`).join('\n');
+    const error = await rejection(appTester(perform, makeBundle({ emails: [emails] })));
+    expect(messageOf(error)).toMatch(/^This step got 25,001 emails; one step takes at most 25,000/);
+  });
+
+  it('refuses a scope group before sending any member', async () => {
+    api()
+      .get(`${PREFIX}/access-groups/${G1}`)
+      .reply(200, { data: group(1, { id: G1, name: 'Notion DB', type: 'scope' }) }, headers());
+    const error = await rejection(
+      appTester(perform, makeBundle({ emails: ['a@example.com'], access_group_ids: [G1] })),
+    );
+    expect(messageOf(error)).toBe(
+      `Access group "Notion DB" (${G1}) is a scope group, managed from a Notion collection; members cannot be added to it through the API. Choose custom groups only.`,
+    );
+  });
+
+  it('an unknown group stops the step with a not-found error naming it', async () => {
+    api().get(`${PREFIX}/access-groups/${G1}`).reply(404, '', headers('nf'));
+    const error = await rejection(
+      appTester(perform, makeBundle({ emails: ['a@example.com'], access_group_ids: [G1] })),
+    );
+    expect(messageOf(error)).toMatch(new RegExp(`could not find access group ${G1}.*req-nf`));
+  });
+});
+
+describe('bulk_add_members: outcomes', () => {
+  it('sends exact batches and accounts for every input email once', async () => {
+    const sent: BulkBody[] = [];
+    verifyGroups(G1, G2);
+    bulkReplies(new Set(['old@example.com', 'older@example.com']), sent);
+    // old@example.com: looked up, added to G1, already in G2
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: 'old@example.com', limit: '1' })
+      .reply(
+        200,
+        {
+          data: [memberOf('old@example.com', 1)],
+          pagination: { hasMore: false, nextCursor: null },
+        },
+        headers(),
+      );
+    api()
+      .post(`${PREFIX}/access-groups/${G1}/members`, { memberId: uuid(5001) })
+      .reply(
+        201,
+        { data: { ...memberOf('old@example.com', 1), accessGroups: [{ id: G1 }] } },
+        headers(),
+      );
+    api()
+      .post(`${PREFIX}/access-groups/${G2}/members`, { memberId: uuid(5001) })
+      .reply(409, { error: 'already in group' }, headers());
+    // older@example.com: already in both groups
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: 'older@example.com', limit: '1' })
+      .reply(
+        200,
+        {
+          data: [memberOf('older@example.com', 2)],
+          pagination: { hasMore: false, nextCursor: null },
+        },
+        headers(),
+      );
+    api()
+      .post(`${PREFIX}/access-groups/${G1}/members`, { memberId: uuid(5002) })
+      .reply(409, '', headers());
+    api()
+      .post(`${PREFIX}/access-groups/${G2}/members`, { memberId: uuid(5002) })
+      .reply(409, '', headers());
+
+    const result = await appTester(
+      perform,
+      makeBundle({
+        members: [
+          { email: ' Ada@Example.com ', display_name: 'Ada', paid: 'false' },
+          { email: 'grace@example.com', display_name: '', paid: true },
+          { email: '', display_name: 'No Email' },
+          { email: 'x@y.com; z@y.com', display_name: 'Two' },
+        ],
+        emails: [
+          'old@example.com, OLDER@example.com;not-an-email',
+          'ada@example.com\nnew@example.com',
+        ],
+        default_paid: 'true',
+        access_group_ids: [G1, G2, G1],
+      }),
+    );
+    expect(sent).toEqual([
+      {
+        members: [
+          { email: 'ada@example.com', displayName: 'Ada', paid: false },
+          { email: 'grace@example.com', paid: true },
+          { email: 'x@y.com', paid: true },
+          { email: 'z@y.com', paid: true },
+          { email: 'old@example.com', paid: true },
+          { email: 'older@example.com', paid: true },
+          { email: 'new@example.com', paid: true },
+        ],
+        accessGroupIds: [G1, G2],
+      },
+    ]);
+    expect(result.results.map((r) => [r.email, r.source, r.status])).toEqual([
+      ['ada@example.com', 'line item 1', 'created'],
+      ['grace@example.com', 'line item 2', 'created'],
+      ['', 'line item 3', 'invalid'],
+      ['x@y.com', 'line item 4', 'created'],
+      ['z@y.com', 'line item 4', 'created'],
+      ['old@example.com', 'email list entry 1', 'added_to_groups'],
+      ['older@example.com', 'email list entry 1', 'existing'],
+      ['not-an-email', 'email list entry 1', 'invalid'],
+      ['ada@example.com', 'email list entry 2', 'duplicate'],
+      ['new@example.com', 'email list entry 2', 'created'],
+    ]);
+    expect(result).toMatchObject({
+      total: 10,
+      createdCount: 5,
+      existingCount: 1,
+      addedToGroupsCount: 1,
+      invalidCount: 2,
+      duplicateCount: 1,
+      failedCount: 0,
+      createdEmails: [
+        'ada@example.com',
+        'grace@example.com',
+        'x@y.com',
+        'z@y.com',
+        'new@example.com',
+      ],
+      existingEmails: ['older@example.com'],
+      addedToGroupsEmails: ['old@example.com'],
+      invalidEmails: ['', 'not-an-email'],
+      duplicateEmails: ['ada@example.com'],
+      failedEmails: [],
+      accessGroupIds: [G1, G2],
+      apiRequests: 2 + 1 + 2 * 3,
+    });
+    expect(result.results[0]?.memberId).toBe(uuid(5001));
+    expect(result.results[2]?.reason).toBe('Not sent: the email is empty.');
+    expect(result.results[7]?.reason).toBe('Not sent: the email has no @.');
+    expect(result.results[8]?.reason).toBe('Not sent again: the same email is in line item 1.');
+    expect(result.results[5]?.reason).toBe(
+      'Already a member; added to 1 of 2 group(s), already in the rest.',
+    );
+  });
+
+  it('splits 1,201 members into 500/500/201 with at most 4 requests in flight', async () => {
+    const sent: BulkBody[] = [];
+    let inFlight = 0;
+    let peak = 0;
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .times(3)
+      .reply(
+        207,
+        async (_uri, body) => {
+          inFlight += 1;
+          peak = Math.max(peak, inFlight);
+          await new Promise((r) => setTimeout(r, 50));
+          inFlight -= 1;
+          const request = body as BulkBody;
+          sent.push(request);
+          return {
+            data: request.members.map((m, i) => ({
+              email: m.email,
+              status: 'created',
+              member: memberOf(m.email, i),
+            })),
+            summary: { total: request.members.length, created: request.members.length, failed: 0 },
+          };
+        },
+        headers(),
+      );
+    const emails = Array.from({ length: 1201 }, (_, i) => `m${i}@example.com`);
+    const result = await appTester(perform, makeBundle({ emails: [emails.join(',')] }));
+    expect(sent.map((b) => b.members.length).sort((a, b) => b - a)).toEqual([500, 500, 201]);
+    expect(sent.flatMap((b) => b.members.map((m) => m.email)).sort()).toEqual([...emails].sort());
+    expect(sent.every((b) => b.accessGroupIds === undefined)).toBe(true);
+    expect(peak).toBeLessThanOrEqual(BULK_CONCURRENCY);
+    expect(result.createdCount).toBe(1201);
+    expect(result.apiRequests).toBe(3);
+  });
+
+  it('leaves existing members alone when "Add Existing Members to the Groups" is off', async () => {
+    const sent: BulkBody[] = [];
+    verifyGroups(G1);
+    bulkReplies(new Set(['old@example.com']), sent);
+    const result = await appTester(
+      perform,
+      makeBundle({
+        emails: ['old@example.com'],
+        access_group_ids: G1,
+        add_existing_to_groups: 'false',
+      }),
+    );
+    expect(result.results).toEqual([
+      {
+        email: 'old@example.com',
+        source: 'email list entry 1',
+        status: 'existing',
+        memberId: null,
+        reason:
+          'Already a member; not added to the groups ("Add Existing Members to the Groups" is off).',
+      },
+    ]);
+  });
+
+  it('a replay after a lost first try reports everyone as existing and adds nobody twice', async () => {
+    const sent: BulkBody[] = [];
+    bulkReplies(new Set(['a@example.com', 'b@example.com']), sent);
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: ['a@example.com b@example.com'] }),
+    );
+    expect(result.existingEmails).toEqual(['a@example.com', 'b@example.com']);
+    expect(result.results[0]?.reason).toBe('Already a member.');
+  });
+
+  it('per-member errors fail the step by default, naming the email and reason', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .reply(
+        207,
+        {
+          data: [
+            { email: 'ok@example.com', status: 'created', member: memberOf('ok@example.com', 1) },
+            {
+              email: 'bad@example.com',
+              status: 'error',
+              error: { code: 'invalid_email', message: 'Domain does not accept mail' },
+            },
+          ],
+          summary: { total: 2, created: 1, failed: 1 },
+        },
+        headers(),
+      );
+    const error = await rejection(
+      appTester(
+        perform,
+        makeBundle({ emails: ['ok@example.com', 'bad@example.com', 'missing@example.com'] }),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      'Bulk Add Members could not add 2 members: bad@example.com (email list entry 2): Sotion could not create this member: invalid_email: Domain does not accept mail.; ' +
+        "missing@example.com (email list entry 3): Sotion's answer to the bulk request did not mention this email.. " +
+        'Of 3 emails: 1 created, 0 already members, 2 failed or not sent. Replaying the step is safe: members created by this run will show as already members, and nobody is added twice.',
+    );
+  });
+
+  it('with "never" the same run succeeds and reports the failures in the output', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .reply(
+        207,
+        {
+          data: [{ email: 'bad@example.com', status: 'error' }],
+          summary: { total: 1, created: 0, failed: 1 },
+        },
+        headers(),
+      );
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: ['bad@example.com', 'nope'], fail_when: 'never' }),
+    );
+    expect(result.failedEmails).toEqual(['bad@example.com']);
+    expect(result.invalidEmails).toEqual(['nope']);
+    expect(result.results[0]?.reason).toBe('Sotion could not create this member: no reason given.');
+  });
+
+  it('"any_problem" also fails on invalid emails; the default only reports them', async () => {
+    const sent: BulkBody[] = [];
+    bulkReplies(new Set(), sent, { times: 2 });
+    const error = await rejection(
+      appTester(
+        perform,
+        makeBundle({ emails: ['a@example.com', 'a@@b'], fail_when: 'any_problem' }),
+      ),
+    );
+    expect(messageOf(error)).toMatch(
+      /^1 email in the input is not valid and was not sent: a@@b \(email list entry 2\): Not sent: the email has more than one @\.\. Of 2 emails: 1 created/,
+    );
+    const ok = await appTester(perform, makeBundle({ emails: ['a@example.com', 'a@@b'] }));
+    expect(ok.invalidCount).toBe(1);
+  });
+
+  it('all emails invalid: nothing is sent and the output says why', async () => {
+    const result = await appTester(perform, makeBundle({ emails: ['nope, also-nope@'] }));
+    expect(result.invalidEmails).toEqual(['nope', 'also-nope@']);
+    expect(result.apiRequests).toBe(0);
+  });
+});
+
+describe('bulk_add_members: failures are never silent', () => {
+  it('a batch that keeps failing fails the step with what was done', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .times(4)
+      .reply(503, { error: 'maintenance' }, headers('down'));
+    const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
+    expect(messageOf(error)).toMatch(
+      /^Bulk Add Members could not add 1 member: a@example.com \(email list entry 1\): Sotion had a problem \(HTTP 503\) while creating members in bulk\..*req-down\)\. Of 1 email: 0 created, 0 already members, 1 failed or not sent\. Replaying the step is safe/,
+    );
+  });
+
+  it('a revoked key mid-run stops the step as ExpiredAuthError', async () => {
+    api().post(`${PREFIX}/members/bulk`).reply(401, '', headers('gone'));
+    const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
+    expect(error.name).toBe('ExpiredAuthError');
+  });
+
+  it('a 403 mid-run stops sending and says what was done', async () => {
+    api().post(`${PREFIX}/members/bulk`).reply(403, '', headers('no'));
+    const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
+    expect(messageOf(error)).toMatch(
+      /^Bulk Add Members stopped: One of the chosen access groups is a scope group.*Of 1 email: 0 created/,
+    );
+  });
+
+  it('a long throttle hands the step back to Zapier with progress', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .reply(429, '', headers('rl', { 'retry-after': '120' }));
+    const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
+    expect(error.name).toBe('ThrottledError');
+    const body = JSON.parse(error.message) as { message: string; delay: number };
+    expect(body.message).toMatch(
+      /^Sotion's rate limit stopped Bulk Add Members part way\. Of 1 email: 0 created/,
+    );
+    expect(body.delay).toBe(121);
+  });
+
+  it('work that does not fit in the time is reported, not dropped', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '2500';
+    try {
+      const sent: BulkBody[] = [];
+      bulkReplies(new Set(), sent, { delayMs: 1200, times: 4 });
+      const emails = Array.from({ length: 2500 }, (_, i) => `m${i}@example.com`);
+      const error = await rejection(appTester(perform, makeBundle({ emails })));
+      expect(messageOf(error)).toMatch(
+        /^Bulk Add Members ran out of the time Zapier allows a step \(30 seconds\) before sending 500 members\. Of 2,500 emails: 2,000 created, 0 already members, 500 failed or not sent\./,
+      );
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+
+  it('an existing member who cannot be found by email is reported as failed', async () => {
+    const sent: BulkBody[] = [];
+    verifyGroups(G1);
+    bulkReplies(new Set(['ghost@example.com']), sent);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: 'ghost@example.com', limit: '1' })
+      .reply(200, { data: [], pagination: { hasMore: false, nextCursor: null } }, headers());
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: ['ghost@example.com'], access_group_ids: [G1], fail_when: 'never' }),
+    );
+    expect(result.results[0]).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/could not find the member by email/),
+    });
+  });
+});

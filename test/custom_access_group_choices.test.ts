@@ -1,0 +1,79 @@
+import nock from 'nock';
+import { perform } from '../triggers/custom_access_group_choices';
+import { api, appTester, group, headers, makeBundle, PREFIX } from './helpers';
+
+/** core's z.cursor talks to Zapier's RPC endpoint; this stands in for it, keyed by storeKey. */
+const cursorStore = new Map<string, string>();
+const mockCursorRpc = () => {
+  process.env.ZAPIER_DEPLOY_KEY = 'unit-test';
+  nock('https://rpc.zapier.com')
+    .persist()
+    .post('/cli', () => true)
+    .reply(200, (_uri, body) => {
+      // core sends { id, method, storeKey, params: [cursor?] }
+      const request = (typeof body === 'string' ? JSON.parse(body) : body) as {
+        id: string;
+        method: string;
+        storeKey?: string;
+        params: string[];
+      };
+      const key = request.storeKey ?? 'no-store-key';
+      if (request.method === 'set_cursor') {
+        cursorStore.set(key, request.params[0] ?? '');
+        return { id: request.id, result: null };
+      }
+      return { id: request.id, result: cursorStore.get(key) ?? null };
+    });
+};
+
+describe('custom_access_group_choices (hidden dropdown trigger)', () => {
+  afterEach(() => {
+    delete process.env.ZAPIER_DEPLOY_KEY;
+    cursorStore.clear();
+  });
+
+  it('lists custom groups only and pages with Load more, skipping pages of scope groups', async () => {
+    mockCursorRpc();
+    const c1 = group(1);
+    const s2 = group(2, { type: 'scope' });
+    const s3 = group(3, { type: 'scope' });
+    const c4 = group(4);
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, { data: [c1, s2], pagination: { hasMore: true, nextCursor: s2.id } }, headers());
+    const first = await appTester(perform, makeBundle({}, { page: 0 }));
+    expect(first.map((g) => g.id)).toEqual([c1.id]);
+
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100', after: s2.id })
+      .reply(200, { data: [s3], pagination: { hasMore: true, nextCursor: s3.id } }, headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100', after: s3.id })
+      .reply(200, { data: [c4], pagination: { hasMore: false, nextCursor: null } }, headers());
+    const second = await appTester(perform, makeBundle({}, { page: 1 }));
+    expect(second.map((g) => g.id)).toEqual([c4.id]);
+
+    const third = await appTester(perform, makeBundle({}, { page: 2 }));
+    expect(third).toEqual([]);
+  });
+
+  it('works without bundle.meta (page 0)', async () => {
+    mockCursorRpc();
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(
+        200,
+        { data: [group(1)], pagination: { hasMore: false, nextCursor: null } },
+        headers(),
+      );
+    const result = await appTester(perform, {
+      authData: { apiKey: 'so_live_unit_test_key_0123456789' },
+      inputData: {},
+    });
+    expect(result).toHaveLength(1);
+  });
+});

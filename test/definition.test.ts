@@ -1,0 +1,219 @@
+import App from '../index';
+import { DEFAULT_BASE_URL, isLoopbackHost, resolveBaseUrl, runBudgetMs } from '../src/config';
+import { emailProblem, normalizeEmail, splitEmails } from '../src/emails';
+import { isUuid } from '../src/input';
+
+type Field = {
+  key: string;
+  label?: string;
+  type?: string;
+  required?: boolean;
+  list?: boolean;
+  helpText?: string;
+};
+type Operation = {
+  key: string;
+  display: { label: string; description: string; hidden?: boolean };
+  operation: { sample?: Record<string, unknown>; outputFields?: Field[]; inputFields?: unknown[] };
+};
+
+const operations = (): Array<[string, Operation]> =>
+  [App.triggers, App.creates, App.searches].flatMap((group) =>
+    Object.values((group ?? {}) as Record<string, Operation>).map(
+      (op) => [op.key, op] as [string, Operation],
+    ),
+  );
+const visible = () => operations().filter(([, op]) => !op.display.hidden);
+
+const SMALL = new Set([
+  'a',
+  'an',
+  'and',
+  'as',
+  'at',
+  'but',
+  'by',
+  'for',
+  'in',
+  'of',
+  'on',
+  'or',
+  'the',
+  'to',
+  'is',
+]);
+const isTitleCase = (label: string) =>
+  label.split(' ').every((word, i) => (SMALL.has(word) && i > 0 ? true : /^[A-Z0-9(]/.test(word)));
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+const typeOk = (type: string | undefined, value: unknown): boolean => {
+  if (value === null) return true;
+  switch (type) {
+    case 'integer':
+      return Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number';
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'datetime':
+      return typeof value === 'string' && ISO.test(value);
+    default:
+      return typeof value === 'string';
+  }
+};
+
+describe('app definition', () => {
+  it('registers the promised operations under their keys', () => {
+    expect(Object.keys(App.triggers ?? {}).sort()).toEqual([
+      'custom_access_group_choices',
+      'new_access_group',
+    ]);
+    expect(Object.keys(App.creates ?? {}).sort()).toEqual([
+      'bulk_add_members',
+      'create_access_group',
+    ]);
+    expect(App.flags).toEqual({ cleanInputData: false, throwForThrottlingEarly: false });
+    expect(App.beforeRequest).toHaveLength(1);
+    expect(App.afterResponse).toHaveLength(1);
+  });
+
+  it.each(visible())(
+    '%s: Title Case labels, a proper description, help text with an example',
+    (_key, op) => {
+      expect(isTitleCase(op.display.label)).toBe(true);
+      expect(op.display.description.endsWith('.')).toBe(true);
+      expect(op.display.description.length).toBeGreaterThan(20);
+      const fields = (op.operation.inputFields ?? []) as Array<Field & { children?: Field[] }>;
+      for (const field of fields.flatMap((f) => [f, ...(f.children ?? [])])) {
+        expect([field.key, field.label && isTitleCase(field.label)]).toEqual([field.key, true]);
+        if (!('children' in field))
+          expect([field.key, field.helpText]).toEqual([
+            field.key,
+            expect.stringMatching(/example|`/i),
+          ]);
+      }
+      for (const field of op.operation.outputFields ?? []) {
+        expect([field.key, field.label && isTitleCase(field.label)]).toEqual([field.key, true]);
+      }
+    },
+  );
+
+  it.each(visible().filter(([key]) => Object.keys(App.triggers).includes(key)))(
+    '%s: trigger description starts "Triggers when "',
+    (_key, op) => {
+      expect(op.display.description).toMatch(/^Triggers when .+\.$/);
+    },
+  );
+
+  it.each(visible())(
+    '%s: the sample has exactly the output fields, with matching types',
+    (_key, op) => {
+      const sample = op.operation.sample ?? {};
+      const fields = op.operation.outputFields ?? [];
+      const topLevel = fields.filter((f) => !f.key.includes('[]'));
+      expect(Object.keys(sample).sort()).toEqual(
+        [
+          ...topLevel.map((f) => f.key),
+          ...new Set(
+            fields.filter((f) => f.key.includes('[]')).map((f) => f.key.split('[]')[0] as string),
+          ),
+        ].sort(),
+      );
+      for (const field of topLevel) {
+        const value = sample[field.key];
+        if (field.required) expect([field.key, value]).not.toEqual([field.key, null]);
+        if (field.list) {
+          expect(Array.isArray(value)).toBe(true);
+          for (const item of value as unknown[])
+            expect([field.key, typeOk(field.type, item)]).toEqual([field.key, true]);
+        } else expect([field.key, typeOk(field.type, value)]).toEqual([field.key, true]);
+      }
+      for (const field of fields.filter((f) => f.key.includes('[]'))) {
+        const [parent, child] = field.key.split('[]') as [string, string];
+        for (const row of sample[parent] as Array<Record<string, unknown>>) {
+          expect([field.key, typeOk(field.type, row[child])]).toEqual([field.key, true]);
+        }
+      }
+    },
+  );
+});
+
+describe('configuration', () => {
+  it('uses the documented base URL unless overridden', () => {
+    expect(resolveBaseUrl({})).toBe(DEFAULT_BASE_URL);
+    expect(resolveBaseUrl({ SOTION_API_BASE_URL: 'https://staging.example.com/api/v1/' })).toBe(
+      'https://staging.example.com/api/v1',
+    );
+    expect(resolveBaseUrl({ SOTION_API_BASE_URL: 'http://127.0.0.1:4010/api/v1' })).toBe(
+      'http://127.0.0.1:4010/api/v1',
+    );
+    expect(resolveBaseUrl({ SOTION_API_BASE_URL: 'http://localhost:4010/api/v1' })).toBe(
+      'http://localhost:4010/api/v1',
+    );
+    expect(resolveBaseUrl({ SOTION_API_BASE_URL: 'http://[::1]:4010/api/v1' })).toBe(
+      'http://[::1]:4010/api/v1',
+    );
+  });
+
+  it('refuses plain http to another host and things that are not URLs', () => {
+    expect(() => resolveBaseUrl({ SOTION_API_BASE_URL: 'http://api.example.com/api/v1' })).toThrow(
+      'SOTION_API_BASE_URL is set to "http://api.example.com", which is neither https nor a loopback address.',
+    );
+    expect(() => resolveBaseUrl({ SOTION_API_BASE_URL: 'ftp://127.0.0.1/x' })).toThrow(
+      /neither https nor a loopback/,
+    );
+    expect(() => resolveBaseUrl({ SOTION_API_BASE_URL: 'not a url' })).toThrow(
+      /which is not a URL/,
+    );
+    expect(isLoopbackHost('127.10.0.3')).toBe(true);
+    expect(isLoopbackHost('10.0.0.1')).toBe(false);
+  });
+
+  it('reads the run budget only from a positive number', () => {
+    expect(runBudgetMs({})).toBe(25_000);
+    expect(runBudgetMs({ SOTION_RUN_BUDGET_MS: '4000' })).toBe(4000);
+    expect(runBudgetMs({ SOTION_RUN_BUDGET_MS: '-1' })).toBe(25_000);
+  });
+});
+
+describe('emails', () => {
+  it('normalises and splits', () => {
+    expect(normalizeEmail('  Ada@Example.COM ')).toBe('ada@example.com');
+    expect(splitEmails('a@x.io, b@x.io;c@x.io\n<d@x.io>\te@x.io')).toEqual([
+      'a@x.io',
+      'b@x.io',
+      'c@x.io',
+      'd@x.io',
+      'e@x.io',
+    ]);
+  });
+
+  it.each([
+    ['ada@example.com', undefined],
+    ["o'brien+tag@sub.example.co.uk", undefined],
+    ['jürgen@müller.de', undefined],
+    ['用户@例子.广告', undefined],
+    ['', 'the email is empty'],
+    ['plain', 'the email has no @'],
+    ['a@b@c.com', 'the email has more than one @'],
+    ['@example.com', 'nothing comes before the @'],
+    ['ada@', 'nothing comes after the @'],
+    ['ada@localhost', 'the domain "localhost" has no dot'],
+    ['ada@-bad.com', 'the domain "-bad.com" is not a valid domain name'],
+    ['ada@example.c', 'the domain "example.c" has no valid ending'],
+    ['ada@1.2.3.4', 'the domain "1.2.3.4" has no valid ending'],
+    ['.ada@example.com', 'the part before the @ has characters an email cannot have'],
+    ['a..b@example.com', 'the part before the @ has characters an email cannot have'],
+    ['a b@example.com', 'the part before the @ has characters an email cannot have'],
+    [`${'a'.repeat(65)}@example.com`, 'the part before the @ is longer than 64 characters'],
+    [`a@${'b'.repeat(250)}.com`, 'the email is longer than 254 characters'],
+  ])('%j → %j', (email, problem) => {
+    expect(emailProblem(email)).toBe(problem);
+  });
+
+  it('recognises UUIDs', () => {
+    expect(isUuid('3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10')).toBe(true);
+    expect(isUuid('3f0c1a52')).toBe(false);
+  });
+});

@@ -1,0 +1,211 @@
+import type { Bundle, ZObject } from 'zapier-platform-core';
+import { z as zod } from 'zod';
+import { perform as bulkPerform } from '../creates/bulk_add_members';
+import { perform as newGroups } from '../triggers/new_access_group';
+import { SotionClient } from '../src/client';
+import { single, Site } from '../src/schemas';
+import { api, appTester, group, headers, KEY, messageOf, PREFIX, rejection, uuid } from './helpers';
+
+const bundle = (inputData: Record<string, unknown> = {}) => ({
+  authData: { apiKey: KEY },
+  inputData: inputData as never,
+});
+const call = (method: 'GET' | 'POST' | 'DELETE', path: string) => (z: ZObject, b: Bundle) =>
+  new SotionClient(z, b).call({ method, path, schema: zod.unknown() });
+
+describe('pipeline edges', () => {
+  it('403 on deleting a scope group explains the rule without mentioning members', async () => {
+    const id = uuid(1);
+    api().delete(`${PREFIX}/access-groups/${id}`).reply(403, '', headers('d1'));
+    const error = await rejection(appTester(call('DELETE', `/access-groups/${id}`), bundle()));
+    expect(messageOf(error)).toBe(
+      `Access group ${id} is a scope group (managed from a Notion collection), and scope groups are read-only via the API. Choose a custom access group instead. (X-Request-Id: req-d1)`,
+    );
+  });
+
+  it('an unexpected 4xx keeps its status in the code; a response without X-Request-Id says none', async () => {
+    api().get(`${PREFIX}/site`).reply(418, { error: 'teapot' });
+    const error = await rejection(appTester(call('GET', '/site'), bundle()));
+    expect(JSON.parse(error.message)).toMatchObject({ code: 'http_418', status: 418 });
+    expect(messageOf(error)).toMatch(/\(X-Request-Id: none\)$/);
+  });
+
+  it('a bare 429 waits 60 seconds before Zapier retries', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '3000';
+    try {
+      api().get(`${PREFIX}/site`).reply(429, '');
+      const error = await rejection(appTester(call('GET', '/site'), bundle()));
+      expect(JSON.parse(error.message).message).toMatch(/about 60 seconds/);
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+
+  it('responses without rate-limit headers, or with a reset already past, do not pause', async () => {
+    const site = { id: uuid(9), status: 'published', domain: null, slug: 's', title: null };
+    api().get(`${PREFIX}/site`).reply(200, { data: site }, { 'x-ratelimit-remaining': '0' });
+    api()
+      .get(`${PREFIX}/site`)
+      .reply(200, { data: site }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1000' });
+    api().get(`${PREFIX}/site`).reply(200, { data: site });
+    const started = Date.now();
+    await appTester(async (z: ZObject, b: Bundle) => {
+      const client = new SotionClient(z, b);
+      for (let i = 0; i < 3; i += 1)
+        await client.call({ method: 'GET', path: '/site', schema: single(Site) });
+    }, bundle());
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('a 409 without a body still names the request', async () => {
+    api().post(`${PREFIX}/members`).reply(409, '', headers('x'));
+    const error = await rejection(appTester(call('POST', '/members'), bundle()));
+    expect(messageOf(error)).toBe(
+      'Sotion answered 409 Conflict while creating members: it already exists. (X-Request-Id: req-x)',
+    );
+  });
+
+  it('a network error without a code is named by its kind', async () => {
+    api().post(`${PREFIX}/members`).replyWithError('boom');
+    const error = await rejection(appTester(call('POST', '/members'), bundle()));
+    expect(messageOf(error)).toMatch(
+      /^Sotion could not be reached \(\w+\) while creating members\./,
+    );
+  });
+});
+
+describe('trigger edges', () => {
+  it('runs without bundle.meta', async () => {
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(
+        200,
+        { data: [group(1)], pagination: { hasMore: false, nextCursor: null } },
+        headers(),
+      );
+    const result = await appTester(newGroups, bundle());
+    expect(result.map((g) => g.id)).toEqual([uuid(1)]);
+  });
+});
+
+describe('bulk edges', () => {
+  const created = (email: string, withMember = true) => ({
+    email,
+    status: 'created',
+    ...(withMember
+      ? {
+          member: {
+            id: uuid(7),
+            email,
+            displayName: null,
+            status: 'active',
+            verified: false,
+            paid: false,
+            registeredAt: null,
+            lastLoginAt: null,
+            createdAt: null,
+            updatedAt: null,
+          },
+        }
+      : {}),
+  });
+
+  it('takes a single line item object and a plain text email list; repeated answers count once', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`, {
+        members: [{ email: 'one@example.com', displayName: 'One' }, { email: 'two@example.com' }],
+      })
+      .reply(
+        207,
+        {
+          data: [
+            created('one@example.com'),
+            created('ONE@example.com'),
+            created('two@example.com', false),
+          ],
+          summary: { total: 2, created: 2, failed: 0 },
+        },
+        headers(),
+      );
+    const result = await appTester(
+      bulkPerform,
+      bundle({
+        members: { email: 'one@example.com', display_name: 'One' },
+        emails: 'two@example.com',
+      }),
+    );
+    expect(result.results.map((r) => [r.email, r.status, r.memberId])).toEqual([
+      ['one@example.com', 'created', uuid(7)],
+      ['two@example.com', 'created', null],
+    ]);
+  });
+
+  it('skips empty line items, and lists at most 5 examples in an error', async () => {
+    const emails = Array.from({ length: 7 }, (_, i) => `bad${i}@@x.com`);
+    const error = await rejection(
+      appTester(bulkPerform, bundle({ members: [{}], emails, fail_when: 'any_problem' })),
+    );
+    expect(messageOf(error)).toMatch(
+      /^7 emails in the input are not valid and were not sent: bad0@@x\.com .*…and 2 more in the same way\./,
+    );
+  });
+
+  it('stops sending once a batch hits a fatal error and says the rest were not sent', async () => {
+    api().post(`${PREFIX}/members/bulk`).reply(403, '', headers());
+    const emails = Array.from({ length: 2600 }, (_, i) => `m${i}@example.com`);
+    process.env.SOTION_RUN_BUDGET_MS = '20000';
+    try {
+      api()
+        .post(`${PREFIX}/members/bulk`)
+        .times(3)
+        .delay(200)
+        .reply(
+          207,
+          (_u, body) => {
+            const members = (body as { members: Array<{ email: string }> }).members;
+            return {
+              data: members.map((m) => created(m.email)),
+              summary: { total: members.length, created: members.length, failed: 0 },
+            };
+          },
+          headers(),
+        );
+      const error = await rejection(appTester(bulkPerform, bundle({ emails, fail_when: 'never' })));
+      expect(messageOf(error)).toMatch(
+        /^Bulk Add Members stopped: .*Of 2,600 emails: 1,500 created, 0 already members, 1,100 failed or not sent\./,
+      );
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+
+  it('existing members not looked up in time are reported as not sent', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '2600';
+    const G = uuid(300);
+    try {
+      api()
+        .get(`${PREFIX}/access-groups/${G}`)
+        .reply(200, { data: group(300, { id: G }) }, headers());
+      api()
+        .post(`${PREFIX}/members/bulk`)
+        .delay(1200)
+        .reply(
+          207,
+          {
+            data: [{ email: 'old@example.com', status: 'conflict' }],
+            summary: { total: 1, created: 0, failed: 1 },
+          },
+          headers(),
+        );
+      const error = await rejection(
+        appTester(bulkPerform, bundle({ emails: ['old@example.com'], access_group_ids: [G] })),
+      );
+      expect(messageOf(error)).toMatch(
+        /^Bulk Add Members ran out of the time Zapier allows a step \(30 seconds\) before sending 1 member\./,
+      );
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+});

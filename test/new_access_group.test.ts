@@ -1,0 +1,158 @@
+import { perform } from '../triggers/new_access_group';
+import type { AccessGroup } from '../src/schemas';
+import {
+  api,
+  appTester,
+  group,
+  headers,
+  makeBundle,
+  messageOf,
+  PREFIX,
+  rejection,
+} from './helpers';
+
+const pageOf = (items: AccessGroup[], nextCursor: string | null) => ({
+  data: items,
+  pagination: { hasMore: nextCursor !== null, nextCursor },
+});
+
+/** Serves `groups` in pages of 100 in the given order and returns the expected request count. */
+const serve = (groups: AccessGroup[]) => {
+  let after: string | undefined;
+  let pages = 0;
+  for (let i = 0; i < groups.length || i === 0; i += 100) {
+    const items = groups.slice(i, i + 100);
+    const last = i + 100 >= groups.length;
+    const next = last ? null : (items[items.length - 1] as AccessGroup).id;
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query(after ? { limit: '100', after } : { limit: '100' })
+      .reply(200, pageOf(items, next), headers(`p${pages}`));
+    pages += 1;
+    if (next) after = next;
+  }
+  return pages;
+};
+
+const groups = (n: number) => Array.from({ length: n }, (_, i) => group(i + 1));
+const ids = (list: AccessGroup[]) => list.map((g) => g.id);
+
+describe('new_access_group', () => {
+  it('newest first: reads one page only and returns at most 100, newest first', async () => {
+    const all = groups(250).reverse();
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf(all.slice(0, 100), all[99]?.id ?? null), headers());
+    const result = await appTester(perform, makeBundle({}));
+    expect(ids(result)).toEqual(ids(all.slice(0, 100)));
+  });
+
+  it('oldest first: walks every page and returns the newest 100, newest first', async () => {
+    const all = groups(250);
+    expect(serve(all)).toBe(3);
+    const result = await appTester(perform, makeBundle({}));
+    expect(ids(result)).toEqual(ids([...all].reverse().slice(0, 100)));
+  });
+
+  it('any other order: sorts by createdAt desc, id as tie-break, missing createdAt last, unique by id', async () => {
+    const a = group(1, { createdAt: '2026-03-01T00:00:00.000Z' });
+    const b = group(2, { createdAt: '2026-03-01T00:00:00.000Z' });
+    const c = group(3, { createdAt: null });
+    const d = group(4, { createdAt: '2026-04-01T00:00:00.000Z' });
+    const e = group(5, { createdAt: 'not a date' });
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([a, c, d], a.id), headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100', after: a.id })
+      .reply(200, pageOf([b, d, e], null), headers());
+    const result = await appTester(perform, makeBundle({}));
+    expect(ids(result)).toEqual([d.id, b.id, a.id, e.id, c.id]);
+  });
+
+  it('filters by type and honours bundle.meta.limit', async () => {
+    const all = groups(6).map((g, i) => ({
+      ...g,
+      type: i % 2 ? ('scope' as const) : ('custom' as const),
+    }));
+    serve(all);
+    const result = await appTester(perform, makeBundle({ type: 'scope' }, { limit: 2 }));
+    expect(ids(result)).toEqual([all[5]?.id, all[3]?.id]);
+  });
+
+  it('loading a sample reads one page and returns 3', async () => {
+    const all = groups(150);
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf(all.slice(0, 100), all[99]?.id ?? null), headers());
+    const result = await appTester(perform, makeBundle({}, { isLoadingSample: true }));
+    expect(ids(result)).toEqual(ids([all[99], all[98], all[97]] as AccessGroup[]));
+  });
+
+  it('seeding dedupe walks everything even when newest first, returning every id', async () => {
+    const all = groups(230).reverse();
+    serve(all);
+    const result = await appTester(perform, makeBundle({}, { isPopulatingDedupe: true }));
+    expect(result).toHaveLength(230);
+  });
+
+  it('an empty site gives an empty list', async () => {
+    serve([]);
+    expect(await appTester(perform, makeBundle({}))).toEqual([]);
+  });
+
+  it('fails clearly rather than return a list that could miss the newest groups', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '2500';
+    try {
+      const all = groups(300);
+      api()
+        .get(`${PREFIX}/access-groups`)
+        .query({ limit: '100' })
+        .reply(200, pageOf(all.slice(0, 100), all[99]?.id ?? null), headers());
+      api()
+        .get(`${PREFIX}/access-groups`)
+        .query({ limit: '100', after: all[99]?.id })
+        .delay(800)
+        .reply(200, pageOf(all.slice(100, 200), all[199]?.id ?? null), headers());
+      const error = await rejection(appTester(perform, makeBundle({})));
+      expect(messageOf(error)).toMatch(
+        /^Sotion does not list access groups newest first, and reading all of them \(200 in 2 pages so far\) did not fit/,
+      );
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+
+  it('stops with a clear error on a cursor that repeats or is missing', async () => {
+    const all = groups(3);
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([all[0] as AccessGroup], all[0]?.id ?? null), headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100', after: all[0]?.id })
+      .reply(200, pageOf([all[1] as AccessGroup], all[0]?.id ?? null), headers('loop'));
+    const error = await rejection(appTester(perform, makeBundle({})));
+    expect(messageOf(error)).toMatch(/repeated the cursor .*req-loop/);
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(
+        200,
+        { data: [all[0]], pagination: { hasMore: true, nextCursor: null } },
+        headers('nocur'),
+      );
+    const missing = await rejection(appTester(perform, makeBundle({})));
+    expect(messageOf(missing)).toMatch(/gave no cursor.*req-nocur/);
+  });
+
+  it('refuses an unknown group type before any request', async () => {
+    const error = await rejection(appTester(perform, makeBundle({ type: 'secret' })));
+    expect(messageOf(error)).toBe('Group Type must be "custom" or "scope"; it was "secret".');
+  });
+});

@@ -1,0 +1,195 @@
+import type { ZObject } from 'zapier-platform-core';
+import { errors } from 'zapier-platform-core';
+import { looksNewestFirst, newestFirst } from '../src/access-groups';
+import { progressSentence, summarize } from '../src/bulk-output';
+import type { MemberResult } from '../src/bulk';
+import { isNetworkError } from '../src/client';
+import { apiMessageOf, errorInfo, plainMessage, redact, withInfo } from '../src/errors';
+import { toBool, toIds, toList, toText } from '../src/input';
+import { describeRequest } from '../src/middleware';
+import { group, KEY, messageOf } from './helpers';
+
+const z = { errors } as unknown as ZObject;
+const base = 'https://api.sotion.so/api/v1';
+
+describe('describeRequest', () => {
+  it.each([
+    ['GET', '/site', 'reading', 'your Sotion site'],
+    ['GET', '/access-groups?limit=1', 'reading', 'access groups'],
+    ['DELETE', '/access-groups/g1', 'deleting', 'access group g1'],
+    ['GET', '/access-groups/g1/members', 'reading', 'members of access group g1'],
+    ['DELETE', '/access-groups/g1/members/m1', 'deleting', 'member m1 in access group g1'],
+    ['GET', '/members', 'reading', 'members'],
+    ['POST', '/members/bulk', 'creating', 'members in bulk'],
+    ['PATCH', '/members/m%201', 'updating', 'member m 1'],
+    ['POST', '/members/m1/login-links', 'creating', 'a login link for member m1'],
+    ['GET', '/webhooks', 'reading', 'webhook subscriptions'],
+    ['DELETE', '/webhooks/w1', 'deleting', 'webhook subscription w1'],
+    ['PUT', '/unknown', 'updating', 'the Sotion API'],
+    ['HEAD', '/site', 'requesting', 'your Sotion site'],
+  ] as const)('%s %s → %s %s', (method, path, action, target) => {
+    expect(describeRequest(method, base + path)).toMatchObject({ action, target });
+  });
+
+  it('describes URLs outside the base by their path, and a missing method as reading', () => {
+    expect(describeRequest(undefined, 'https://other.example.com/members/m1')).toMatchObject({
+      action: 'reading',
+      target: 'member m1',
+    });
+  });
+});
+
+describe('error text helpers', () => {
+  it.each([
+    ['{"error":"Missing API key"}', 'Missing API key'],
+    ['{"error":{"code":"x","message":"Bad name"}}', 'Bad name'],
+    ['{"message":"Top level"}', 'Top level'],
+    ['{"error":{"code":"x"}}', undefined],
+    ['{"error":""}', undefined],
+    ['42', undefined],
+    ['null', undefined],
+    ['Service Unavailable', 'Service Unavailable'],
+    ['<html><body>502</body></html>', undefined],
+    ['', undefined],
+    ['x'.repeat(201), undefined],
+  ])('apiMessageOf(%j) = %j', (content, expected) => {
+    expect(apiMessageOf(content)).toBe(expected);
+  });
+
+  it('cuts long messages to 300 characters', () => {
+    expect(apiMessageOf(JSON.stringify({ error: 'y'.repeat(400) }))).toHaveLength(300);
+  });
+
+  it('redacts the connection key and anything shaped like a key', () => {
+    expect(
+      redact(`key ${KEY} and so_other_secret_value`, { authData: { apiKey: ` ${KEY} ` } }),
+    ).toBe('key [redacted key] and so_[redacted]');
+    expect(redact('so_abcdef', undefined)).toBe('so_[redacted]');
+    expect(redact('no secrets', { authData: {} })).toBe('no secrets');
+  });
+
+  it('plainMessage reads z.errors.Error JSON and plain errors alike', () => {
+    expect(plainMessage(new errors.Error('Sentence.', 'code', 400))).toBe('Sentence.');
+    expect(plainMessage(new Error('plain'))).toBe('plain');
+    expect(plainMessage(new Error('{"other":1}'))).toBe('{"other":1}');
+    expect(plainMessage('a string')).toBe('a string');
+  });
+
+  it('errorInfo only knows errors the pipeline raised', () => {
+    const error = withInfo(new Error('x'), { status: 500, transient: true });
+    expect(errorInfo(error)).toEqual({ status: 500, transient: true });
+    expect(errorInfo(new Error('y'))).toBeUndefined();
+    expect(errorInfo('text')).toBeUndefined();
+    expect(errorInfo(null)).toBeUndefined();
+  });
+
+  it('recognises network failures from node-fetch and sockets', () => {
+    const fetchError = Object.assign(new Error('x'), { name: 'FetchError' });
+    expect(isNetworkError(fetchError)).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { name: 'AbortError' }))).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { type: 'request-timeout' }))).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { type: 'body-timeout' }))).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { code: 'EPIPE' }))).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { code: 'EWHATEVER' }))).toBe(false);
+    expect(isNetworkError(new Error('x'))).toBe(false);
+    expect(isNetworkError('ECONNRESET')).toBe(false);
+    expect(
+      isNetworkError(
+        withInfo(Object.assign(new Error('x'), { name: 'FetchError' }), { transient: true }),
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('input coercion', () => {
+  it.each([
+    [true, true],
+    [false, false],
+    [1, true],
+    [0, false],
+    ['YES', true],
+    ['no', false],
+    [' on ', true],
+    ['off', false],
+    ['', undefined],
+    ['  ', undefined],
+    [null, undefined],
+    [undefined, undefined],
+  ])('toBool(%j) = %j', (value, expected) => {
+    expect(toBool(z, value, 'Paid')).toBe(expected);
+  });
+
+  it.each([[2], ['maybe'], [{}], [[true]]])('toBool(%j) names the field', (value) => {
+    expect(() => toBool(z, value, 'Paid')).toThrow(/Paid must be true or false/);
+  });
+
+  it('toText and toList accept numbers and booleans, split lists, refuse objects', () => {
+    expect(toText(z, 12, 'N')).toBe('12');
+    expect(toText(z, false, 'N')).toBe('false');
+    expect(toText(z, '  ', 'N')).toBeUndefined();
+    expect(() => toText(z, ['a'], 'N')).toThrow('N must be text; it was [\\"a\\"].');
+    expect(toList(z, 'a, b;c', 'L')).toEqual(['a', 'b', 'c']);
+    expect(toList(z, ['a', null, ' ', 'b c'], 'L')).toEqual(['a', 'b', 'c']);
+    expect(toList(z, '', 'L')).toEqual([]);
+    expect(toList(z, null, 'L')).toEqual([]);
+  });
+
+  it('toIds removes repeats and lists every bad id', () => {
+    const id = '3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10';
+    expect(toIds(z, [id, id.toUpperCase(), id], 'Groups')).toEqual([id, id.toUpperCase()]);
+    let message = '';
+    try {
+      toIds(z, 'x, y', 'Groups');
+    } catch (error) {
+      message = messageOf(error);
+    }
+    expect(message).toMatch(/"x", "y" are not\./);
+  });
+});
+
+describe('ordering', () => {
+  it('newestFirst breaks ties by id, both ways', () => {
+    const a = group(1, { createdAt: '2026-01-01T00:00:00Z' });
+    const b = group(2, { createdAt: '2026-01-01T00:00:00Z' });
+    expect([a, b].sort(newestFirst).map((g) => g.id)).toEqual([b.id, a.id]);
+    expect([b, a].sort(newestFirst).map((g) => g.id)).toEqual([b.id, a.id]);
+    expect(newestFirst(a, a)).toBe(0);
+  });
+
+  it('looksNewestFirst needs a strictly falling sequence with known dates', () => {
+    expect(looksNewestFirst([group(3), group(2), group(1)])).toBe(true);
+    expect(looksNewestFirst([group(3), group(3), group(2)])).toBe(true);
+    expect(looksNewestFirst([group(1), group(2)])).toBe(false);
+    expect(looksNewestFirst([group(1), group(1, { id: 'other' })])).toBe(false);
+    expect(looksNewestFirst([group(2), group(1, { createdAt: null })])).toBe(false);
+    expect(looksNewestFirst([group(1)])).toBe(false);
+  });
+});
+
+describe('bulk summary sentences', () => {
+  const row = (status: MemberResult['status'], i: number): MemberResult => ({
+    email: `m${i}@example.com`,
+    source: `email list entry ${i}`,
+    status,
+    memberId: null,
+    reason: 'r',
+  });
+  const counts = { groupChecks: 0, bulk: 1, lookups: 0, groupAdds: 0, total: 3, retries: 0 };
+  it('counts every outcome', () => {
+    const results = [
+      row('created', 1),
+      row('added_to_groups', 2),
+      row('existing', 3),
+      row('invalid', 4),
+      row('duplicate', 5),
+      row('failed', 6),
+    ];
+    const out = summarize({ results, requests: counts, notSent: 0 }, []);
+    expect(out.apiRequests).toBe(3);
+    expect(progressSentence(out)).toBe(
+      'Of 6 emails: 1 created, 2 already members (1 of them added to the groups), 1 invalid, 1 duplicates in the input, 1 failed or not sent.',
+    );
+    const one = summarize({ results: [row('created', 1)], requests: counts, notSent: 0 }, []);
+    expect(progressSentence(one)).toBe('Of 1 email: 1 created, 0 already members.');
+  });
+});
