@@ -5,6 +5,7 @@ export default tseslint.config(
   {
     ignores: [
       'node_modules/**',
+      '.tools/**',
       'dist/**',
       'build/**',
       'coverage/**',
@@ -21,7 +22,7 @@ export default tseslint.config(
       '@typescript-eslint/ban-ts-comment': 'error',
       '@typescript-eslint/no-unused-vars': [
         'error',
-        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
     },
   },

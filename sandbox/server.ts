@@ -133,7 +133,8 @@ const uuidParam = (value: string | undefined, name: string): string => {
 };
 
 const objectBody = (body: unknown): Record<string, unknown> => {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) bad('Body must be a JSON object.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    bad('Body must be a JSON object.');
   return body as Record<string, unknown>;
 };
 
@@ -166,7 +167,10 @@ const boolParam = (value: unknown, key: string): boolean | undefined => {
   return value as boolean;
 };
 
-const groupView = (site: SiteData, g: GroupRecord) => ({ ...g, memberCount: memberCount(site, g.id) });
+const groupView = (site: SiteData, g: GroupRecord) => ({
+  ...g,
+  memberCount: memberCount(site, g.id),
+});
 const memberView = (site: SiteData, m: MemberRecord) => ({
   ...m,
   accessGroups: groupsOf(site, m.id).map((g) => ({ id: g.id, name: g.name, type: g.type })),
@@ -185,7 +189,8 @@ const paginate = <T extends { id: string }>(items: T[], query: URLSearchParams) 
   let limit = 50;
   if (rawLimit !== null) {
     limit = Number(rawLimit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) bad('limit must be an integer from 1 to 100.');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      bad('limit must be an integer from 1 to 100.');
   }
   let start = 0;
   const after = query.get('after');
@@ -224,10 +229,22 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
   const pending = new Set<Promise<void>>();
   const emit = (site: SiteData, type: string, data: unknown) => {
     for (const hook of site.webhooks.filter((w) => w.active && w.events.includes(type))) {
-      const envelope = { id: randomUUID(), type, timestamp: now(), version: '1', siteId: site.site.id, data };
+      const envelope = {
+        id: randomUUID(),
+        type,
+        timestamp: now(),
+        version: '1',
+        siteId: site.site.id,
+        data,
+      };
       const raw = JSON.stringify(envelope);
       const signature = `sha256=${createHmac('sha256', hook.secret).update(raw).digest('hex')}`;
-      const record = { webhookId: hook.id, event: type, attempts: 0, status: null as number | null };
+      const record = {
+        webhookId: hook.id,
+        event: type,
+        attempts: 0,
+        status: null as number | null,
+      };
       stats.deliveries.push(record);
       const deliver = async () => {
         for (let attempt = 0; attempt <= retryDelays.length; attempt += 1) {
@@ -282,10 +299,12 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     if (ids === undefined) return [];
     if (!Array.isArray(ids)) bad('accessGroupIds must be an array of UUIDs.');
     const groups = (ids as unknown[]).map((id) => {
-      if (typeof id !== 'string' || !UUID.test(id)) bad('accessGroupIds must be an array of UUIDs.');
+      if (typeof id !== 'string' || !UUID.test(id))
+        bad('accessGroupIds must be an array of UUIDs.');
       return site.groups.find((g) => g.id === id) ?? notFound(`Access group ${String(id)}`);
     });
-    if (groups.some((g) => g.type === 'scope')) forbidden('Scope access groups cannot be assigned through the API.');
+    if (groups.some((g) => g.type === 'scope'))
+      forbidden('Scope access groups cannot be assigned through the API.');
     return groups;
   };
   const join = (site: SiteData, group: GroupRecord, member: MemberRecord): boolean => {
@@ -318,15 +337,20 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     emit(site, 'access-group.created', groupView(site, group));
     return created({ data: groupView(site, group) }, `${P}/access-groups/${group.id}`);
   });
-  route('GET', '/access-groups/:id', (site, [id]) => ({ status: 200, body: { data: groupView(site, findGroup(site, id!)) } }));
+  route('GET', '/access-groups/:id', (site, [id]) => ({
+    status: 200,
+    body: { data: groupView(site, findGroup(site, id!)) },
+  }));
   route('PATCH', '/access-groups/:id', (site, [id], _q, raw) => {
     const group = findGroup(site, id!);
     const body = objectBody(raw);
     if (group.type === 'scope') forbidden('Scope access groups are read-only via the API.');
-    if (body.name === undefined && body.description === undefined) bad('Provide name or description.');
+    if (body.name === undefined && body.description === undefined)
+      bad('Provide name or description.');
     const name = body.name === undefined ? undefined : groupName(body.name);
     const description = optionalText(body, 'description', 500);
-    if (name !== undefined && nameTaken(site, name, group.id)) conflict(`An access group named "${name}" already exists.`);
+    if (name !== undefined && nameTaken(site, name, group.id))
+      conflict(`An access group named "${name}" already exists.`);
     if (name !== undefined) group.name = name;
     if (description !== undefined) group.description = description;
     group.updatedAt = now();
@@ -353,9 +377,15 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     const group = findGroup(site, id!);
     const body = objectBody(raw);
     if (group.type === 'scope') forbidden('Scope access groups are read-only via the API.');
-    const member = findMember(site, uuidParam(typeof body.memberId === 'string' ? body.memberId : undefined, 'memberId'));
+    const member = findMember(
+      site,
+      uuidParam(typeof body.memberId === 'string' ? body.memberId : undefined, 'memberId'),
+    );
     if (!join(site, group, member)) conflict('The member is already in this access group.');
-    return created({ data: memberView(site, member) }, `${P}/access-groups/${group.id}/members/${member.id}`);
+    return created(
+      { data: memberView(site, member) },
+      `${P}/access-groups/${group.id}/members/${member.id}`,
+    );
   });
   route('DELETE', '/access-groups/:id/members/:memberId', (site, [id, memberId]) => {
     const group = findGroup(site, id!);
@@ -373,7 +403,10 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     const email = query.get('email');
     if (email !== null) members = members.filter((m) => m.email === email.trim().toLowerCase());
     const q = query.get('q')?.toLowerCase();
-    if (q) members = members.filter((m) => m.email.includes(q) || (m.displayName ?? '').toLowerCase().includes(q));
+    if (q)
+      members = members.filter(
+        (m) => m.email.includes(q) || (m.displayName ?? '').toLowerCase().includes(q),
+      );
     const status = query.get('status');
     if (status !== null) {
       if (status !== 'active' && status !== 'blocked') bad('status must be active or blocked.');
@@ -386,11 +419,15 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       members = members.filter((m) => m[key] === (value === 'true'));
     }
     const sort = query.get('sort') ?? 'createdAt';
-    if (!['createdAt', 'updatedAt', 'email', 'registeredAt', 'lastLoginAt'].includes(sort)) bad('Unknown sort field.');
+    if (!['createdAt', 'updatedAt', 'email', 'registeredAt', 'lastLoginAt'].includes(sort))
+      bad('Unknown sort field.');
     const order = query.get('order') ?? 'desc';
     if (order !== 'asc' && order !== 'desc') bad('order must be asc or desc.');
     const key = sort as 'createdAt';
-    members.sort((a, b) => String(a[key] ?? '').localeCompare(String(b[key] ?? '')) || a.id.localeCompare(b.id));
+    members.sort(
+      (a, b) =>
+        String(a[key] ?? '').localeCompare(String(b[key] ?? '')) || a.id.localeCompare(b.id),
+    );
     if (order === 'desc') members.reverse();
     return { status: 200, body: paginate(members, query) };
   });
@@ -400,7 +437,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     const displayName = optionalText(body, 'displayName', 255) ?? null;
     const paid = boolParam(body.paid, 'paid') ?? false;
     const groups = checkGroupIds(site, body.accessGroupIds);
-    if (site.members.some((m) => m.email === email)) conflict(`A member with email ${email} already exists.`);
+    if (site.members.some((m) => m.email === email))
+      conflict(`A member with email ${email} already exists.`);
     const member = makeMember(email, { displayName, paid });
     site.members.push(member);
     emit(site, 'member.created', member);
@@ -415,14 +453,19 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     }
     const groups = checkGroupIds(site, body.accessGroupIds);
     const data = (list as unknown[]).map((item) => {
-      const submitted = typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
+      const submitted =
+        typeof item === 'object' && item !== null ? (item as Record<string, unknown>) : {};
       const rawEmail = typeof submitted.email === 'string' ? submitted.email : '';
       try {
         const email = normEmail(submitted.email);
         const displayName = optionalText(submitted, 'displayName', 255) ?? null;
         const paid = boolParam(submitted.paid, 'paid') ?? false;
         if (site.members.some((m) => m.email === email)) {
-          return { email: rawEmail, status: 'conflict', error: { code: 'conflict', message: 'A member with this email already exists.' } };
+          return {
+            email: rawEmail,
+            status: 'conflict',
+            error: { code: 'conflict', message: 'A member with this email already exists.' },
+          };
         }
         const member = makeMember(email, { displayName, paid });
         site.members.push(member);
@@ -435,16 +478,27 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       }
     });
     const createdCount = data.filter((d) => d.status === 'created').length;
-    return { status: 207, body: { data, summary: { total: data.length, created: createdCount, failed: data.length - createdCount } } };
+    return {
+      status: 207,
+      body: {
+        data,
+        summary: { total: data.length, created: createdCount, failed: data.length - createdCount },
+      },
+    };
   });
-  route('GET', '/members/:id', (site, [id]) => ({ status: 200, body: { data: memberView(site, findMember(site, id!)) } }));
+  route('GET', '/members/:id', (site, [id]) => ({
+    status: 200,
+    body: { data: memberView(site, findMember(site, id!)) },
+  }));
   route('PATCH', '/members/:id', (site, [id], _q, raw) => {
     const member = findMember(site, id!);
     const body = objectBody(raw);
-    if (!['email', 'displayName', 'paid', 'status'].some((k) => body[k] !== undefined)) bad('Provide at least one field.');
+    if (!['email', 'displayName', 'paid', 'status'].some((k) => body[k] !== undefined))
+      bad('Provide at least one field.');
     if (body.email !== undefined) {
       const email = normEmail(body.email);
-      if (site.members.some((m) => m !== member && m.email === email)) conflict(`A member with email ${email} already exists.`);
+      if (site.members.some((m) => m !== member && m.email === email))
+        conflict(`A member with email ${email} already exists.`);
       member.email = email;
     }
     const displayName = optionalText(body, 'displayName', 255);
@@ -452,7 +506,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     const paid = boolParam(body.paid, 'paid');
     if (paid !== undefined) member.paid = paid;
     if (body.status !== undefined) {
-      if (body.status !== 'active' && body.status !== 'blocked') bad('status must be active or blocked.');
+      if (body.status !== 'active' && body.status !== 'blocked')
+        bad('status must be active or blocked.');
       member.status = body.status as MemberRecord['status'];
     }
     member.updatedAt = now();
@@ -480,7 +535,9 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       site.loginLinks.filter((l) => l.memberId === member.id).length >= perMemberPerMinute ||
       site.loginLinks.length >= perSitePerMinute
     ) {
-      throw new HttpError(429, 'Too many login links; try again in a minute.', 'rate_limited', { 'retry-after': '60' });
+      throw new HttpError(429, 'Too many login links; try again in a minute.', 'rate_limited', {
+        'retry-after': '60',
+      });
     }
     site.loginLinks.push({ memberId: member.id, at: Date.now() });
     const data = sendEmail
@@ -491,7 +548,11 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
           url: `https://${site.site.domain ?? `${site.site.slug}.sotion.site`}/_auth?token=${randomBytes(16).toString('hex')}`,
           expiresAt: new Date(Date.now() + 24 * 3600_000).toISOString(),
         };
-    return { status: DECISIONS.loginLinkStatus, body: { data }, headers: { location: `${P}/members/${member.id}/login-links` } };
+    return {
+      status: DECISIONS.loginLinkStatus,
+      body: { data },
+      headers: { location: `${P}/members/${member.id}/login-links` },
+    };
   });
 
   route('GET', '/webhooks', (site, _p, query) => {
@@ -513,19 +574,31 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       return bad('url must be a valid URL.');
     }
     const loopbackHttp =
-      options.allowLoopbackHttpWebhooks && url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+      options.allowLoopbackHttpWebhooks &&
+      url.protocol === 'http:' &&
+      ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
     if (url.protocol !== 'https:' && !loopbackHttp) {
       throw new HttpError(422, 'url must start with https://', 'validation_error');
     }
     const events = body.events;
-    if (!Array.isArray(events) || events.length < 1 || events.some((e) => !(EVENTS as readonly unknown[]).includes(e))) {
+    if (
+      !Array.isArray(events) ||
+      events.length < 1 ||
+      events.some((e) => !(EVENTS as readonly unknown[]).includes(e))
+    ) {
       bad(`events must be a non-empty array of: ${EVENTS.join(', ')}.`);
     }
     if (site.webhooks.filter((w) => w.active).length >= DECISIONS.webhooks.maxActive) {
-      throw new HttpError(DECISIONS.webhooks.limitStatus, 'This site already has 10 active webhook subscriptions.', 'limit_reached');
+      throw new HttpError(
+        DECISIONS.webhooks.limitStatus,
+        'This site already has 10 active webhook subscriptions.',
+        'limit_reached',
+      );
     }
     const managedBy = optionalText(body, 'managedBy', 100) ?? null;
-    const name = optionalText(body, 'name', 200) ?? `${managedBy ?? 'dashboard'}: ${(events as string[]).join(', ')}`;
+    const name =
+      optionalText(body, 'name', 200) ??
+      `${managedBy ?? 'dashboard'}: ${(events as string[]).join(', ')}`;
     const at = now();
     const hook: WebhookRecord = {
       id: randomUUID(),
@@ -539,24 +612,34 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       updatedAt: at,
     };
     site.webhooks.push(hook);
-    return created({ data: { ...webhookView(hook), secret: hook.secret } }, `${P}/webhooks/${hook.id}`);
+    return created(
+      { data: { ...webhookView(hook), secret: hook.secret } },
+      `${P}/webhooks/${hook.id}`,
+    );
   });
   route('GET', '/webhooks/:id', (site, [id]) => {
-    const hook = site.webhooks.find((w) => w.id === uuidParam(id, 'webhookId')) ?? notFound('Webhook');
+    const hook =
+      site.webhooks.find((w) => w.id === uuidParam(id, 'webhookId')) ?? notFound('Webhook');
     return { status: 200, body: { data: webhookView(hook) } };
   });
   route('DELETE', '/webhooks/:id', (site, [id]) => {
-    const hook = site.webhooks.find((w) => w.id === uuidParam(id, 'webhookId')) ?? notFound('Webhook');
+    const hook =
+      site.webhooks.find((w) => w.id === uuidParam(id, 'webhookId')) ?? notFound('Webhook');
     site.webhooks = site.webhooks.filter((w) => w !== hook);
     return { status: 204 };
   });
 
   // ---- control endpoint (a reserved path Sotion would never serve) ------------------------------
-  const control = async (method: string, path: string, body: Record<string, unknown>): Promise<Reply> => {
+  const control = async (
+    method: string,
+    path: string,
+    body: Record<string, unknown>,
+  ): Promise<Reply> => {
     if (method === 'GET' && path === '/health') return { status: 200, body: { ok: true } };
     if (method === 'GET' && path === '/state') return { status: 200, body: store.data };
     if (method === 'GET' && path === '/stats') return { status: 200, body: stats };
-    if (method === 'GET' && path === '/config') return { status: 200, body: { behaviour, faults, rateLimit } };
+    if (method === 'GET' && path === '/config')
+      return { status: 200, body: { behaviour, faults, rateLimit } };
     if (method === 'POST' && path === '/stats/reset') {
       resetStats();
       return { status: 200, body: stats };
@@ -565,7 +648,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       Object.assign(behaviour, body.behaviour ?? {});
       Object.assign(faults, body.faults ?? {});
       if (typeof body.rateLimit === 'number') rateLimit = body.rateLimit;
-      if (body.faults && typeof (body.faults as Faults).seed === 'number') random = mulberry32(faults.seed);
+      if (body.faults && typeof (body.faults as Faults).seed === 'number')
+        random = mulberry32(faults.seed);
       buckets.clear();
       return { status: 200, body: { behaviour, faults, rateLimit } };
     }
@@ -575,11 +659,15 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       return { status: 200, body: { sites: store.data.sites.length } };
     }
     if (method === 'POST' && path === '/sites') {
-      const { site, key } = store.addSite(String(body.title ?? 'Sandbox Site'), String(body.slug ?? 'sandbox-site'));
+      const { site, key } = store.addSite(
+        String(body.title ?? 'Sandbox Site'),
+        String(body.slug ?? 'sandbox-site'),
+      );
       return { status: 201, body: { siteId: site.site.id, key } };
     }
     if (method === 'POST' && path === '/keys/revoke') {
-      for (const site of store.data.sites) for (const k of site.keys) if (k.key === body.key) k.revoked = true;
+      for (const site of store.data.sites)
+        for (const k of site.keys) if (k.key === body.key) k.revoked = true;
       return { status: 200, body: { revoked: body.key } };
     }
     if (method === 'POST' && path === '/save') {
@@ -593,8 +681,10 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     if (method === 'POST' && path === '/seed') {
       // Bulk fixtures for tests and benchmarks: { key, groups?: n, members?: [emails] }.
       const site = store.siteForKey(String(body.key)) ?? notFound('Site for that key');
-      for (let i = 0; i < Number(body.groups ?? 0); i += 1) site.groups.push(makeGroup(`Seeded Group ${site.groups.length + 1}`, 'custom'));
-      for (const email of (body.members as string[] | undefined) ?? []) site.members.push(makeMember(email));
+      for (let i = 0; i < Number(body.groups ?? 0); i += 1)
+        site.groups.push(makeGroup(`Seeded Group ${site.groups.length + 1}`, 'custom'));
+      for (const email of (body.members as string[] | undefined) ?? [])
+        site.members.push(makeMember(email));
       return { status: 200, body: { groups: site.groups.length, members: site.members.length } };
     }
     return { status: 404, body: { error: 'Unknown sandbox control path.' } };
@@ -620,7 +710,12 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     };
   };
 
-  const send = (res: ServerResponse, reply: Reply, extra: Record<string, string>, malformed = false) => {
+  const send = (
+    res: ServerResponse,
+    reply: Reply,
+    extra: Record<string, string>,
+    malformed = false,
+  ) => {
     const headers: Record<string, string> = { ...extra, ...reply.headers };
     if (reply.body === undefined) {
       res.writeHead(reply.status, headers);
@@ -652,30 +747,52 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       try {
         body = JSON.parse(rawBody);
       } catch {
-        send(res, { status: 400, body: errorBody('Body is not valid JSON.', 'invalid_json') }, base);
+        send(
+          res,
+          { status: 400, body: errorBody('Body is not valid JSON.', 'invalid_json') },
+          base,
+        );
         return;
       }
     }
     if (url.pathname.startsWith('/__sandbox/')) {
       try {
-        send(res, await control(method, url.pathname.slice('/__sandbox'.length), (body ?? {}) as Record<string, unknown>), base);
+        send(
+          res,
+          await control(
+            method,
+            url.pathname.slice('/__sandbox'.length),
+            (body ?? {}) as Record<string, unknown>,
+          ),
+          base,
+        );
       } catch (error) {
         const status = error instanceof HttpError ? error.status : 500;
-        send(res, { status, body: { error: error instanceof Error ? error.message : String(error) } }, base);
+        send(
+          res,
+          { status, body: { error: error instanceof Error ? error.message : String(error) } },
+          base,
+        );
       }
       return;
     }
     stats.total += 1;
-    if (faults.latencyMs || faults.jitterMs) await sleep(faults.latencyMs + random() * faults.jitterMs);
+    if (faults.latencyMs || faults.jitterMs)
+      await sleep(faults.latencyMs + random() * faults.jitterMs);
 
     const auth = req.headers.authorization ?? '';
     const key = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
     const { headers: rate, exceeded } = rateHeaders(key || 'anonymous');
     const headers = { ...base, ...rate };
-    const fail = (status: number, message: string, code: string, extra: Record<string, string> = {}) =>
-      send(res, { status, body: errorBody(message, code), headers: extra }, headers);
+    const fail = (
+      status: number,
+      message: string,
+      code: string,
+      extra: Record<string, string> = {},
+    ) => send(res, { status, body: errorBody(message, code), headers: extra }, headers);
 
-    if (!url.pathname.startsWith(`${DECISIONS.basePath}/`)) return fail(404, 'Not found.', 'not_found');
+    if (!url.pathname.startsWith(`${DECISIONS.basePath}/`))
+      return fail(404, 'Not found.', 'not_found');
     const path = url.pathname.slice(DECISIONS.basePath.length);
     const match = routes
       .map(([m, re, handler]) => ({ m, handler, params: re.exec(path) }))
@@ -685,18 +802,23 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
 
     if (!key) return fail(DECISIONS.authFailureStatus, DECISIONS.missingKeyMessage, 'unauthorized');
     const site = store.siteForKey(key);
-    if (!site) return fail(DECISIONS.authFailureStatus, DECISIONS.invalidKeyMessage, 'unauthorized');
+    if (!site)
+      return fail(DECISIONS.authFailureStatus, DECISIONS.invalidKeyMessage, 'unauthorized');
 
     const throttled = (reason: 'throttle' | 'rateLimited', resetAt: number) => {
       stats.faults[reason] += 1;
       const seconds = Math.max(0, Math.ceil((resetAt - Date.now()) / 1000));
-      const extra: Record<string, string> = { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(resetAt / 1000)) };
+      const extra: Record<string, string> = {
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(Math.ceil(resetAt / 1000)),
+      };
       if (behaviour.throttle === 'retry-after') extra['retry-after'] = String(seconds);
       return fail(429, 'Too many requests.', 'rate_limited', extra);
     };
     if (faults.throttleBurst > 0) {
       faults.throttleBurst -= 1;
-      if (throttleResetAt < Date.now()) throttleResetAt = Date.now() + faults.throttleResetSeconds * 1000;
+      if (throttleResetAt < Date.now())
+        throttleResetAt = Date.now() + faults.throttleResetSeconds * 1000;
       return throttled('throttle', throttleResetAt);
     }
     if (exceeded) return throttled('rateLimited', Number(rate['x-ratelimit-reset']) * 1000);
@@ -708,9 +830,15 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
 
     let reply: Reply;
     try {
-      reply = match.handler(site, match.params!.slice(1).map(decodeURIComponent), url.searchParams, body);
+      reply = match.handler(
+        site,
+        match.params!.slice(1).map(decodeURIComponent),
+        url.searchParams,
+        body,
+      );
     } catch (error) {
-      if (error instanceof HttpError) return fail(error.status, error.message, error.code, error.headers);
+      if (error instanceof HttpError)
+        return fail(error.status, error.message, error.code, error.headers);
       return fail(500, 'Internal error.', 'internal');
     }
     // Faults after the work was done: the client cannot know whether it happened.
@@ -723,7 +851,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       stats.faults.slow += 1;
       await sleep(faults.slowMs);
     }
-    const malformed = reply.body !== undefined && faults.malformedRate > 0 && random() < faults.malformedRate;
+    const malformed =
+      reply.body !== undefined && faults.malformedRate > 0 && random() < faults.malformedRate;
     if (malformed) stats.faults.malformed += 1;
     send(res, reply, headers, malformed);
   };
@@ -734,7 +863,9 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     });
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { port } = server.address() as AddressInfo;
   const host = options.host ?? '127.0.0.1';
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

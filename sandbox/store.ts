@@ -107,18 +107,33 @@ const member = (email: string, extra: Partial<MemberRecord> = {}): MemberRecord 
 
 const groupRecord = (name: string, type: 'custom' | 'scope', description: string | null = null) => {
   const at = now();
-  return { id: randomUUID(), name, description, type, createdAt: at, updatedAt: at } satisfies GroupRecord;
+  return {
+    id: randomUUID(),
+    name,
+    description,
+    type,
+    createdAt: at,
+    updatedAt: at,
+  } satisfies GroupRecord;
 };
 
 /** A demo site with custom and scope groups and a few members, plus a second site for isolation. */
 export const seedDemo = (): StoreData => {
   const demo = emptySite('Demo Docs', 'demo-docs', DEMO_KEY);
   demo.site.domain = 'docs.example.com';
-  const premium = groupRecord('Premium Members', 'custom', 'Paying members who can read the guides.');
+  const premium = groupRecord(
+    'Premium Members',
+    'custom',
+    'Paying members who can read the guides.',
+  );
   const beta = groupRecord('Beta Testers', 'custom');
   const course = groupRecord('Course Students', 'scope', 'From the Notion collection "Students".');
   demo.groups.push(premium, beta, course);
-  const ada = member('ada@example.com', { displayName: 'Ada Lovelace', paid: true, verified: true });
+  const ada = member('ada@example.com', {
+    displayName: 'Ada Lovelace',
+    paid: true,
+    verified: true,
+  });
   const grace = member('grace@example.com', { displayName: 'Grace Hopper' });
   const alan = member('alan@example.com', { status: 'blocked' });
   demo.members.push(ada, grace, alan);
