@@ -80,7 +80,8 @@ export interface NewestGroups {
 
 /**
  * The newest access groups, right whatever order GET /access-groups uses (it is not
- * documented): one page when Sotion serves newest first, otherwise every page within the run's
+ * documented): when Sotion serves newest first, only the pages that hold the newest `max` groups
+ * of the wanted type (one page without a type filter); otherwise every page within the run's
  * time, sorted here.
  */
 export const newestAccessGroups = async (
@@ -91,16 +92,19 @@ export const newestAccessGroups = async (
   let pagesRead = 0;
   let complete = false;
   const reserveMs = options.reserveMs ?? 2_000;
+  const wanted = (group: AccessGroup) => !options.type || group.type === options.type;
+  let newestFirstOrder = false;
+  let matching = 0;
   for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, {
     limit: MAX_PAGE_SIZE,
   })) {
     pagesRead += 1;
     read.push(...page.items);
-    // The last page, or a first page served newest first (it already holds the newest groups).
-    const newestFirstPage =
-      pagesRead === 1 &&
-      (options.firstPageOnly || (!options.walkAll && looksNewestFirst(page.items)));
-    if (!page.hasMore || newestFirstPage) {
+    matching += page.items.filter(wanted).length;
+    if (pagesRead === 1 && !options.walkAll) newestFirstOrder = looksNewestFirst(page.items);
+    // Served newest first, the pages read so far hold the newest groups: stop once they include
+    // enough of the wanted type (a type filter may need more than one page).
+    if (!page.hasMore || options.firstPageOnly || (newestFirstOrder && matching >= options.max)) {
       complete = true;
       break;
     }
@@ -109,18 +113,16 @@ export const newestAccessGroups = async (
   if (!complete && !options.walkAll) {
     throw userError(
       client.z,
-      `Sotion does not list access groups newest first, and reading all of them (${read.length} ` +
-        `in ${pagesRead} pages so far) did not fit in the time Zapier allows. Returning only ` +
-        'some would miss the newest groups, so this check stops here and Zapier will try again ' +
-        'at the next poll. If it keeps happening, contact the integration maintainers.',
+      `Reading Sotion's access groups (${read.length} in ${pagesRead} pages so far${
+        newestFirstOrder ? '' : ', and Sotion does not list them newest first'
+      }) did not fit in the time Zapier allows. Returning only some would miss the newest ` +
+        'groups, so this check stops here and Zapier will try again at the next poll. If it ' +
+        'keeps happening, contact the integration maintainers.',
       'deadline',
       { transient: true },
     );
   }
-  const groups = uniqueById(read)
-    .filter((group) => !options.type || group.type === options.type)
-    .sort(newestFirst)
-    .slice(0, options.max);
+  const groups = uniqueById(read).filter(wanted).sort(newestFirst).slice(0, options.max);
   return { groups, pagesRead, complete };
 };
 

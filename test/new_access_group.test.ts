@@ -83,6 +83,15 @@ describe('new_access_group', () => {
     expect(ids(result)).toEqual([all[5]?.id, all[3]?.id]);
   });
 
+  it('newest first with a type filter reads on until it has enough of that type', async () => {
+    const all = groups(250)
+      .map((g, i) => ({ ...g, type: i === 10 ? ('scope' as const) : ('custom' as const) }))
+      .reverse();
+    expect(serve(all)).toBe(3);
+    const result = await appTester(perform, makeBundle({ type: 'scope' }));
+    expect(ids(result)).toEqual([all[239]?.id]);
+  });
+
   it('loading a sample reads one page and returns 3', async () => {
     const all = groups(150);
     api()
@@ -120,7 +129,7 @@ describe('new_access_group', () => {
         .reply(200, pageOf(all.slice(100, 200), all[199]?.id ?? null), headers());
       const error = await rejection(appTester(perform, makeBundle({})));
       expect(messageOf(error)).toMatch(
-        /^Sotion does not list access groups newest first, and reading all of them \(200 in 2 pages so far\) did not fit/,
+        /^Reading Sotion's access groups \(200 in 2 pages so far, and Sotion does not list them newest first\) did not fit in the time Zapier allows\./,
       );
     } finally {
       delete process.env.SOTION_RUN_BUDGET_MS;

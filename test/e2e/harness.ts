@@ -1,0 +1,108 @@
+import nock from 'nock';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server';
+import { DEMO_KEY, type SiteData } from '../../sandbox/store';
+
+/**
+ * Starts an in-process sandbox on a free loopback port for a describe block and points the
+ * integration at it. Only loopback traffic is allowed; everything else stays blocked by nock.
+ */
+export const useSandbox = (options: SandboxOptions = {}): (() => Sandbox) => {
+  let sandbox: Sandbox | undefined;
+  beforeAll(async () => {
+    nock.enableNetConnect('127.0.0.1');
+    sandbox = await startSandbox({ rateLimit: 100_000, ...options });
+    process.env.SOTION_API_BASE_URL = sandbox.url;
+  });
+  afterAll(async () => {
+    delete process.env.SOTION_API_BASE_URL;
+    nock.disableNetConnect();
+    await sandbox?.close();
+  });
+  return () => {
+    if (!sandbox) throw new Error('sandbox not started');
+    return sandbox;
+  };
+};
+
+export const demoSite = (sandbox: Sandbox): SiteData => {
+  const site = sandbox.store.siteForKey(DEMO_KEY);
+  if (!site) throw new Error('demo site missing');
+  return site;
+};
+
+export const groupByName = (site: SiteData, name: string) => {
+  const group = site.groups.find((g) => g.name === name);
+  if (!group) throw new Error(`no group ${name}`);
+  return group;
+};
+
+export const e2eBundle = (
+  inputData: Record<string, unknown>,
+  meta: Record<string, unknown> = {},
+  apiKey = DEMO_KEY,
+) => ({
+  authData: { apiKey },
+  inputData: inputData as never,
+  meta,
+});
+
+/** Checks of the sandbox's state after a bulk add: each email once, in every group. */
+export const expectMembersInGroups = (site: SiteData, emails: string[], groupIds: string[]) => {
+  for (const email of emails) {
+    const matches = site.members.filter((m) => m.email === email);
+    expect([email, matches.length]).toEqual([email, 1]);
+    for (const groupId of groupIds) {
+      expect([email, groupId, (site.memberships[groupId] ?? []).includes(matches[0]!.id)]).toEqual([
+        email,
+        groupId,
+        true,
+      ]);
+    }
+  }
+  const all = site.members.map((m) => m.email);
+  expect(new Set(all).size).toBe(all.length);
+  for (const groupId of groupIds) {
+    const ids = site.memberships[groupId] ?? [];
+    expect(new Set(ids).size).toBe(ids.length);
+  }
+};
+
+/** A bulk input of `size` emails with duplicates, invalid addresses and existing members. */
+export const bulkInput = (size: number, existing: string[]) => {
+  const fresh = Array.from({ length: size }, (_, i) => `person${i}@example.org`);
+  const duplicates = fresh.slice(0, Math.ceil(size / 100)).map((e) => e.toUpperCase());
+  const invalid = Array.from({ length: Math.ceil(size / 50) }, (_, i) => `broken${i}@@example.org`);
+  return {
+    fresh,
+    duplicates,
+    invalid,
+    existing,
+    emails: [...fresh, ...existing, ...duplicates, ...invalid],
+  };
+};
+
+/** A plain HTTP call to the sandbox's API (fixtures and contract tests; not the integration). */
+export const http = async (
+  sandbox: Sandbox,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = DEMO_KEY,
+): Promise<{ status: number; headers: Headers; json: unknown; text: string }> => {
+  const headers: Record<string, string> = {};
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(sandbox.url + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, json, text };
+};
