@@ -98,11 +98,11 @@ export const http = async (
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
-  let json: unknown = undefined;
+  let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;
   } catch {
-    json = undefined;
+    // not JSON: callers read `text`
   }
   return { status: response.status, headers: response.headers, json, text };
 };
