@@ -129,10 +129,9 @@ export class SotionClient {
       await this.paceForRateLimit(spec, url);
       const timeout = Math.min(PER_REQUEST_TIMEOUT_MS, this.deadline.remainingMs());
       if (timeout < MIN_REQUEST_MS) throw this.outOfTime(spec, url);
-      let response: HttpResponse;
       try {
         this.sent.total += 1;
-        response = await this.z.request({
+        const response = await this.z.request({
           url,
           method: spec.method,
           params: spec.query ? compactQuery(spec.query) : undefined,
@@ -140,32 +139,26 @@ export class SotionClient {
           timeout,
           middlewareData: spec.authTest ? { authTest: true } : undefined,
         });
+        this.remember(response);
+        const requestId = requestIdOf(response);
+        if (response.status === 409) {
+          const said = apiMessageOf(response.content ?? '');
+          return {
+            ok: false,
+            status: 409,
+            requestId,
+            apiMessage: said === undefined ? undefined : redact(said, this.bundle),
+          };
+        }
+        // A body that is not JSON is retried like a 5xx; one of the wrong shape is not.
+        const data = this.parse(spec, url, response);
+        return { ok: true, data, status: response.status, requestId };
       } catch (error) {
         const waitMs = this.retryDelayMs(error, attempt, idempotent);
         if (waitMs === undefined) throw this.finalError(error, spec, url, attempt);
         this.sent.retries += 1;
         await sleep(waitMs);
-        continue;
       }
-      this.remember(response);
-      const requestId = requestIdOf(response);
-      if (response.status === 409) {
-        return {
-          ok: false,
-          status: 409,
-          requestId,
-          apiMessage: (() => {
-            const said = apiMessageOf(response.content ?? '');
-            return said === undefined ? undefined : redact(said, this.bundle);
-          })(),
-        };
-      }
-      return {
-        ok: true,
-        data: this.parse(spec, url, response),
-        status: response.status,
-        requestId,
-      };
     }
   }
 

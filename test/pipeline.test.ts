@@ -389,11 +389,20 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     );
   });
 
+  it('a GET whose body is cut short is asked again', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, '{"data": {"id"', headers('j0'));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(7) }, headers('j00'));
+    const result = await appTester(getGroup(G), makeBundle({}));
+    expect(result.requestId).toBe('req-j00');
+  });
+
   it('a 2xx body that is not JSON is a clear error with the status', async () => {
-    api().get(`${PREFIX}/access-groups/${G}`).reply(200, '{"data": [', headers('j1'));
-    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    api().post(`${PREFIX}/access-groups`).reply(200, '{"data": [', headers('j1'));
+    const error = await rejection(appTester(postGroup, makeBundle({})));
     expect(messageOf(error)).toBe(
-      `Sotion answered HTTP 200 while reading access group ${G}, but the body was not JSON. This is usually a temporary problem at Sotion or a proxy in between; replay the step later. (X-Request-Id: req-j1)`,
+      `Sotion answered HTTP 200 while creating access groups, but the body was not JSON. This is usually a temporary problem at Sotion or a proxy in between; replay the step later. (X-Request-Id: req-j1)`,
     );
   });
 

@@ -1,0 +1,151 @@
+import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
+import { perform as createAccessGroup } from '../../creates/create_access_group';
+import { perform as newAccessGroup } from '../../triggers/new_access_group';
+import type { BulkOutput } from '../../src/bulk-output';
+import { DEMO_KEY } from '../../sandbox/store';
+import { appTester, messageOf } from '../helpers';
+import {
+  bulkInput,
+  demoSite,
+  e2eBundle,
+  expectMembersInGroups,
+  groupByName,
+  http,
+  useSandbox,
+} from './harness';
+
+jest.setTimeout(180_000);
+
+/** Runs a step until it succeeds (as a user replaying it would), at most `tries` times. */
+const untilSuccess = async <T>(run: () => Promise<T>, tries = 8) => {
+  const errors: string[] = [];
+  for (let i = 0; i < tries; i += 1) {
+    try {
+      return { result: await run(), errors };
+    } catch (error) {
+      const text = messageOf(error);
+      // Every failure is a sentence for a person, with the request id where there was a response.
+      expect(text).toMatch(/\.|X-Request-Id/);
+      expect(text).not.toMatch(/so_sandbox_/);
+      errors.push(text);
+    }
+  }
+  throw new Error(`still failing after ${tries} tries: ${errors.join(' | ')}`);
+};
+
+describe('faults: 5% 5xx, 2% resets after the work, 2% malformed bodies, latency with jitter', () => {
+  const sandbox = useSandbox({
+    faults: {
+      failRate: 0.05,
+      resetRate: 0.02,
+      malformedRate: 0.02,
+      latencyMs: 2,
+      jitterMs: 5,
+      seed: 7,
+    },
+  });
+
+  it('bulk add converges on replay: every valid email a member once, in every group, all accounted for', async () => {
+    const site = demoSite(sandbox());
+    const groups = [groupByName(site, 'Premium Members').id, groupByName(site, 'Beta Testers').id];
+    // 80 members exist already, so the run also looks up and adds existing members (~250 requests).
+    const existing = Array.from({ length: 80 }, (_, i) => `already${i}@example.org`);
+    const seeded = await fetch(`${sandbox().origin}/__sandbox/seed`, {
+      method: 'POST',
+      body: JSON.stringify({ key: DEMO_KEY, members: existing }),
+    });
+    expect(seeded.status).toBe(200);
+    const input = bulkInput(1000, [
+      'ada@example.com',
+      'grace@example.com',
+      'alan@example.com',
+      ...existing,
+    ]);
+    const outputs: BulkOutput[] = [];
+    const { result, errors } = await untilSuccess(async () => {
+      const out = await appTester(
+        bulkAddMembers,
+        e2eBundle({ emails: input.emails, access_group_ids: groups }),
+      );
+      outputs.push(out);
+      return out;
+    });
+    expect(result.total).toBe(input.emails.length);
+    expect(result.failedCount).toBe(0);
+    expect(result.results).toHaveLength(input.emails.length);
+    expectMembersInGroups(site, [...input.fresh, ...input.existing], groups);
+    expect(site.members.some((m) => m.email.startsWith('broken'))).toBe(false);
+    expect(
+      sandbox().stats.faults.fail + sandbox().stats.faults.reset + sandbox().stats.faults.malformed,
+    ).toBeGreaterThan(0);
+    // Whatever failed along the way said what was done.
+    for (const error of errors) expect(error).toMatch(/Of 1,\d{3} emails: /);
+    expect(outputs.length).toBe(1);
+  });
+
+  it('create access group with "return the existing group" never creates a duplicate', async () => {
+    const site = demoSite(sandbox());
+    for (let i = 0; i < 5; i += 1) {
+      await untilSuccess(() =>
+        appTester(
+          createAccessGroup,
+          e2eBundle({ name: 'Fault Tolerant', if_name_taken: 'return_existing' }),
+        ),
+      );
+    }
+    expect(site.groups.filter((g) => g.name === 'Fault Tolerant')).toHaveLength(1);
+  });
+
+  it('New Access Group returns the right newest groups or fails, never a wrong list', async () => {
+    const { result } = await untilSuccess(() => appTester(newAccessGroup, e2eBundle({})));
+    const expected = [...demoSite(sandbox()).groups].sort(
+      (a, b) => String(b.createdAt).localeCompare(String(a.createdAt)) || (a.id < b.id ? 1 : -1),
+    );
+    expect(result.map((g) => g.id)).toEqual(expected.slice(0, 100).map((g) => g.id));
+  });
+});
+
+describe('faults: a burst of 429s with a reset a second away', () => {
+  const sandbox = useSandbox({ behaviour: { throttle: 'reset-only' } });
+
+  it('waits for the reset inside the run and finishes in one go', async () => {
+    await fetch(`${sandbox().origin}/__sandbox/config`, {
+      method: 'POST',
+      body: JSON.stringify({ faults: { throttleBurst: 3, throttleResetSeconds: 1 } }),
+    });
+    const input = bulkInput(700, []);
+    const result = await appTester(bulkAddMembers, e2eBundle({ emails: input.emails }));
+    expect(result.createdCount).toBe(700);
+    expect(sandbox().stats.faults.throttle).toBe(3);
+    expectMembersInGroups(demoSite(sandbox()), input.fresh, []);
+    expect((await http(sandbox(), 'GET', '/site')).status).toBe(200);
+  });
+});
+
+describe('faults: answers slower than the deadline', () => {
+  const sandbox = useSandbox({ faults: { slowRate: 1, slowMs: 3000 } });
+
+  it('fails with a clear time-out and a replay without the fault converges', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '2000';
+    let message = '';
+    try {
+      await appTester(
+        bulkAddMembers,
+        e2eBundle({ emails: ['slow1@example.org', 'slow2@example.org'] }),
+      );
+    } catch (error) {
+      message = messageOf(error);
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+    expect(message).toMatch(/did not answer in time|ran out of/);
+    expect(message).toMatch(/Of 2 emails: 0 created, 0 already members, 2 failed or not sent\./);
+    sandbox().faults.slowRate = 0;
+    const replay = await appTester(
+      bulkAddMembers,
+      e2eBundle({ emails: ['slow1@example.org', 'slow2@example.org'] }),
+    );
+    expect(replay.createdCount + replay.existingCount).toBe(2);
+    expectMembersInGroups(demoSite(sandbox()), ['slow1@example.org', 'slow2@example.org'], []);
+  });
+});
