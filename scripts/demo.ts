@@ -42,11 +42,11 @@ const invoke = (
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('close', (code) => {
       const start = stdout.search(/^[[{]/m);
-      let json: unknown = undefined;
+      let json: unknown;
       try {
         json = start >= 0 ? JSON.parse(stdout.slice(start)) : undefined;
       } catch {
-        json = undefined;
+        // no JSON result: the transcript shows stderr instead
       }
       done({
         code: code ?? 1,
