@@ -12,7 +12,7 @@ export const BULK_BATCH_SIZE = 500;
 /** Bulk requests in flight at once. */
 export const BULK_CONCURRENCY = 4;
 /** Look-ups and group adds for existing members in flight at once. */
-export const MEMBER_CONCURRENCY = 8;
+export const MEMBER_CONCURRENCY = 16;
 /** The most members one step takes; larger imports are split across steps or runs. */
 export const MAX_MEMBERS_PER_STEP = 25_000;
 /** Time kept back for building the output after the last request. */
@@ -87,8 +87,8 @@ export const collectEntries = (
     const paid = toBool(z, record.paid, `Paid of ${source}`) ?? defaultPaid;
     const addresses = splitEmails(email);
     if (addresses.length === 0) {
-      // Nothing a user sent is dropped: an empty row is reported as invalid.
-      if (displayName !== undefined || record.paid !== undefined) entries.push({ raw: '', source });
+      // Nothing a user sent is dropped: a row without an email is reported as invalid.
+      entries.push({ raw: '', source, displayName, paid });
       return;
     }
     for (const raw of addresses) {

@@ -125,6 +125,7 @@ export class SotionClient {
   ): Promise<Ok<zod.output<S>> | Conflict> {
     const idempotent = spec.idempotent ?? (spec.method === 'GET' || spec.method === 'DELETE');
     const url = this.baseUrl + spec.path;
+    this.refuseKeyAsData(spec, url);
     for (let attempt = 1; ; attempt += 1) {
       await this.paceForRateLimit(spec, url);
       const timeout = Math.min(PER_REQUEST_TIMEOUT_MS, this.deadline.remainingMs());
@@ -160,6 +161,22 @@ export class SotionClient {
         await sleep(waitMs);
       }
     }
+  }
+
+  /**
+   * A value mapped from the wrong field can carry the API key; sent as data it would come back in
+   * outputs (a group's name, say) where Zapier shows it. Refuse before sending.
+   */
+  private refuseKeyAsData(spec: RequestSpec<zod.ZodType>, url: string): void {
+    const key = (this.bundle.authData?.apiKey ?? '').trim();
+    const data = JSON.stringify([spec.path, spec.query ?? {}, spec.body ?? null]);
+    if (!data.includes(key)) return;
+    const { action, target } = describeRequest(spec.method, url);
+    throw inputError(
+      this.z,
+      `A value of this step contains the connection's API key, so it was not sent to Sotion ` +
+        `(${action} ${target}). Check which fields are mapped into this step.`,
+    );
   }
 
   /** How long to wait before another attempt, or undefined when the error is final. */

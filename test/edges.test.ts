@@ -141,13 +141,13 @@ describe('bulk edges', () => {
     ]);
   });
 
-  it('skips empty line items, and lists at most 5 examples in an error', async () => {
-    const emails = Array.from({ length: 7 }, (_, i) => `bad${i}@@x.com`);
+  it('reports empty line items, and lists at most 5 examples in an error', async () => {
+    const emails = Array.from({ length: 6 }, (_, i) => `bad${i}@@x.com`);
     const error = await rejection(
       appTester(bulkPerform, bundle({ members: [{}], emails, fail_when: 'any_problem' })),
     );
     expect(messageOf(error)).toMatch(
-      /^7 emails in the input are not valid and were not sent: bad0@@x\.com .*…and 2 more in the same way\./,
+      /^7 emails in the input are not valid and were not sent: \(empty\) \(line item 1\): Not sent: the email is empty\.; bad0@@x\.com .*…and 2 more in the same way\./,
     );
   });
 

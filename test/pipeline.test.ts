@@ -429,3 +429,23 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     expect(BASE).toBe('https://api.sotion.so');
   });
 });
+
+describe('request pipeline: the key is never sent as data', () => {
+  it('refuses a body or query that carries the connection key, before sending', async () => {
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call({
+            method: 'POST',
+            path: '/access-groups',
+            body: { name: `x ${KEY}` },
+            schema: single(AccessGroup),
+          }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      "A value of this step contains the connection's API key, so it was not sent to Sotion (creating access groups). Check which fields are mapped into this step.",
+    );
+  });
+});

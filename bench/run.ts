@@ -1,0 +1,405 @@
+/**
+ * `npm run bench [-- --latency MS] [-- --quick]`: requests, time and memory of Bulk Add Members
+ * and New Access Group against the sandbox (in its own process, with a fixed latency per request),
+ * the single-create alternative, cold start and bundle size. Writes bench/results.json and
+ * bench/results.md, and puts the table into the README between the bench markers.
+ * Figures are ratios to the minimum possible, measured in one run.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '..', '..');
+const args = process.argv.slice(2);
+const opt = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const LATENCY = opt('latency', 50);
+const QUICK = args.includes('--quick');
+const KEY = 'so_sandbox_demo_site_key_0001';
+const BULK_CONCURRENCY = 4;
+const MEMBER_CONCURRENCY = 16;
+
+interface ZapierCore {
+  createAppTester: (
+    app: object,
+  ) => <T>(fn: (z: unknown, bundle: unknown) => Promise<T>, bundle: object) => Promise<T>;
+}
+
+const startSandboxProcess = async (): Promise<{
+  child: ChildProcess;
+  url: string;
+  origin: string;
+}> => {
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, '.tools/sandbox/cli.js'),
+      '--port',
+      '0',
+      '--rate-limit',
+      '1000000',
+      '--latency',
+      String(LATENCY),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((done, fail) => {
+    let out = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const match = /listening on (\S+)/.exec(out);
+      if (match) done(match[1]!);
+    });
+    child.on('exit', () => fail(new Error(`sandbox exited: ${out}`)));
+  });
+  return { child, url, origin: new URL(url).origin };
+};
+
+const control = async (origin: string, path: string, body?: unknown) => {
+  const response = await fetch(`${origin}/__sandbox/${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return (await response.json()) as Record<string, unknown>;
+};
+
+const api = async (url: string, method: string, path: string, body?: unknown) => {
+  const response = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return (await response.json()) as { data: Array<{ id: string; name: string }> & { id: string } };
+};
+
+/** Samples RSS while `work` runs; returns its result, wall time and peak RSS growth. */
+const measure = async <T>(work: () => Promise<T>) => {
+  global.gc?.();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  const started = performance.now();
+  try {
+    const result = await work();
+    return {
+      result,
+      ms: performance.now() - started,
+      peakRssMb: peak / 2 ** 20,
+      rssGrowthMb: (peak - baseline) / 2 ** 20,
+    };
+  } finally {
+    clearInterval(timer);
+  }
+};
+
+const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
+
+const main = async () => {
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+  process.env.SOTION_RUN_BUDGET_MS = '25000';
+  const sandbox = await startSandboxProcess();
+  process.env.SOTION_API_BASE_URL = sandbox.url;
+  // The built app and the core it runs on, loaded as Zapier loads them (after the env is set).
+  const load = createRequire(__filename);
+  const zapier = load(join(root, 'node_modules/zapier-platform-core')) as ZapierCore;
+  const App = (
+    load(join(root, 'dist/index.js')) as {
+      default: {
+        creates: Record<string, { operation: { perform: never } }>;
+        triggers: Record<string, { operation: { perform: never } }>;
+      };
+    }
+  ).default;
+  const tester = zapier.createAppTester(App);
+  const bulkPerform = App.creates.bulk_add_members!.operation.perform as (
+    z: unknown,
+    b: unknown,
+  ) => Promise<Record<string, number>>;
+  const pollPerform = App.triggers.new_access_group!.operation.perform as (
+    z: unknown,
+    b: unknown,
+  ) => Promise<unknown[]>;
+
+  const results: Record<string, unknown> = {
+    latencyMs: LATENCY,
+    node: process.version,
+    date: new Date().toISOString(),
+  };
+
+  // ---- Bulk Add Members ----------------------------------------------------------------------
+  const sizes = QUICK ? [500, 2000] : [500, 2000, 10000];
+  const bulkRows: Array<Record<string, unknown>> = [];
+  for (const size of [...sizes, 'all-new-10000'] as Array<number | string>) {
+    const allNew = size === 'all-new-10000';
+    if (allNew && QUICK) continue;
+    const n = allNew ? 10000 : (size as number);
+    for (const groups of allNew ? [0] : [0, 1]) {
+      await control(sandbox.origin, 'reset', {});
+      const existing = allNew ? 0 : Math.round(n * 0.1);
+      const invalid = allNew ? 0 : Math.round(n * 0.02);
+      const duplicated = allNew ? 0 : Math.round(n * 0.01);
+      const unique = n - invalid - duplicated;
+      const fresh = unique - existing;
+      const existingEmails = Array.from({ length: existing }, (_, i) => `existing${i}@example.org`);
+      await control(sandbox.origin, 'seed', { key: KEY, members: existingEmails });
+      const emails = [
+        ...Array.from({ length: fresh }, (_, i) => `new${i}@example.org`),
+        ...existingEmails,
+        ...Array.from({ length: duplicated }, (_, i) => `NEW${i}@example.org`),
+        ...Array.from({ length: invalid }, (_, i) => `broken${i}@@example.org`),
+      ];
+      const groupIds = groups
+        ? [(await api(sandbox.url, 'POST', '/access-groups', { name: `Bench ${n}` })).data.id]
+        : [];
+      await control(sandbox.origin, 'stats/reset', {});
+      const run = await measure(() =>
+        tester(bulkPerform, {
+          authData: { apiKey: KEY },
+          inputData: {
+            emails: [emails.join('\n')],
+            access_group_ids: groupIds,
+            fail_when: 'never',
+          },
+          meta: {},
+        }),
+      );
+      const stats = (await control(sandbox.origin, 'stats')) as { byRoute: Record<string, number> };
+      const bulk = stats.byRoute['POST /members/bulk'] ?? 0;
+      const lookups = stats.byRoute['GET /members'] ?? 0;
+      const adds = stats.byRoute['POST /access-groups/:id/members'] ?? 0;
+      const checks = stats.byRoute['GET /access-groups/:id'] ?? 0;
+      // The minimum: ceil(new/500) bulk requests, plus one look-up and one add per group for each
+      // existing member when groups are chosen (Sotion gives groups only to members it creates).
+      const minBulk = Math.ceil(fresh / 500);
+      const minExisting = groups ? existing * (1 + groups) : 0;
+      const total = bulk + lookups + adds + checks;
+      const minTotal = minBulk + minExisting;
+      // Minimum wall time at our concurrency: bulk rounds, then look-up + adds per existing member.
+      const minMs =
+        LATENCY *
+        (Math.ceil(minBulk / BULK_CONCURRENCY) +
+          (groups ? Math.ceil(existing / MEMBER_CONCURRENCY) * (1 + groups) : 0));
+      const out = run.result;
+      bulkRows.push({
+        scenario: allNew
+          ? '10,000 all new'
+          : `${n.toLocaleString('en-US')} (10% existing, 2% invalid, 1% duplicated)`,
+        groups,
+        inputEmails: n,
+        newMembers: fresh,
+        existing,
+        created: out.createdCount,
+        failed: out.failedCount,
+        requests: { bulk, lookups, groupAdds: adds, groupChecks: checks, total },
+        minimumRequests: { bulk: minBulk, existing: minExisting, total: minTotal },
+        requestRatio: round(total / minTotal),
+        wallMs: Math.round(run.ms),
+        minimumMs: minMs,
+        timeRatio: round(run.ms / minMs),
+        peakRssMb: round(run.peakRssMb, 1),
+        rssGrowthMb: round(run.rssGrowthMb, 1),
+      });
+      console.log(JSON.stringify(bulkRows[bulkRows.length - 1]));
+    }
+  }
+  results.bulk = bulkRows;
+
+  // ---- The alternative: one Create Member request per member, in a loop ----------------------
+  await control(sandbox.origin, 'reset', {});
+  const loopSize = QUICK ? 100 : 500;
+  const loop = await measure(async () => {
+    for (let i = 0; i < loopSize; i += 1)
+      await api(sandbox.url, 'POST', '/members', { email: `loop${i}@example.org` });
+  });
+  const perMemberMs = loop.ms / loopSize;
+  results.singleCreates = {
+    measuredMembers: loopSize,
+    msPerMember: round(perMemberMs, 1),
+    comparison: bulkRows
+      .filter((r) => r.groups === 0)
+      .map((r) => ({
+        scenario: r.scenario,
+        singleRequests: r.newMembers,
+        bulkRequests: (r.requests as { total: number }).total,
+        requestRatio: round((r.newMembers as number) / (r.requests as { total: number }).total, 1),
+        singleMs: Math.round(perMemberMs * (r.newMembers as number)),
+        bulkMs: r.wallMs,
+        timeRatio: round((perMemberMs * (r.newMembers as number)) / (r.wallMs as number), 1),
+        singleMsIs:
+          (r.newMembers as number) === loopSize
+            ? 'measured'
+            : `extrapolated from ${loopSize} measured`,
+      })),
+  };
+  console.log(JSON.stringify(results.singleCreates));
+
+  // ---- New Access Group -------------------------------------------------------------------------
+  const pollRows: Array<Record<string, unknown>> = [];
+  for (const count of QUICK ? [100, 1000] : [100, 1000, 5000]) {
+    await control(sandbox.origin, 'reset', { empty: false });
+    const site = (await control(sandbox.origin, 'state')) as {
+      sites: Array<{ groups: unknown[] }>;
+    };
+    const existingGroups = site.sites[0]!.groups.length;
+    await control(sandbox.origin, 'seed', { key: KEY, groups: count - existingGroups });
+    for (const order of ['newest', 'oldest'] as const) {
+      await control(sandbox.origin, 'config', { behaviour: { groupOrder: order } });
+      await control(sandbox.origin, 'stats/reset', {});
+      const run = await measure(() =>
+        tester(pollPerform, { authData: { apiKey: KEY }, inputData: {}, meta: { limit: -1 } }),
+      );
+      const stats = (await control(sandbox.origin, 'stats')) as { byRoute: Record<string, number> };
+      const requests = stats.byRoute['GET /access-groups'] ?? 0;
+      const minimum = order === 'newest' ? 1 : Math.ceil(count / 100);
+      pollRows.push({
+        groups: count,
+        order: `${order} first`,
+        returned: run.result.length,
+        requests,
+        minimumRequests: minimum,
+        requestRatio: round(requests / minimum),
+        wallMs: Math.round(run.ms),
+        minimumMs: minimum * LATENCY,
+        timeRatio: round(run.ms / (minimum * LATENCY)),
+      });
+      console.log(JSON.stringify(pollRows[pollRows.length - 1]));
+    }
+  }
+  results.poll = pollRows;
+  sandbox.child.kill();
+
+  // ---- Cold start and bundle size ---------------------------------------------------------------
+  const zip = join(root, 'build/build.zip');
+  if (!existsSync(zip) || statSync(zip).mtimeMs < statSync(join(root, 'dist/index.js')).mtimeMs) {
+    execFileSync(
+      join(root, 'node_modules/.bin/zapier-platform'),
+      ['build', '--skip-dep-install', '--skip-validation'],
+      { cwd: root, stdio: 'ignore' },
+    );
+  }
+  const unpacked = mkdtempSync(join(tmpdir(), 'sotion-build-'));
+  execFileSync('unzip', ['-q', zip, '-d', unpacked]);
+  // Zapier's wrapper loads zapier-platform-core, then the app: time both parts.
+  const loader =
+    'const t0=process.hrtime.bigint();require("zapier-platform-core");const t1=process.hrtime.bigint();' +
+    'const app=require("./index.js");if(!app.creates.bulk_add_members)process.exit(1);const t2=process.hrtime.bigint();' +
+    'process.stdout.write(JSON.stringify([Number(t2-t0)/1e6,Number(t1-t0)/1e6,Number(t2-t1)/1e6]));';
+  const coldRuns: number[] = [];
+  const coreRuns: number[] = [];
+  const appRuns: number[] = [];
+  const processRuns: number[] = [];
+  for (let i = 0; i < 11; i += 1) {
+    const started = performance.now();
+    const run = spawnSync(process.execPath, ['-e', loader], { cwd: unpacked, encoding: 'utf8' });
+    processRuns.push(performance.now() - started);
+    const [all, core, app] = JSON.parse(run.stdout) as [number, number, number];
+    coldRuns.push(all);
+    coreRuns.push(core);
+    appRuns.push(app);
+  }
+  const empty: number[] = [];
+  for (let i = 0; i < 11; i += 1) {
+    const started = performance.now();
+    spawnSync(process.execPath, ['-e', ''], { encoding: 'utf8' });
+    empty.push(performance.now() - started);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  results.coldStart = {
+    runs: 11,
+    medianRequireMs: round(median(coldRuns), 1),
+    medianCoreOnlyMs: round(median(coreRuns), 1),
+    medianAppAfterCoreMs: round(median(appRuns), 1),
+    medianProcessMs: round(median(processRuns), 1),
+    medianEmptyNodeMs: round(median(empty), 1),
+    buildZipBytes: statSync(zip).size,
+  };
+  console.log(JSON.stringify(results.coldStart));
+
+  writeFileSync(join(root, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const md = markdown(results);
+  writeFileSync(join(root, 'bench/results.md'), md);
+  const readme = join(root, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  if (text.includes(start) && text.includes(end)) {
+    writeFileSync(
+      readme,
+      text.slice(0, text.indexOf(start) + start.length) +
+        '\n\n' +
+        md +
+        '\n' +
+        text.slice(text.indexOf(end)),
+    );
+  }
+  console.log(md);
+};
+
+const markdown = (r: Record<string, unknown>): string => {
+  const bulk = r.bulk as Array<
+    Record<string, unknown> & {
+      requests: Record<string, number>;
+      minimumRequests: Record<string, number>;
+    }
+  >;
+  const poll = r.poll as Array<Record<string, unknown>>;
+  const single = r.singleCreates as {
+    msPerMember: number;
+    measuredMembers: number;
+    comparison: Array<Record<string, unknown>>;
+  };
+  const cold = r.coldStart as {
+    runs: number;
+    medianRequireMs: number;
+    medianCoreOnlyMs: number;
+    medianAppAfterCoreMs: number;
+    medianProcessMs: number;
+    medianEmptyNodeMs: number;
+    buildZipBytes: number;
+  };
+  const lines = [
+    `Measured by \`npm run bench\` on ${String(r.date).slice(0, 10)}, Node ${String(r.node)}, sandbox latency ${String(r.latencyMs)} ms per request, 2 cores.`,
+    '',
+    '**Bulk Add Members** (requests: bulk / look-ups / group adds / group checks; minimum = ceil(new/500) + look-up and adds for existing members)',
+    '',
+    '| Input | Groups | Requests | Minimum | Ratio | Time | Minimum time | Ratio | Peak RSS |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...bulk.map(
+      (b) =>
+        `| ${String(b.scenario)} | ${String(b.groups)} | ${b.requests.total} (${b.requests.bulk}/${b.requests.lookups}/${b.requests.groupAdds}/${b.requests.groupChecks}) | ${b.minimumRequests.total} | ${String(b.requestRatio)} | ${String(b.wallMs)} ms | ${String(b.minimumMs)} ms | ${String(b.timeRatio)} | ${String(b.peakRssMb)} MB |`,
+    ),
+    '',
+    `**The alternative: one Create Member request per member** (${single.msPerMember} ms per member, measured over ${single.measuredMembers})`,
+    '',
+    '| Input | Single-create requests | Bulk requests | Ratio | Single-create time | Bulk time | Ratio |',
+    '|---|---|---|---|---|---|---|',
+    ...single.comparison.map(
+      (c) =>
+        `| ${String(c.scenario)} | ${String(c.singleRequests)} | ${String(c.bulkRequests)} | ${String(c.requestRatio)}× | ${String(c.singleMs)} ms (${String(c.singleMsIs)}) | ${String(c.bulkMs)} ms | ${String(c.timeRatio)}× |`,
+    ),
+    '',
+    '**New Access Group** (one poll)',
+    '',
+    '| Groups | Sandbox order | Returned | Requests | Minimum | Ratio | Time | Minimum time | Ratio |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...poll.map(
+      (p) =>
+        `| ${String(p.groups)} | ${String(p.order)} | ${String(p.returned)} | ${String(p.requests)} | ${String(p.minimumRequests)} | ${String(p.requestRatio)} | ${String(p.wallMs)} ms | ${String(p.minimumMs)} ms | ${String(p.timeRatio)} |`,
+    ),
+    '',
+    `**Cold start** (median of ${cold.runs} fresh Node processes loading the unzipped build until the definition is ready): ${cold.medianRequireMs} ms, of which zapier-platform-core itself ${cold.medianCoreOnlyMs} ms and this app (zod and our code) ${cold.medianAppAfterCoreMs} ms; ${cold.medianProcessMs} ms for the whole process (an empty Node process: ${cold.medianEmptyNodeMs} ms). **build.zip**: ${(cold.buildZipBytes / 2 ** 20).toFixed(2)} MB.`,
+    '',
+  ];
+  return lines.join('\n');
+};
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
