@@ -5,7 +5,8 @@ import { emailProblem, normalizeEmail, splitEmails } from './emails';
 import { errorInfo, inputError, plainMessage } from './errors';
 import { toBool, toText } from './input';
 import { runPool } from './pool';
-import { BulkResponse, list, Member, MemberListItem, single } from './schemas';
+import { fetchPage } from './pagination';
+import { BulkResponse, Member, MemberListItem, single } from './schemas';
 
 /** Sotion's documented maximum per POST /members/bulk. */
 export const BULK_BATCH_SIZE = 500;
@@ -275,13 +276,11 @@ export const bulkAddMembers = async (
     const { result } = item;
     try {
       requests.lookups += 1;
-      const { data } = await client.call({
-        method: 'GET',
-        path: '/members',
-        query: { email: result.email, limit: 1 },
-        schema: list(MemberListItem),
+      const page = await fetchPage(client, '/members', MemberListItem, {
+        limit: 1,
+        query: { email: result.email },
       });
-      const member = data.data.find((m) => normalizeEmail(m.email) === result.email);
+      const member = page.items.find((m) => normalizeEmail(m.email) === result.email);
       if (!member) {
         result.status = 'failed';
         result.reason =
