@@ -1,7 +1,7 @@
 import type { SotionClient } from './client';
 import { encodeId } from './client';
 import { userError } from './errors';
-import { fetchPage, MAX_PAGE_SIZE, walkPages } from './pagination';
+import { MAX_PAGE_SIZE, walkPages } from './pagination';
 import { AccessGroup, single } from './schemas';
 
 export const ACCESS_GROUPS_PATH = '/access-groups';
@@ -151,15 +151,19 @@ export const customGroupChoices = async (
   client: SotionClient,
   after: string | null,
 ): Promise<{ groups: AccessGroup[]; nextCursor: string | null }> => {
-  let cursor = after;
-  for (;;) {
-    const page = await fetchPage(client, ACCESS_GROUPS_PATH, AccessGroup, {
-      after: cursor,
-      limit: MAX_PAGE_SIZE,
-    });
-    const groups = page.items.filter((group) => group.type === 'custom');
-    const nextCursor = page.hasMore ? page.nextCursor : null;
-    if (groups.length || !nextCursor || nextCursor === cursor) return { groups, nextCursor };
-    cursor = nextCursor;
+  let found: { groups: AccessGroup[]; nextCursor: string | null } = {
+    groups: [],
+    nextCursor: null,
+  };
+  for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, {
+    after,
+    limit: MAX_PAGE_SIZE,
+  })) {
+    found = {
+      groups: page.items.filter((group) => group.type === 'custom'),
+      nextCursor: page.hasMore ? page.nextCursor : null,
+    };
+    if (found.groups.length) break;
   }
+  return found;
 };

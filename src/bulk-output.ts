@@ -52,7 +52,7 @@ export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOut
     failedCount: lists.failedEmails.length,
     ...lists,
     accessGroupIds,
-    apiRequests: report.requests.total,
+    apiRequests: report.apiRequests,
     results,
   };
 };

@@ -44,18 +44,10 @@ export interface BulkOptions {
   addExistingToGroups: boolean;
 }
 
-export interface RequestCounts {
-  groupChecks: number;
-  bulk: number;
-  lookups: number;
-  groupAdds: number;
-  total: number;
-  retries: number;
-}
-
 export interface BulkReport {
   results: MemberResult[];
-  requests: RequestCounts;
+  /** Requests sent, retries included. */
+  apiRequests: number;
   /** A request-level failure (key revoked, scope group, …) that stopped the run. */
   fatal?: unknown;
   /** Members that were not sent because time ran out. */
@@ -140,14 +132,6 @@ export const bulkAddMembers = async (
   options: BulkOptions,
 ): Promise<BulkReport> => {
   const z = client.z;
-  const requests: RequestCounts = {
-    groupChecks: 0,
-    bulk: 0,
-    lookups: 0,
-    groupAdds: 0,
-    total: 0,
-    retries: 0,
-  };
   const results: MemberResult[] = [];
   const firstByEmail = new Map<string, Pending>();
   const pending: Pending[] = [];
@@ -175,17 +159,15 @@ export const bulkAddMembers = async (
       pending.push(item);
     }
   }
-  const report: BulkReport = { results, requests, notSent: 0 };
+  const report: BulkReport = { results, apiRequests: 0, notSent: 0 };
   const finish = () => {
-    requests.total = client.sent.total;
-    requests.retries = client.sent.retries;
+    report.apiRequests = client.requestsSent;
     return report;
   };
   if (pending.length === 0) return finish();
 
   // Chosen groups must exist and be custom before any member is sent.
   for (const id of options.groupIds) {
-    requests.groupChecks += 1;
     const group = await getAccessGroup(client, id);
     if (group.type !== 'custom') {
       throw inputError(
@@ -219,7 +201,6 @@ export const bulkAddMembers = async (
   const existing: Pending[] = [];
   const sendBatch = async (batch: Pending[]) => {
     if (outOfTime()) return markNotSent(batch);
-    requests.bulk += 1;
     const started = Date.now();
     try {
       const body: Record<string, unknown> = {
@@ -275,7 +256,6 @@ export const bulkAddMembers = async (
     if (outOfTime()) return markNotSent([item]);
     const { result } = item;
     try {
-      requests.lookups += 1;
       const page = await fetchPage(client, '/members', MemberListItem, {
         limit: 1,
         query: { email: result.email },
@@ -291,7 +271,6 @@ export const bulkAddMembers = async (
       result.memberId = member.id;
       let added = 0;
       for (const groupId of options.groupIds) {
-        requests.groupAdds += 1;
         const outcome = await client.callAllowingConflict({
           method: 'POST',
           path: `/access-groups/${encodeId(groupId)}/members`,

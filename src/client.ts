@@ -88,8 +88,8 @@ export const encodeId = (id: string): string => encodeURIComponent(id);
 export class SotionClient {
   readonly deadline: Deadline;
   readonly baseUrl: string;
-  /** Requests sent and retried in this run; benchmarks and the bulk summary read it. */
-  readonly sent = { total: 0, retries: 0 };
+  /** Requests sent in this run, retries included (Bulk Add Members reports it). */
+  requestsSent = 0;
   private rateRemaining: number | undefined;
   private rateResetAtMs: number | undefined;
 
@@ -131,7 +131,7 @@ export class SotionClient {
       const timeout = Math.min(PER_REQUEST_TIMEOUT_MS, this.deadline.remainingMs());
       if (timeout < MIN_REQUEST_MS) throw this.outOfTime(spec, url);
       try {
-        this.sent.total += 1;
+        this.requestsSent += 1;
         const response = await this.z.request({
           url,
           method: spec.method,
@@ -157,7 +157,6 @@ export class SotionClient {
       } catch (error) {
         const waitMs = this.retryDelayMs(error, attempt, idempotent);
         if (waitMs === undefined) throw this.finalError(error, spec, url, attempt);
-        this.sent.retries += 1;
         await sleep(waitMs);
       }
     }

@@ -209,3 +209,62 @@ describe('bulk edges', () => {
     }
   });
 });
+
+describe('bulk edges: the existing-member pass', () => {
+  const G = uuid(400);
+  const conflicts = (emails: string[]) => {
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(400, { id: G }) }, headers());
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .reply(
+        207,
+        {
+          data: emails.map((email) => ({ email, status: 'conflict' })),
+          summary: { total: emails.length, created: 0, failed: emails.length },
+        },
+        headers(),
+      );
+  };
+
+  it('a look-up that keeps failing fails that member with the reason', async () => {
+    conflicts(['old@example.com']);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: 'old@example.com', limit: '1' })
+      .times(4)
+      .reply(500, '', headers('lk'));
+    const result = await appTester(
+      bulkPerform,
+      bundle({ emails: ['old@example.com'], access_group_ids: [G], fail_when: 'never' }),
+    );
+    expect(result.results[0]).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(
+        /^Sotion had a problem \(HTTP 500\) while reading members\..*req-lk\)$/,
+      ),
+    });
+  });
+
+  it('a 403 stops the pass; members not started are reported as not sent', async () => {
+    const existing = Array.from({ length: 20 }, (_, i) => `old${i}@example.com`);
+    conflicts(existing);
+    api().get(`${PREFIX}/members`).query(true).reply(403, '', headers('stop'));
+    api()
+      .get(`${PREFIX}/members`)
+      .query(true)
+      .times(15)
+      .delay(50)
+      .reply(200, { data: [], pagination: { hasMore: false, nextCursor: null } }, headers());
+    const error = await rejection(
+      appTester(
+        bulkPerform,
+        bundle({ emails: existing, access_group_ids: [G], fail_when: 'never' }),
+      ),
+    );
+    expect(messageOf(error)).toMatch(
+      /^Bulk Add Members stopped: .*Of 20 emails: 0 created, 0 already members, 20 failed or not sent\./,
+    );
+  });
+});
