@@ -5,8 +5,15 @@ import { emailProblem, normalizeEmail, splitEmails } from './emails';
 import { errorInfo, inputError, plainMessage } from './errors';
 import { toBool, toText } from './input';
 import { runPool } from './pool';
-import { fetchPage } from './pagination';
-import { BulkResponse, Member, MemberListItem, single } from './schemas';
+import { fetchPage, MAX_PAGE_SIZE, walkPages } from './pagination';
+import {
+  type AccessGroup,
+  BulkResponse,
+  GroupMemberItem,
+  Member,
+  MemberListItem,
+  single,
+} from './schemas';
 
 /** Sotion's documented maximum per POST /members/bulk. */
 export const BULK_BATCH_SIZE = 500;
@@ -14,6 +21,11 @@ export const BULK_BATCH_SIZE = 500;
 export const BULK_CONCURRENCY = 4;
 /** Look-ups and group adds for existing members in flight at once. */
 export const MEMBER_CONCURRENCY = 16;
+/**
+ * Existing members handled one by one (look-up, then group adds) before deciding whether reading
+ * the chosen groups' member lists is cheaper for the rest.
+ */
+export const PROBE_SIZE = MEMBER_CONCURRENCY;
 /** The most members one step takes; larger imports are split across steps or runs. */
 export const MAX_MEMBERS_PER_STEP = 25_000;
 /** Time kept back for building the output after the last request. */
@@ -167,8 +179,10 @@ export const bulkAddMembers = async (
   if (pending.length === 0) return finish();
 
   // Chosen groups must exist and be custom before any member is sent.
+  const groups: AccessGroup[] = [];
   for (const id of options.groupIds) {
     const group = await getAccessGroup(client, id);
+    groups.push(group);
     if (group.type !== 'custom') {
       throw inputError(
         z,
@@ -180,7 +194,10 @@ export const bulkAddMembers = async (
 
   const stopped = () => report.fatal !== undefined;
   let slowestMs = 0;
-  const outOfTime = () => client.deadline.remainingMs() < RESERVE_MS + slowestMs;
+  /** A bulk batch starts only if the slowest one so far would still finish in time. */
+  const noTimeForBatch = () => client.deadline.remainingMs() < RESERVE_MS + slowestMs;
+  /** Look-ups, group adds and list pages are small; the client times each out at the deadline. */
+  const outOfTime = () => client.deadline.remainingMs() < RESERVE_MS;
   const markNotSent = (items: Pending[]) => {
     for (const { result } of items) {
       result.status = 'failed';
@@ -200,7 +217,7 @@ export const bulkAddMembers = async (
 
   const existing: Pending[] = [];
   const sendBatch = async (batch: Pending[]) => {
-    if (outOfTime()) return markNotSent(batch);
+    if (noTimeForBatch()) return markNotSent(batch);
     const started = Date.now();
     try {
       const body: Record<string, unknown> = {
@@ -252,29 +269,36 @@ export const bulkAddMembers = async (
   await runPool(chunk(pending, BULK_BATCH_SIZE), BULK_CONCURRENCY, sendBatch, stopped, markNotSent);
 
   const joinGroups = options.groupIds.length > 0 && options.addExistingToGroups;
+  /** What the groups' member lists said: email → member id and the chosen groups it is in. */
+  const known = new Map<string, { id: string; groups: Set<string> }>();
   const addToGroups = async (item: Pending) => {
     if (outOfTime()) return markNotSent([item]);
     const { result } = item;
     try {
-      const page = await fetchPage(client, '/members', MemberListItem, {
-        limit: 1,
-        query: { email: result.email },
-      });
-      const member = page.items.find((m) => normalizeEmail(m.email) === result.email);
-      if (!member) {
+      const listed = known.get(result.email);
+      const missing = options.groupIds.filter((id) => !listed?.groups.has(id));
+      let memberId = listed?.id;
+      if (memberId === undefined) {
+        const page = await fetchPage(client, '/members', MemberListItem, {
+          limit: 1,
+          query: { email: result.email },
+        });
+        memberId = page.items.find((m) => normalizeEmail(m.email) === result.email)?.id;
+      }
+      if (memberId === undefined) {
         result.status = 'failed';
         result.reason =
           'Sotion said this email already exists but could not find the member by email, so it ' +
           'was not added to the groups.';
         return;
       }
-      result.memberId = member.id;
+      result.memberId = memberId;
       let added = 0;
-      for (const groupId of options.groupIds) {
+      for (const groupId of missing) {
         const outcome = await client.callAllowingConflict({
           method: 'POST',
           path: `/access-groups/${encodeId(groupId)}/members`,
-          body: { memberId: member.id },
+          body: { memberId },
           schema: single(Member),
           // Sending twice gives 409 "already in the group", which counts as success.
           idempotent: true,
@@ -290,8 +314,69 @@ export const bulkAddMembers = async (
       fail([item], error);
     }
   };
+
+  /**
+   * Reads the chosen groups' member lists (pages of 100, groups in parallel) and notes who of
+   * `wanted` is in which group. A list cut short by the deadline or an error is still right as
+   * far as it goes: whoever it did not reach is handled one by one.
+   */
+  const readGroups = async (wanted: Set<string>) => {
+    await Promise.all(
+      options.groupIds.map(async (groupId) => {
+        try {
+          for await (const page of walkPages(
+            client,
+            `/access-groups/${encodeId(groupId)}/members`,
+            GroupMemberItem,
+            { limit: MAX_PAGE_SIZE },
+          )) {
+            for (const member of page.items) {
+              const email = normalizeEmail(member.email);
+              if (!wanted.has(email)) continue;
+              const entry = known.get(email) ?? { id: member.id, groups: new Set<string>() };
+              entry.groups.add(groupId);
+              known.set(email, entry);
+            }
+            if (outOfTime() || stopped()) return;
+          }
+        } catch (error) {
+          // A revoked key, a refusal or a long throttle stops the step; anything else (a page
+          // that keeps failing or timing out) only ends this list early.
+          const status = errorInfo(error)?.status;
+          const stops = status === 401 || status === 403 || status === 429;
+          if (stops && report.fatal === undefined) report.fatal = error;
+        }
+      }),
+    );
+  };
+
   if (joinGroups) {
-    await runPool(existing, MEMBER_CONCURRENCY, addToGroups, stopped, (item) =>
+    const probe = existing.slice(0, PROBE_SIZE);
+    const rest = existing.slice(PROBE_SIZE);
+    await runPool(probe, MEMBER_CONCURRENCY, addToGroups, stopped, (item) => markNotSent([item]));
+    // A replay (or an import of people already in the groups) finds most existing members in
+    // every group. Reading the groups then costs a page per 100 members instead of a look-up
+    // and a group add per member, so replays of large imports converge instead of redoing it all.
+    const alreadyIn = probe.filter(({ result }) => result.status === 'existing').length;
+    const created = results.filter((r) => r.status === 'created').length;
+    const pages = groups.reduce(
+      (sum, group) => sum + Math.ceil((group.memberCount + created) / MAX_PAGE_SIZE),
+      0,
+    );
+    let unresolved = rest;
+    if (rest.length > 0 && alreadyIn * 2 >= probe.length && pages <= rest.length && !stopped()) {
+      await readGroups(new Set(rest.map(({ result }) => result.email)));
+      // Whoever the lists show in every chosen group needs no request, even if time is short.
+      unresolved = rest.filter(({ result }) => {
+        const listed = known.get(result.email);
+        if (!listed || options.groupIds.some((id) => !listed.groups.has(id))) return true;
+        result.status = 'existing';
+        result.memberId = listed.id;
+        result.reason = 'Already a member, already in every chosen group.';
+        return false;
+      });
+    }
+    await runPool(unresolved, MEMBER_CONCURRENCY, addToGroups, stopped, (item) =>
       markNotSent([item]),
     );
   } else {

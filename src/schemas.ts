@@ -45,6 +45,10 @@ export const MemberListItem = z.looseObject({
 });
 export type MemberListItem = z.infer<typeof MemberListItem>;
 
+/** GET /access-groups/{id}/members items: no createdAt, updatedAt or accessGroups. */
+export const GroupMemberItem = z.looseObject(memberBase);
+export type GroupMemberItem = z.infer<typeof GroupMemberItem>;
+
 /** GET/POST/PATCH /members/{id} and POST /access-groups/{id}/members. */
 export const Member = MemberListItem.extend({ accessGroups: z.array(GroupRef) });
 export type Member = z.infer<typeof Member>;

@@ -1,5 +1,5 @@
 import { perform } from '../creates/bulk_add_members';
-import { BULK_CONCURRENCY } from '../src/bulk';
+import { BULK_CONCURRENCY, PROBE_SIZE } from '../src/bulk';
 import {
   api,
   appTester,
@@ -469,5 +469,194 @@ describe('bulk_add_members: failures are never silent', () => {
       status: 'failed',
       reason: expect.stringMatching(/could not find the member by email/),
     });
+  });
+});
+
+describe('bulk_add_members: existing members found through the group lists', () => {
+  const existing = Array.from({ length: PROBE_SIZE + 4 }, (_, i) => `e${i}@example.com`);
+  const idOf = (email: string) => uuid(7000 + existing.indexOf(email));
+  const listed = (email: string) => ({ ...memberOf(email, 0), id: idOf(email) });
+  const lookups: string[] = [];
+  const adds: Array<[string, string]> = [];
+
+  /** GET /members?email= for `emails`, each found. */
+  const lookupReplies = (emails: string[]) => {
+    for (const email of emails) {
+      api()
+        .get(`${PREFIX}/members`)
+        .query({ email, limit: '1' })
+        .reply(
+          200,
+          () => {
+            lookups.push(email);
+            return { data: [listed(email)], pagination: { hasMore: false, nextCursor: null } };
+          },
+          headers(),
+        );
+    }
+  };
+  /** POST /access-groups/{id}/members: 409 for the members in `already`, 201 otherwise. */
+  const addReplies = (groupId: string, times: number, already: Set<string>) => {
+    api()
+      .post(`${PREFIX}/access-groups/${groupId}/members`)
+      .times(times)
+      .reply((_uri, body) => {
+        const { memberId } = body as { memberId: string };
+        adds.push([groupId, memberId]);
+        return already.has(memberId)
+          ? [409, { error: 'already in group' }, headers()]
+          : [
+              201,
+              { data: { ...memberOf('x@example.com', 0), id: memberId, accessGroups: [] } },
+              headers(),
+            ];
+      });
+  };
+  const page = (emails: string[], nextCursor: string | null) => ({
+    data: emails.map((email) => {
+      const { createdAt: _c, updatedAt: _u, ...rest } = listed(email);
+      return rest;
+    }),
+    pagination: { hasMore: nextCursor !== null, nextCursor },
+  });
+
+  beforeEach(() => {
+    lookups.length = 0;
+    adds.length = 0;
+  });
+
+  it('after a probe finds them in every group, reads the groups once instead of per member', async () => {
+    const probe = existing.slice(0, PROBE_SIZE);
+    const [inBoth, inG1, inG1Already, unlisted] = existing.slice(PROBE_SIZE) as [
+      string,
+      string,
+      string,
+      string,
+    ];
+    verifyGroups(G1, G2);
+    bulkReplies(new Set(existing), []);
+    // The probe: every one of them is already in both groups.
+    lookupReplies(probe);
+    const everyone = new Set(existing.map(idOf));
+    addReplies(G1, PROBE_SIZE, everyone);
+    addReplies(G2, PROBE_SIZE, everyone);
+    // The group lists: two pages for G1 (with someone not in this step), one for G2.
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(200, page([inBoth, 'outsider@example.com', inG1], 'c1'), headers());
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100', after: 'c1' })
+      .reply(200, page([inG1Already], null), headers());
+    api()
+      .get(`${PREFIX}/access-groups/${G2}/members`)
+      .query({ limit: '100' })
+      .reply(200, page([inBoth], null), headers());
+    // The rest: inG1 and inG1Already need G2 only (no look-up); unlisted is handled as before.
+    lookupReplies([unlisted]);
+    addReplies(G2, 3, new Set([idOf(inG1Already)]));
+    addReplies(G1, 1, new Set());
+
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: [existing.join(' ')], access_group_ids: [G1, G2] }),
+    );
+    expect(lookups.sort()).toEqual([...probe, unlisted].sort());
+    expect(adds.slice(PROBE_SIZE * 2).sort()).toEqual(
+      [
+        [G2, idOf(inG1)],
+        [G2, idOf(inG1Already)],
+        [G1, idOf(unlisted)],
+        [G2, idOf(unlisted)],
+      ].sort(),
+    );
+    expect(result.results.slice(PROBE_SIZE).map((r) => [r.email, r.status, r.memberId])).toEqual([
+      [inBoth, 'existing', idOf(inBoth)],
+      [inG1, 'added_to_groups', idOf(inG1)],
+      [inG1Already, 'existing', idOf(inG1Already)],
+      [unlisted, 'added_to_groups', idOf(unlisted)],
+    ]);
+    expect(result.results[PROBE_SIZE]?.reason).toBe(
+      'Already a member, already in every chosen group.',
+    );
+    expect(result.existingCount).toBe(PROBE_SIZE + 2);
+    // 2 group checks + 1 bulk + probe (look-up + 2 adds each) + 3 list pages + 1 + 1 + 3.
+    expect(result.apiRequests).toBe(2 + 1 + PROBE_SIZE * 3 + 3 + 1 + 1 + 3);
+  });
+
+  it('does not read the groups when the probe finds members outside them', async () => {
+    verifyGroups(G1);
+    bulkReplies(new Set(existing), []);
+    lookupReplies(existing);
+    // Half the probe is already in the group; the other half and the rest are not.
+    const already = new Set(existing.slice(0, PROBE_SIZE / 2 - 1).map(idOf));
+    addReplies(G1, existing.length, already);
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: existing, access_group_ids: [G1] }),
+    );
+    expect(lookups).toHaveLength(existing.length);
+    expect(result.addedToGroupsCount).toBe(existing.length - already.size);
+    expect(result.apiRequests).toBe(1 + 1 + existing.length * 2);
+  });
+
+  it('does not read a group whose list is longer than the look-ups it would save', async () => {
+    api()
+      .get(`${PREFIX}/access-groups/${G1}`)
+      .reply(200, { data: group(0x101, { id: G1, memberCount: 401 }) }, headers());
+    bulkReplies(new Set(existing), []);
+    lookupReplies(existing);
+    addReplies(G1, existing.length, new Set(existing.map(idOf)));
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: existing, access_group_ids: [G1] }),
+    );
+    expect(result.existingCount).toBe(existing.length);
+    expect(result.apiRequests).toBe(1 + 1 + existing.length * 2);
+  });
+
+  it('a group list that fails part-way is used as far as it went; a 401 there stops the step', async () => {
+    verifyGroups(G1);
+    bulkReplies(new Set(existing), []);
+    lookupReplies(existing.slice(0, PROBE_SIZE));
+    addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
+    const rest = existing.slice(PROBE_SIZE);
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(200, page([rest[0]!], 'c1'), headers());
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100', after: 'c1' })
+      .reply(404, { error: 'not found' }, headers('lost'));
+    lookupReplies(rest.slice(1));
+    addReplies(G1, rest.length - 1, new Set());
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: existing, access_group_ids: [G1] }),
+    );
+    expect(result.results.slice(PROBE_SIZE).map((r) => r.status)).toEqual([
+      'existing',
+      'added_to_groups',
+      'added_to_groups',
+      'added_to_groups',
+    ]);
+
+    verifyGroups(G1);
+    bulkReplies(new Set(existing), []);
+    lookupReplies(existing.slice(0, PROBE_SIZE));
+    addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(401, { error: 'unauthorized' }, headers('revoked'));
+    const error = await rejection(
+      appTester(perform, makeBundle({ emails: existing, access_group_ids: [G1] })),
+    );
+    expect(error.name).toBe('ExpiredAuthError');
+    expect(messageOf(error)).toMatch(
+      /^Sotion no longer accepts the API key of this connection \(HTTP 401\) while reading members of access group .*\(X-Request-Id: req-revoked\)/,
+    );
   });
 });
