@@ -340,11 +340,12 @@ export const bulkAddMembers = async (
             if (outOfTime() || stopped()) return;
           }
         } catch (error) {
-          // A revoked key, a refusal or a long throttle stops the step; anything else (a page
-          // that keeps failing or timing out) only ends this list early.
-          const status = errorInfo(error)?.status;
-          const stops = status === 401 || status === 403 || status === 429;
-          if (stops && report.fatal === undefined) report.fatal = error;
+          // A page that keeps failing, timing out or breaking the cursor contract only ends this
+          // list early. What stops the step elsewhere (a revoked key, a refusal, a long
+          // throttle, an error the pipeline did not raise) stops it here too.
+          const info = errorInfo(error);
+          const endsListOnly = info !== undefined && info.status === undefined;
+          if (!endsListOnly && isFatal(error) && report.fatal === undefined) report.fatal = error;
         }
       }),
     );

@@ -7,6 +7,7 @@ import {
   headers,
   makeBundle,
   messageOf,
+  pageOf,
   PREFIX,
   rejection,
   uuid,
@@ -141,14 +142,7 @@ describe('bulk_add_members: outcomes', () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: 'old@example.com', limit: '1' })
-      .reply(
-        200,
-        {
-          data: [memberOf('old@example.com', 1)],
-          pagination: { hasMore: false, nextCursor: null },
-        },
-        headers(),
-      );
+      .reply(200, pageOf([memberOf('old@example.com', 1)]), headers());
     api()
       .post(`${PREFIX}/access-groups/${G1}/members`, { memberId: uuid(5001) })
       .reply(
@@ -163,14 +157,7 @@ describe('bulk_add_members: outcomes', () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: 'older@example.com', limit: '1' })
-      .reply(
-        200,
-        {
-          data: [memberOf('older@example.com', 2)],
-          pagination: { hasMore: false, nextCursor: null },
-        },
-        headers(),
-      );
+      .reply(200, pageOf([memberOf('older@example.com', 2)]), headers());
     api()
       .post(`${PREFIX}/access-groups/${G1}/members`, { memberId: uuid(5002) })
       .reply(409, '', headers());
@@ -460,7 +447,7 @@ describe('bulk_add_members: failures are never silent', () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: 'ghost@example.com', limit: '1' })
-      .reply(200, { data: [], pagination: { hasMore: false, nextCursor: null } }, headers());
+      .reply(200, pageOf([]), headers());
     const result = await appTester(
       perform,
       makeBundle({ emails: ['ghost@example.com'], access_group_ids: [G1], fail_when: 'never' }),
@@ -489,7 +476,7 @@ describe('bulk_add_members: existing members found through the group lists', () 
           200,
           () => {
             lookups.push(email);
-            return { data: [listed(email)], pagination: { hasMore: false, nextCursor: null } };
+            return pageOf([listed(email)]);
           },
           headers(),
         );
@@ -512,13 +499,15 @@ describe('bulk_add_members: existing members found through the group lists', () 
             ];
       });
   };
-  const page = (emails: string[], nextCursor: string | null) => ({
-    data: emails.map((email) => {
-      const { createdAt: _c, updatedAt: _u, ...rest } = listed(email);
-      return rest;
-    }),
-    pagination: { hasMore: nextCursor !== null, nextCursor },
-  });
+  /** A page of GET /access-groups/{id}/members: the group-list form has no timestamps. */
+  const page = (emails: string[], nextCursor: string | null) =>
+    pageOf(
+      emails.map((email) => {
+        const { createdAt: _c, updatedAt: _u, ...rest } = listed(email);
+        return rest;
+      }),
+      nextCursor,
+    );
 
   beforeEach(() => {
     lookups.length = 0;
@@ -614,6 +603,30 @@ describe('bulk_add_members: existing members found through the group lists', () 
     );
     expect(result.existingCount).toBe(existing.length);
     expect(result.apiRequests).toBe(1 + 1 + existing.length * 2);
+  });
+
+  it('a group list whose connection keeps resetting is skipped; the rest go one by one', async () => {
+    verifyGroups(G1);
+    bulkReplies(new Set(existing), []);
+    lookupReplies(existing);
+    addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .times(4)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    addReplies(G1, existing.length - PROBE_SIZE, new Set());
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: existing, access_group_ids: [G1] }),
+    );
+    expect(lookups).toHaveLength(existing.length);
+    expect(result.addedToGroupsEmails).toEqual(existing.slice(PROBE_SIZE));
+    expect(result.failedCount).toBe(0);
+    // 1 group check + 1 bulk + probe (2 each) + 4 tries of the list + the rest (2 each).
+    expect(result.apiRequests).toBe(
+      1 + 1 + PROBE_SIZE * 2 + 4 + (existing.length - PROBE_SIZE) * 2,
+    );
   });
 
   it('a group list that fails part-way is used as far as it went; a 401 there stops the step', async () => {

@@ -6,6 +6,7 @@ import {
   headers,
   makeBundle,
   messageOf,
+  pageOf,
   PREFIX,
   rejection,
 } from './helpers';
@@ -80,15 +81,11 @@ describe('create_access_group', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(
-        200,
-        { data: [group(1), group(2)], pagination: { hasMore: true, nextCursor: group(2).id } },
-        headers(),
-      );
+      .reply(200, pageOf([group(1), group(2)], group(2).id), headers());
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100', after: group(2).id })
-      .reply(200, { data: [vip], pagination: { hasMore: false, nextCursor: null } }, headers());
+      .reply(200, pageOf([vip]), headers());
     const result = await appTester(
       perform,
       makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }),
@@ -102,11 +99,7 @@ describe('create_access_group', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(
-        200,
-        { data: [group(1), vip], pagination: { hasMore: false, nextCursor: null } },
-        headers(),
-      );
+      .reply(200, pageOf([group(1), vip]), headers());
     const result = await appTester(
       perform,
       makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }),
@@ -119,11 +112,7 @@ describe('create_access_group', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(
-        200,
-        { data: [group(1)], pagination: { hasMore: false, nextCursor: null } },
-        headers(),
-      );
+      .reply(200, pageOf([group(1)]), headers());
     const error = await rejection(
       appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' })),
     );
@@ -141,7 +130,7 @@ describe('create_access_group', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(200, { data: [vip], pagination: { hasMore: false, nextCursor: null } }, headers());
+      .reply(200, pageOf([vip]), headers());
     const result = await appTester(
       perform,
       makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }),

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { perform } from '../triggers/custom_access_group_choices';
-import { api, appTester, group, headers, makeBundle, PREFIX } from './helpers';
+import { api, appTester, group, headers, makeBundle, pageOf, PREFIX } from './helpers';
 
 /** core's z.cursor talks to Zapier's RPC endpoint; this stands in for it, keyed by storeKey. */
 const cursorStore = new Map<string, string>();
@@ -41,18 +41,18 @@ describe('custom_access_group_choices (hidden dropdown trigger)', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(200, { data: [c1, s2], pagination: { hasMore: true, nextCursor: s2.id } }, headers());
+      .reply(200, pageOf([c1, s2], s2.id), headers());
     const first = await appTester(perform, makeBundle({}, { page: 0 }));
     expect(first.map((g) => g.id)).toEqual([c1.id]);
 
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100', after: s2.id })
-      .reply(200, { data: [s3], pagination: { hasMore: true, nextCursor: s3.id } }, headers());
+      .reply(200, pageOf([s3], s3.id), headers());
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100', after: s3.id })
-      .reply(200, { data: [c4], pagination: { hasMore: false, nextCursor: null } }, headers());
+      .reply(200, pageOf([c4]), headers());
     const second = await appTester(perform, makeBundle({}, { page: 1 }));
     expect(second.map((g) => g.id)).toEqual([c4.id]);
 
@@ -65,11 +65,7 @@ describe('custom_access_group_choices (hidden dropdown trigger)', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(
-        200,
-        { data: [group(1)], pagination: { hasMore: false, nextCursor: null } },
-        headers(),
-      );
+      .reply(200, pageOf([group(1)]), headers());
     const result = await appTester(perform, {
       authData: { apiKey: 'so_live_unit_test_key_0123456789' },
       inputData: {},

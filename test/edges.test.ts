@@ -4,7 +4,18 @@ import { perform as bulkPerform } from '../creates/bulk_add_members';
 import { perform as newGroups } from '../triggers/new_access_group';
 import { SotionClient } from '../src/client';
 import { single, Site } from '../src/schemas';
-import { api, appTester, group, headers, KEY, messageOf, PREFIX, rejection, uuid } from './helpers';
+import {
+  api,
+  appTester,
+  group,
+  headers,
+  KEY,
+  messageOf,
+  pageOf,
+  PREFIX,
+  rejection,
+  uuid,
+} from './helpers';
 
 const bundle = (inputData: Record<string, unknown> = {}) => ({
   authData: { apiKey: KEY },
@@ -79,11 +90,7 @@ describe('trigger edges', () => {
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
-      .reply(
-        200,
-        { data: [group(1)], pagination: { hasMore: false, nextCursor: null } },
-        headers(),
-      );
+      .reply(200, pageOf([group(1)]), headers());
     const result = await appTester(newGroups, bundle());
     expect(result.map((g) => g.id)).toEqual([uuid(1)]);
   });
@@ -256,7 +263,7 @@ describe('bulk edges: the existing-member pass', () => {
       .query(true)
       .times(15)
       .delay(50)
-      .reply(200, { data: [], pagination: { hasMore: false, nextCursor: null } }, headers());
+      .reply(200, pageOf([]), headers());
     const error = await rejection(
       appTester(
         bulkPerform,

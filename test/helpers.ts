@@ -43,6 +43,12 @@ export const headers = (n: number | string = 1, extra: Record<string, string> = 
   ...extra,
 });
 
+/** A list response body as Sotion sends it: one page, and a cursor when more follow. */
+export const pageOf = <T>(items: T[], nextCursor: string | null = null) => ({
+  data: items,
+  pagination: { hasMore: nextCursor !== null, nextCursor },
+});
+
 let seq = 0;
 export const uuid = (n: number): string =>
   `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;

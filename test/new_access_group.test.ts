@@ -7,14 +7,10 @@ import {
   headers,
   makeBundle,
   messageOf,
+  pageOf,
   PREFIX,
   rejection,
 } from './helpers';
-
-const pageOf = (items: AccessGroup[], nextCursor: string | null) => ({
-  data: items,
-  pagination: { hasMore: nextCursor !== null, nextCursor },
-});
 
 /** Serves `groups` in pages of 100 in the given order and returns the expected request count. */
 const serve = (groups: AccessGroup[]) => {
