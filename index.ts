@@ -1,11 +1,10 @@
 import { defineApp, version as platformVersion } from 'zapier-platform-core';
 import pkg from './package.json';
-import bulkAddMembers from './creates/bulk_add_members';
-import createAccessGroup from './creates/create_access_group';
-import authentication from './src/authentication';
-import { addSotionHeaders, mapSotionErrors } from './src/middleware';
-import customAccessGroupChoices from './triggers/custom_access_group_choices';
-import newAccessGroup from './triggers/new_access_group';
+import { creates } from './creates';
+import { searchOrCreates, searches } from './searches';
+import authentication from './src/zap/authentication';
+import { addSotionHeaders, mapSotionErrors } from './src/http/middleware';
+import { triggers } from './triggers';
 
 export default defineApp({
   version: pkg.version,
@@ -18,13 +17,8 @@ export default defineApp({
     // Our afterResponse handles 429 itself, reading Retry-After and X-RateLimit-Reset.
     throwForThrottlingEarly: false,
   },
-  triggers: {
-    [newAccessGroup.key]: newAccessGroup,
-    [customAccessGroupChoices.key]: customAccessGroupChoices,
-  },
-  creates: {
-    [createAccessGroup.key]: createAccessGroup,
-    [bulkAddMembers.key]: bulkAddMembers,
-  },
-  searches: {},
+  triggers,
+  creates,
+  searches,
+  searchOrCreates,
 });

@@ -1,126 +1,109 @@
-import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
-import { bulkAddMembers, collectEntries, MAX_MEMBERS_PER_STEP } from '../src/bulk';
 import {
-  bulkOutputFields,
-  bulkSample,
-  FAIL_WHEN,
-  runBulkStep,
-  type BulkOutput,
-  type FailWhen,
-} from '../src/bulk-output';
-import { SotionClient } from '../src/client';
-import { inputError } from '../src/errors';
-import { toBool, toIds, toText } from '../src/input';
+  defineCreate,
+  defineInputFields,
+  type CreatePerform,
+  type PlainInputField,
+} from 'zapier-platform-core';
+import { collectEntries } from '../src/bulk/entries';
+import { bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
+import { FAIL_WHEN, runBulkStep } from '../src/bulk/policy';
+import { bulkAddMembers, MAX_MEMBERS_PER_STEP } from '../src/bulk/run';
+import { SotionClient } from '../src/http/client';
+import { inputError } from '../src/http/errors';
+import { accessGroups, bool, choice, fieldsOf, readInputs } from '../src/zap/fields';
 
-const inputFields = defineInputFields([
-  {
-    key: 'members',
-    label: 'Members',
-    children: [
-      {
-        key: 'email',
-        label: 'Email',
-        type: 'string',
-        helpText: "The member's email, for example `ada@example.com`.",
-      },
-      {
-        key: 'display_name',
-        label: 'Display Name',
-        type: 'string',
-        helpText: 'Optional name shown for the member, for example `Ada Lovelace`.',
-      },
-      {
-        key: 'paid',
-        label: 'Paid',
-        type: 'boolean',
-        helpText: 'Optional: `true` marks a paying member. Empty uses "Paid by Default".',
-      },
-    ],
-  },
-  {
-    key: 'emails',
-    label: 'Emails',
-    type: 'text',
-    list: true,
-    required: false,
-    helpText:
-      'Emails to add, one per entry, or several in one entry separated by commas, semicolons, ' +
-      'spaces or new lines. Example: `ada@example.com, grace@example.com`. Usable together ' +
-      'with Members line items.',
-  },
-  {
+const membersField = {
+  key: 'members',
+  label: 'Members',
+  helpText: 'One line item per member. Fill in Members, Emails, or both: at least one is required.',
+  children: [
+    {
+      key: 'email',
+      label: 'Email',
+      type: 'string',
+      helpText: "The member's email, for example `ada@example.com`.",
+    },
+    {
+      key: 'display_name',
+      label: 'Display Name',
+      type: 'string',
+      helpText: 'Optional name shown for the member, for example `Ada Lovelace`.',
+    },
+    {
+      key: 'paid',
+      label: 'Paid',
+      type: 'boolean',
+      helpText: 'Optional: `true` marks a paying member. Empty uses "Paid by Default".',
+    },
+  ],
+} satisfies PlainInputField;
+
+const emailsField = {
+  key: 'emails',
+  label: 'Emails',
+  type: 'text',
+  list: true,
+  required: false,
+  helpText:
+    'Emails to add, one per entry, or several in one entry separated by commas, semicolons, ' +
+    'spaces or new lines. Example: `ada@example.com, grace@example.com`. Fill in Members, ' +
+    'Emails, or both: at least one is required.',
+} satisfies PlainInputField;
+
+const fields = {
+  defaultPaid: bool({
     key: 'default_paid',
     label: 'Paid by Default',
-    type: 'boolean',
-    required: false,
     helpText:
       'Marks new members as paying unless their line item says otherwise. Example: `true` for a ' +
       'Gumroad sale. Empty leaves them unpaid.',
-  },
-  {
+  }),
+  groupIds: accessGroups({
     key: 'access_group_ids',
     label: 'Access Groups',
-    type: 'string',
-    list: true,
-    required: false,
-    dynamic: 'custom_access_group_choices.id.name',
     helpText:
-      'Custom access groups to give every member, for example `Premium Members`. Scope groups ' +
-      '(from Notion collections) cannot be given through the API and are not listed.',
-  },
-  {
+      'Custom access groups to give every member: pick them from the dropdown, or map their IDs ' +
+      '(such as `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`).',
+  }),
+  addExisting: bool({
     key: 'add_existing_to_groups',
     label: 'Add Existing Members to the Groups',
-    type: 'boolean',
-    required: false,
-    default: 'true',
+    default: true,
     helpText:
       'Sotion gives groups only to the members it creates. When this is `true` (the default), ' +
       'members who already exist are looked up by email and put into the chosen groups too.',
-  },
-  {
+  }),
+  failWhen: choice({
     key: 'fail_when',
     label: 'Fail the Step When',
-    type: 'string',
-    required: false,
     default: FAIL_WHEN.anyFailed,
     choices: [
       {
         value: FAIL_WHEN.anyFailed,
-        sample: FAIL_WHEN.anyFailed,
         label: 'A member could not be added (invalid emails are only reported)',
       },
       {
         value: FAIL_WHEN.anyProblem,
-        sample: FAIL_WHEN.anyProblem,
         label: 'A member could not be added or an email is invalid',
       },
-      {
-        value: FAIL_WHEN.never,
-        sample: FAIL_WHEN.never,
-        label: 'Never: report every problem in the output',
-      },
+      { value: FAIL_WHEN.never, label: 'Never: report every problem in the output' },
     ],
     helpText:
       'When the step should fail rather than succeed with problems listed in its output. Work ' +
       'that could not be done in time, or a stop such as a revoked key, always fails the step. ' +
       'Example: `any_failed`.',
-  },
+  }),
+};
+
+const inputFields = defineInputFields([
+  membersField,
+  emailsField,
+  ...fieldsOf(fields.defaultPaid, fields.groupIds, fields.addExisting, fields.failWhen),
 ]);
 
 export const perform = (async (z, bundle) => {
-  const input = bundle.inputData;
-  const defaultPaid = toBool(z, input.default_paid, 'Paid by Default');
-  const addExisting = toBool(z, input.add_existing_to_groups, 'Add Existing Members to the Groups');
-  const failWhen = (toText(z, input.fail_when, 'Fail the Step When') ??
-    FAIL_WHEN.anyFailed) as FailWhen;
-  if (!Object.values(FAIL_WHEN).includes(failWhen)) {
-    throw inputError(
-      z,
-      `Fail the Step When must be one of ${Object.values(FAIL_WHEN).join(', ')}; it was "${failWhen}".`,
-    );
-  }
-  const groupIds = toIds(z, input.access_group_ids, 'Access Groups');
+  const input: Record<string, unknown> = bundle.inputData;
+  const { defaultPaid, groupIds, addExisting, failWhen } = readInputs(z, input, fields);
   const entries = collectEntries(z, input.members, input.emails, defaultPaid);
   if (entries.length === 0) {
     throw inputError(
@@ -139,7 +122,7 @@ export const perform = (async (z, bundle) => {
   const client = new SotionClient(z, bundle);
   return runBulkStep(
     z,
-    () => bulkAddMembers(client, entries, { groupIds, addExistingToGroups: addExisting ?? true }),
+    () => bulkAddMembers(client, entries, { groupIds, addExistingToGroups: addExisting }),
     groupIds,
     failWhen,
   );
@@ -147,11 +130,10 @@ export const perform = (async (z, bundle) => {
 
 export default defineCreate({
   key: 'bulk_add_members',
-  noun: 'Members',
+  noun: 'Member',
   display: {
     label: 'Bulk Add Members',
-    description:
-      'Adds many members at once (any number up to 25,000), optionally into access groups, and reports what happened to each email.',
+    description: 'Adds up to 25,000 members at once, optionally into access groups.',
   },
   operation: {
     inputFields,

@@ -1,7 +1,7 @@
 import App from '../index';
-import { DEFAULT_BASE_URL, isLoopbackHost, resolveBaseUrl, runBudgetMs } from '../src/config';
-import { emailProblem, normalizeEmail, splitEmails } from '../src/emails';
-import { isUuid } from '../src/input';
+import { DEFAULT_BASE_URL, isLoopbackHost, resolveBaseUrl, runBudgetMs } from '../src/http/config';
+import { emailProblem, normalizeEmail, splitEmails } from '../src/api/emails';
+import { isUuid } from '../src/zap/input';
 
 type Field = {
   key: string;

@@ -1,8 +1,8 @@
 import nock from 'nock';
 import { createAppTester, version as coreVersion, type Bundle } from 'zapier-platform-core';
 import App from '../index';
-import { APP_VERSION } from '../src/config';
-import type { AccessGroup } from '../src/schemas';
+import { APP_VERSION } from '../src/http/config';
+import type { AccessGroup } from '../src/api/schemas';
 
 export const BASE = 'https://api.sotion.so';
 export const PREFIX = '/api/v1';

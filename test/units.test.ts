@@ -1,43 +1,14 @@
 import type { ZObject } from 'zapier-platform-core';
 import { errors } from 'zapier-platform-core';
-import { looksNewestFirst, newestFirst } from '../src/access-groups';
-import { progressSentence, summarize } from '../src/bulk-output';
-import type { MemberResult } from '../src/bulk';
-import { isNetworkError } from '../src/client';
-import { apiMessageOf, errorInfo, plainMessage, redact, withInfo } from '../src/errors';
-import { toBool, toIds, toList, toText } from '../src/input';
-import { describeRequest } from '../src/middleware';
+import { looksNewestFirst, newestFirst } from '../src/api/access-groups';
+import { progressSentence, summarize } from '../src/bulk/output';
+import type { MemberResult } from '../src/bulk/run';
+import { isNetworkError } from '../src/http/client';
+import { apiMessageOf, errorInfo, plainMessage, redact, withInfo } from '../src/http/errors';
+import { toBool, toIds, toList, toText } from '../src/zap/input';
 import { group, KEY, messageOf } from './helpers';
 
 const z = { errors } as unknown as ZObject;
-const base = 'https://api.sotion.so/api/v1';
-
-describe('describeRequest', () => {
-  it.each([
-    ['GET', '/site', 'reading', 'your Sotion site'],
-    ['GET', '/access-groups?limit=1', 'reading', 'access groups'],
-    ['DELETE', '/access-groups/g1', 'deleting', 'access group g1'],
-    ['GET', '/access-groups/g1/members', 'reading', 'members of access group g1'],
-    ['DELETE', '/access-groups/g1/members/m1', 'deleting', 'member m1 in access group g1'],
-    ['GET', '/members', 'reading', 'members'],
-    ['POST', '/members/bulk', 'creating', 'members in bulk'],
-    ['PATCH', '/members/m%201', 'updating', 'member m 1'],
-    ['POST', '/members/m1/login-links', 'creating', 'a login link for member m1'],
-    ['GET', '/webhooks', 'reading', 'webhook subscriptions'],
-    ['DELETE', '/webhooks/w1', 'deleting', 'webhook subscription w1'],
-    ['PUT', '/unknown', 'updating', 'the Sotion API'],
-    ['HEAD', '/site', 'requesting', 'your Sotion site'],
-  ] as const)('%s %s → %s %s', (method, path, action, target) => {
-    expect(describeRequest(method, base + path)).toMatchObject({ action, target });
-  });
-
-  it('describes URLs outside the base by their path, and a missing method as reading', () => {
-    expect(describeRequest(undefined, 'https://other.example.com/members/m1')).toMatchObject({
-      action: 'reading',
-      target: 'member m1',
-    });
-  });
-});
 
 describe('error text helpers', () => {
   it.each([
@@ -134,9 +105,9 @@ describe('input coercion', () => {
     expect(toList(z, null, 'L')).toEqual([]);
   });
 
-  it('toIds removes repeats and lists every bad id', () => {
+  it('toIds lowercases, removes repeats and lists every bad id', () => {
     const id = '3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10';
-    expect(toIds(z, [id, id.toUpperCase(), id], 'Groups')).toEqual([id, id.toUpperCase()]);
+    expect(toIds(z, [id, id.toUpperCase(), id], 'Groups')).toEqual([id]);
     let message = '';
     try {
       toIds(z, 'x, y', 'Groups');

@@ -1,7 +1,7 @@
 import { defineTrigger, type PollingTriggerPerform } from 'zapier-platform-core';
-import { customGroupChoices } from '../src/access-groups';
-import { SotionClient } from '../src/client';
-import type { AccessGroup } from '../src/schemas';
+import { customGroupChoices } from '../src/api/access-groups';
+import type { AccessGroup } from '../src/api/schemas';
+import { SotionClient } from '../src/http/client';
 
 /**
  * Powers the dropdowns that pick custom access groups (scope groups cannot be written through

@@ -1,48 +1,30 @@
 import { defineInputFields, defineTrigger, type PollingTriggerPerform } from 'zapier-platform-core';
-import { newestAccessGroups } from '../src/access-groups';
-import { SotionClient } from '../src/client';
-import { inputError } from '../src/errors';
-import { toText } from '../src/input';
-import { accessGroupOutputFields, accessGroupSample } from '../src/samples';
-import type { AccessGroup } from '../src/schemas';
+import { newestAccessGroups } from '../src/api/access-groups';
+import type { AccessGroup } from '../src/api/schemas';
+import { SotionClient } from '../src/http/client';
+import { choice, fieldsOf, readInputs } from '../src/zap/fields';
+import { pollWindow } from '../src/zap/polling';
+import { accessGroupOutputFields, accessGroupSample } from '../src/zap/samples';
 
-/** Zapier's default cap on new items per poll. */
-export const MAX_PER_POLL = 100;
-export const SAMPLE_SIZE = 3;
-
-const inputFields = defineInputFields([
-  {
+const fields = {
+  type: choice({
     key: 'type',
     label: 'Group Type',
-    type: 'string',
-    required: false,
     choices: [
-      { value: 'custom', sample: 'custom', label: 'Custom groups (made in the dashboard or API)' },
-      { value: 'scope', sample: 'scope', label: 'Scope groups (made from a Notion collection)' },
+      { value: 'custom', label: 'Custom groups (made in the dashboard or API)' },
+      { value: 'scope', label: 'Scope groups (made from a Notion collection)' },
     ],
     helpText:
       'Only trigger for groups of this type, for example `custom`. Leave empty for both types.',
-  },
-]);
+  }),
+};
+const inputFields = defineInputFields(fieldsOf(fields.type));
 
 export const perform = (async (z, bundle) => {
-  const type = toText(z, bundle.inputData.type, 'Group Type');
-  if (type !== undefined && type !== 'custom' && type !== 'scope') {
-    throw inputError(z, `Group Type must be "custom" or "scope"; it was "${type}".`);
-  }
-  const meta = bundle.meta ?? {};
-  const limit = typeof meta.limit === 'number' && meta.limit > 0 ? meta.limit : undefined;
+  const { type } = readInputs(z, bundle.inputData, fields);
+  const window = pollWindow(bundle.meta);
   const client = new SotionClient(z, bundle);
-  const { groups } = await newestAccessGroups(client, {
-    type,
-    max: meta.isPopulatingDedupe
-      ? Number.POSITIVE_INFINITY
-      : meta.isLoadingSample
-        ? Math.min(limit ?? SAMPLE_SIZE, SAMPLE_SIZE)
-        : Math.min(limit ?? MAX_PER_POLL, MAX_PER_POLL),
-    firstPageOnly: Boolean(meta.isLoadingSample),
-    walkAll: Boolean(meta.isPopulatingDedupe),
-  });
+  const { groups } = await newestAccessGroups(client, { type, ...window });
   return groups;
 }) satisfies PollingTriggerPerform<typeof inputFields, AccessGroup>;
 
@@ -51,7 +33,7 @@ export default defineTrigger({
   noun: 'Access Group',
   display: {
     label: 'New Access Group',
-    description: 'Triggers when a new access group is created on your Sotion site.',
+    description: 'Triggers when a new access group is created.',
   },
   operation: {
     type: 'polling',

@@ -2,8 +2,8 @@ import type { Bundle, ZObject } from 'zapier-platform-core';
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import { perform as createAccessGroup } from '../../creates/create_access_group';
 import { perform as newAccessGroup } from '../../triggers/new_access_group';
-import { testAuth } from '../../src/authentication';
-import type { BulkOutput } from '../../src/bulk-output';
+import { testAuth } from '../../src/zap/authentication';
+import type { BulkOutput } from '../../src/bulk/output';
 import { DEMO_KEY, OTHER_KEY } from '../../sandbox/store';
 import { appTester, messageOf } from '../helpers';
 import { bulkInput, demoSite, e2eBundle, groupByName, useSandbox } from './harness';
@@ -158,7 +158,7 @@ describe('bad input is answered clearly, and never with a request when it is kno
       'bulk_add_members',
       'unknown failure policy',
       () => ({ emails: ['a@example.org'], fail_when: 'sometimes' }),
-      /^Fail the Step When must be one of any_failed, any_problem, never; it was "sometimes"\./,
+      /^Fail the Step When must be "any_failed", "any_problem" or "never"; it was "sometimes"\./,
       DEMO_KEY,
     ],
     [

@@ -1,7 +1,7 @@
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import { perform as createAccessGroup } from '../../creates/create_access_group';
 import { perform as newAccessGroup } from '../../triggers/new_access_group';
-import type { BulkOutput } from '../../src/bulk-output';
+import type { BulkOutput } from '../../src/bulk/output';
 import { DEMO_KEY } from '../../sandbox/store';
 import { appTester, messageOf } from '../helpers';
 import {

@@ -1,8 +1,8 @@
 import { DEMO_KEY, OTHER_KEY } from '../../sandbox/store';
 import type { Behaviour } from '../../sandbox/decisions';
-import { testAuth } from '../../src/authentication';
+import { testAuth } from '../../src/zap/authentication';
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
-import { PROBE_SIZE } from '../../src/bulk';
+import { PROBE_SIZE } from '../../src/bulk/run';
 import { perform as createAccessGroup } from '../../creates/create_access_group';
 import { perform as newAccessGroup } from '../../triggers/new_access_group';
 import { appTester, messageOf, rejection } from '../helpers';

@@ -13,37 +13,60 @@ import {
   userError,
   withInfo,
 } from './errors';
-import { describeRequest } from './middleware';
+import {
+  describe,
+  fill,
+  word,
+  wordingValues,
+  type Endpoint,
+  type PathParams,
+  type RequestContext,
+} from './endpoint';
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 export type Query = Record<string, string | number | boolean | undefined>;
 
-export interface RequestSpec<S extends zod.ZodType> {
-  method: Method;
-  /** Path under the base URL, e.g. `/access-groups`. Ids are encoded by the caller's helper. */
-  path: string;
+/** The path parameters an endpoint needs, or none. */
+type ParamsOf<P extends string> = [PathParams<P>] extends [never]
+  ? { params?: undefined }
+  : { params: Record<PathParams<P>, string> };
+
+export type CallArgs<P extends string> = ParamsOf<P> & {
   query?: Query;
   body?: unknown;
-  /** The documented shape of the response body. */
-  schema: S;
-  /** Safe to send twice. Defaults to true for GET and DELETE; 5xx, timeouts and resets retry. */
-  idempotent?: boolean;
   /** Set by the connection test so a 401 reads as "this key is invalid" rather than "expired". */
   authTest?: boolean;
-}
+  /** For an endpoint whose resend answers 409: this caller takes the 409 as success. */
+  acceptsConflict?: boolean;
+  /** What to tell the user when the answer was lost and a resend is not safe. */
+  lostAnswerHint?: string;
+};
 
 export interface Ok<T> {
   ok: true;
   data: T;
   status: number;
-  requestId: string;
+  requestId: string | undefined;
 }
-export interface Conflict {
-  ok: false;
-  status: 409;
-  requestId: string;
-  /** Sotion's own words, when it gave any. */
-  apiMessage: string | undefined;
+
+/** A status the endpoint declares as an outcome for its caller (409 exists, 404 gone). */
+export type Expected<E extends number> = E extends number
+  ? {
+      ok: false;
+      status: E;
+      requestId: string | undefined;
+      /** Sotion's own words, when it gave any (the key redacted). */
+      apiMessage: string | undefined;
+    }
+  : never;
+
+export type Outcome<T, E extends number> = Ok<T> | Expected<E>;
+
+interface Prepared {
+  url: string;
+  action: string;
+  target: string;
+  idempotent: boolean;
+  lostAnswerHint?: string;
 }
 
 const MAX_ATTEMPTS = 4;
@@ -78,12 +101,11 @@ export const isNetworkError = (
   );
 };
 
-export const encodeId = (id: string): string => encodeURIComponent(id);
-
 /**
  * The one place that talks HTTP to Sotion. Each operation run makes one client: it carries the
  * run's deadline and what the rate-limit headers said last, so every request of the run paces
- * itself the same way.
+ * itself the same way. It takes an endpoint (src/api/*.ts) and its parameters, and returns the
+ * parsed answer or one of the statuses the endpoint declares as an outcome.
  */
 export class SotionClient {
   readonly deadline: Deadline;
@@ -95,7 +117,7 @@ export class SotionClient {
 
   constructor(
     readonly z: ZObject,
-    private readonly bundle: Bundle,
+    readonly bundle: Bundle,
     deadline: Deadline = new Deadline(),
   ) {
     this.deadline = deadline;
@@ -104,59 +126,59 @@ export class SotionClient {
     if (problem) throw inputError(z, problem);
   }
 
-  /** Sends a request; a 409 becomes an error saying what already exists. */
-  async call<S extends zod.ZodType>(spec: RequestSpec<S>): Promise<Ok<zod.output<S>>> {
-    const result = await this.callAllowingConflict(spec);
-    if (result.ok) return result;
-    const { action, target } = describeRequest(spec.method, this.baseUrl + spec.path);
-    throw userError(
-      this.z,
-      `Sotion answered 409 Conflict while ${action} ${target}: it already exists.` +
-        (result.apiMessage ? ` Sotion said: "${result.apiMessage}".` : '') +
-        requestIdSuffix(result.requestId),
-      'conflict',
-      { status: 409, requestId: result.requestId, transient: false },
-    );
-  }
-
-  /** Sends a request and hands a 409 back to the caller, which decides what it means. */
-  async callAllowingConflict<S extends zod.ZodType>(
-    spec: RequestSpec<S>,
-  ): Promise<Ok<zod.output<S>> | Conflict> {
-    const idempotent = spec.idempotent ?? (spec.method === 'GET' || spec.method === 'DELETE');
-    const url = this.baseUrl + spec.path;
-    this.refuseKeyAsData(spec, url);
+  async call<S extends zod.ZodType, P extends string, E extends number>(
+    ep: Endpoint<S, P, E>,
+    args: CallArgs<P>,
+  ): Promise<Outcome<zod.output<S>, E>> {
+    const params: Record<string, string> = args.params ?? {};
+    const values = wordingValues(params, args.body);
+    const { action, target } = describe(ep, values);
+    const prepared: Prepared = {
+      url: this.baseUrl + fill(ep.path, params, encodeURIComponent),
+      action,
+      target,
+      idempotent: ep.replay === 'safe' || (ep.replay === 'conflict' && !!args.acceptsConflict),
+      lostAnswerHint: args.lostAnswerHint,
+    };
+    const context: RequestContext = {
+      action,
+      target,
+      expect: ep.expect,
+      forbidden: ep.forbidden === undefined ? undefined : word(ep.forbidden, values),
+      authTest: args.authTest,
+    };
+    this.refuseKeyAsData([prepared.url, args.query ?? {}, args.body ?? null], prepared);
     for (let attempt = 1; ; attempt += 1) {
-      await this.paceForRateLimit(spec, url);
+      await this.paceForRateLimit(prepared);
       const timeout = Math.min(PER_REQUEST_TIMEOUT_MS, this.deadline.remainingMs());
-      if (timeout < MIN_REQUEST_MS) throw this.outOfTime(spec, url);
+      if (timeout < MIN_REQUEST_MS) throw this.outOfTime(prepared);
       try {
         this.requestsSent += 1;
         const response = await this.z.request({
-          url,
-          method: spec.method,
-          params: spec.query ? compactQuery(spec.query) : undefined,
-          body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+          url: prepared.url,
+          method: ep.method,
+          params: args.query ? compactQuery(args.query) : undefined,
+          body: args.body === undefined ? undefined : JSON.stringify(args.body),
           timeout,
-          middlewareData: spec.authTest ? { authTest: true } : undefined,
+          middlewareData: context,
         });
         this.remember(response);
         const requestId = requestIdOf(response);
-        if (response.status === 409) {
+        if ((ep.expect as readonly number[]).includes(response.status)) {
           const said = apiMessageOf(response.content ?? '');
           return {
             ok: false,
-            status: 409,
+            status: response.status,
             requestId,
             apiMessage: said === undefined ? undefined : redact(said, this.bundle),
-          };
+          } as Expected<E>;
         }
         // A body that is not JSON is retried like a 5xx; one of the wrong shape is not.
-        const data = this.parse(spec, url, response);
+        const data = this.parse(ep.schema, prepared, response);
         return { ok: true, data, status: response.status, requestId };
       } catch (error) {
-        const waitMs = this.retryDelayMs(error, attempt, idempotent);
-        if (waitMs === undefined) throw this.finalError(error, spec, url, attempt);
+        const waitMs = this.retryDelayMs(error, attempt, prepared.idempotent);
+        if (waitMs === undefined) throw this.finalError(error, prepared, attempt);
         await sleep(waitMs);
       }
     }
@@ -166,15 +188,13 @@ export class SotionClient {
    * A value mapped from the wrong field can carry the API key; sent as data it would come back in
    * outputs (a group's name, say) where Zapier shows it. Refuse before sending.
    */
-  private refuseKeyAsData(spec: RequestSpec<zod.ZodType>, url: string): void {
+  private refuseKeyAsData(values: unknown, request: Prepared): void {
     const key = (this.bundle.authData?.apiKey ?? '').trim();
-    const data = JSON.stringify([spec.path, spec.query ?? {}, spec.body ?? null]);
-    if (!data.includes(key)) return;
-    const { action, target } = describeRequest(spec.method, url);
+    if (!JSON.stringify(values).includes(key)) return;
     throw inputError(
       this.z,
       `A value of this step contains the connection's API key, so it was not sent to Sotion ` +
-        `(${action} ${target}). Check which fields are mapped into this step.`,
+        `(${request.action} ${request.target}). Check which fields are mapped into this step.`,
     );
   }
 
@@ -193,33 +213,33 @@ export class SotionClient {
     return this.deadline.canWait(waitMs, MIN_REQUEST_MS * 2) ? waitMs : undefined;
   }
 
-  private finalError(error: unknown, spec: RequestSpec<zod.ZodType>, url: string, attempt: number) {
+  private finalError(error: unknown, request: Prepared, attempt: number) {
     if (!isNetworkError(error)) return error;
-    const { action, target } = describeRequest(spec.method, url);
     const timedOut = error.type === 'request-timeout' || error.name === 'AbortError';
     const what = timedOut
       ? 'did not answer in time'
       : `could not be reached (${error.code ?? error.name})`;
     const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
-    const unsure =
-      spec.method === 'POST' || spec.method === 'PATCH'
-        ? ' The change may or may not have been made; replaying the step is safe.'
-        : ' Replay the step in a few minutes.';
+    const unsure = request.idempotent
+      ? ' Replaying the step is safe; try again in a few minutes.'
+      : ` The change may or may not have been made.${
+          request.lostAnswerHint
+            ? ` ${request.lostAnswerHint}`
+            : ' Check in Sotion before replaying the step.'
+        }`;
     return userError(
       this.z,
-      `Sotion ${what} while ${action} ${target}${tries}.${unsure}${requestIdSuffix(undefined)}`,
+      `Sotion ${what} while ${request.action} ${request.target}${tries}.${unsure}`,
       timedOut ? 'timeout' : 'network_error',
       { transient: true },
     );
   }
 
-  private outOfTime(spec: RequestSpec<zod.ZodType>, url: string): Error {
-    const { action, target } = describeRequest(spec.method, url);
+  private outOfTime(request: Prepared): Error {
     return withInfo(
       new this.z.errors.Error(
-        `The step ran out of time (Zapier allows 30 seconds) before ${action} ${target}. ` +
-          'Replay the step; if it keeps happening, Sotion is answering slowly.' +
-          requestIdSuffix(undefined),
+        `The step ran out of time (Zapier allows 30 seconds) before ${request.action} ` +
+          `${request.target}. Replay the step; if it keeps happening, Sotion is answering slowly.`,
         'deadline',
         0,
       ),
@@ -228,18 +248,15 @@ export class SotionClient {
   }
 
   private remember(response: HttpResponse): void {
-    const remaining = Number(response.getHeader('x-ratelimit-remaining'));
-    const reset = Number(response.getHeader('x-ratelimit-reset'));
-    if (response.getHeader('x-ratelimit-remaining') !== undefined && Number.isFinite(remaining)) {
-      this.rateRemaining = remaining;
-    }
-    if (response.getHeader('x-ratelimit-reset') !== undefined && Number.isFinite(reset)) {
-      this.rateResetAtMs = reset * 1000;
-    }
+    // Core's getHeader answers null (not undefined) for a header the response does not carry.
+    const remaining = headerNumber(response, 'x-ratelimit-remaining');
+    const reset = headerNumber(response, 'x-ratelimit-reset');
+    if (remaining !== undefined) this.rateRemaining = remaining;
+    if (reset !== undefined) this.rateResetAtMs = reset * 1000;
   }
 
   /** When the last response said no requests are left, wait for the window to reset. */
-  private async paceForRateLimit(spec: RequestSpec<zod.ZodType>, url: string): Promise<void> {
+  private async paceForRateLimit(request: Prepared): Promise<void> {
     if (this.rateRemaining === undefined || this.rateRemaining > 0) return;
     if (this.rateResetAtMs === undefined) return;
     const waitMs = this.rateResetAtMs - Date.now() + 100;
@@ -249,13 +266,11 @@ export class SotionClient {
       await sleep(waitMs);
       return;
     }
-    const { action, target } = describeRequest(spec.method, url);
     const seconds = Math.ceil(waitMs / 1000);
     throw withInfo(
       new this.z.errors.ThrottledError(
         `Sotion's rate limit for this site is used up until its window resets in about ${seconds} ` +
-          `seconds, so ${action} ${target} has to wait; Zapier will try again then.` +
-          requestIdSuffix(undefined),
+          `seconds, so ${request.action} ${request.target} has to wait; Zapier will try again then.`,
         seconds + 1,
       ),
       { status: 429, transient: true, retryAfterSeconds: seconds },
@@ -263,13 +278,13 @@ export class SotionClient {
   }
 
   private parse<S extends zod.ZodType>(
-    spec: RequestSpec<S>,
-    url: string,
+    schema: S,
+    request: Prepared,
     response: HttpResponse,
   ): zod.output<S> {
     const requestId = requestIdOf(response);
     const content = response.content ?? '';
-    const { action, target } = describeRequest(spec.method, url);
+    const { action, target } = request;
     let body: unknown = undefined;
     if (content.trim() !== '') {
       try {
@@ -285,7 +300,7 @@ export class SotionClient {
         );
       }
     }
-    const parsed = spec.schema.safeParse(body);
+    const parsed = schema.safeParse(body);
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
     const where = issue && issue.path.length ? ` at "${issue.path.join('.')}"` : '';
@@ -299,6 +314,14 @@ export class SotionClient {
     );
   }
 }
+
+/** A numeric header, or undefined when it is missing or not a number. */
+const headerNumber = (response: Pick<HttpResponse, 'getHeader'>, name: string) => {
+  const raw = response.getHeader(name);
+  if (raw === null || raw === undefined || raw.trim() === '') return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value : undefined;
+};
 
 const compactQuery = (query: Query): Record<string, string> => {
   const out: Record<string, string> = {};

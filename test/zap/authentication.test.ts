@@ -1,6 +1,6 @@
-import App from '../index';
-import authentication, { siteLabel, testAuth } from '../src/authentication';
-import { api, appTester, headers, KEY, makeBundle, messageOf, PREFIX, rejection } from './helpers';
+import App from '../../index';
+import authentication, { siteLabel, testAuth } from '../../src/zap/authentication';
+import { api, appTester, headers, KEY, makeBundle, messageOf, PREFIX, rejection } from '../helpers';
 
 const site = {
   id: '5b0f7c1e-8a2d-4c3b-9e4f-1a2b3c4d5e6f',

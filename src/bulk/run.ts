@@ -1,19 +1,13 @@
-import type { ZObject } from 'zapier-platform-core';
-import { getAccessGroup } from './access-groups';
-import { encodeId, type SotionClient } from './client';
-import { emailProblem, normalizeEmail, splitEmails } from './emails';
-import { errorInfo, inputError, plainMessage } from './errors';
-import { toBool, toText } from './input';
+import { getAccessGroup } from '../api/access-groups';
+import { emailProblem, normalizeEmail } from '../api/emails';
+import { groupMembers } from '../api/group-members';
+import { addMemberToGroup, findMemberByEmail, members } from '../api/members';
+import type { AccessGroup } from '../api/schemas';
+import type { SotionClient } from '../http/client';
+import { errorInfo, inputError, plainMessage } from '../http/errors';
+import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
+import type { BulkEntry } from './entries';
 import { runPool } from './pool';
-import { fetchPage, MAX_PAGE_SIZE, walkPages } from './pagination';
-import {
-  type AccessGroup,
-  BulkResponse,
-  GroupMemberItem,
-  Member,
-  MemberListItem,
-  single,
-} from './schemas';
 
 /** Sotion's documented maximum per POST /members/bulk. */
 export const BULK_BATCH_SIZE = 500;
@@ -44,13 +38,6 @@ export interface MemberResult {
   reason: string | null;
 }
 
-export interface BulkEntry {
-  raw: string;
-  source: string;
-  displayName?: string;
-  paid?: boolean;
-}
-
 export interface BulkOptions {
   groupIds: string[];
   addExistingToGroups: boolean;
@@ -70,55 +57,6 @@ interface Pending {
   entry: BulkEntry;
   result: MemberResult;
 }
-
-/** The entries of a step's input in input order: line items first, then the email list. */
-export const collectEntries = (
-  z: ZObject,
-  lineItems: unknown,
-  emailList: unknown,
-  defaultPaid: boolean | undefined,
-): BulkEntry[] => {
-  const entries: BulkEntry[] = [];
-  const items = lineItems === undefined || lineItems === null || lineItems === '' ? [] : lineItems;
-  const rows = Array.isArray(items) ? items : [items];
-  rows.forEach((row, index) => {
-    const source = `line item ${index + 1}`;
-    if (typeof row !== 'object' || row === null) {
-      throw inputError(z, `Members ${source} must have an Email; it was ${JSON.stringify(row)}.`);
-    }
-    const record = row as Record<string, unknown>;
-    const email = toText(z, record.email, `Email of ${source}`) ?? '';
-    const displayName = toText(z, record.display_name, `Display Name of ${source}`);
-    const paid = toBool(z, record.paid, `Paid of ${source}`) ?? defaultPaid;
-    const addresses = splitEmails(email);
-    if (addresses.length === 0) {
-      // Nothing a user sent is dropped: a row without an email is reported as invalid.
-      entries.push({ raw: '', source, displayName, paid });
-      return;
-    }
-    for (const raw of addresses) {
-      entries.push({
-        raw,
-        source,
-        displayName: addresses.length === 1 ? displayName : undefined,
-        paid,
-      });
-    }
-  });
-  const listItems = Array.isArray(emailList)
-    ? emailList
-    : emailList === undefined
-      ? []
-      : [emailList];
-  listItems.forEach((value, index) => {
-    const text = toText(z, value, `Emails entry ${index + 1}`);
-    if (text === undefined) return;
-    for (const raw of splitEmails(text)) {
-      entries.push({ raw, source: `email list entry ${index + 1}`, paid: defaultPaid });
-    }
-  });
-  return entries;
-};
 
 const chunk = <T>(items: T[], size: number): T[][] => {
   const out: T[][] = [];
@@ -228,15 +166,7 @@ export const bulkAddMembers = async (
         })),
       };
       if (options.groupIds.length) body.accessGroupIds = options.groupIds;
-      const { data } = await client.call({
-        method: 'POST',
-        path: '/members/bulk',
-        body,
-        schema: BulkResponse,
-        // Safe to resend: members created by a lost first try come back as "conflict" and are
-        // then treated as existing members.
-        idempotent: true,
-      });
+      const { data } = await client.call(members.bulkCreate, { body });
       const byEmail = new Map<string, (typeof data.data)[number]>();
       for (const item of data.data) {
         const key = normalizeEmail(item.email);
@@ -278,13 +208,7 @@ export const bulkAddMembers = async (
       const listed = known.get(result.email);
       const missing = options.groupIds.filter((id) => !listed?.groups.has(id));
       let memberId = listed?.id;
-      if (memberId === undefined) {
-        const page = await fetchPage(client, '/members', MemberListItem, {
-          limit: 1,
-          query: { email: result.email },
-        });
-        memberId = page.items.find((m) => normalizeEmail(m.email) === result.email)?.id;
-      }
+      if (memberId === undefined) memberId = (await findMemberByEmail(client, result.email))?.id;
       if (memberId === undefined) {
         result.status = 'failed';
         result.reason =
@@ -295,15 +219,7 @@ export const bulkAddMembers = async (
       result.memberId = memberId;
       let added = 0;
       for (const groupId of missing) {
-        const outcome = await client.callAllowingConflict({
-          method: 'POST',
-          path: `/access-groups/${encodeId(groupId)}/members`,
-          body: { memberId },
-          schema: single(Member),
-          // Sending twice gives 409 "already in the group", which counts as success.
-          idempotent: true,
-        });
-        if (outcome.ok) added += 1;
+        if (await addMemberToGroup(client, groupId, memberId)) added += 1;
       }
       result.status = added > 0 ? 'added_to_groups' : 'existing';
       result.reason =
@@ -324,12 +240,10 @@ export const bulkAddMembers = async (
     await Promise.all(
       options.groupIds.map(async (groupId) => {
         try {
-          for await (const page of walkPages(
-            client,
-            `/access-groups/${encodeId(groupId)}/members`,
-            GroupMemberItem,
-            { limit: MAX_PAGE_SIZE },
-          )) {
+          for await (const page of walkPages(client, groupMembers.list, {
+            params: { groupId },
+            limit: MAX_PAGE_SIZE,
+          })) {
             for (const member of page.items) {
               const email = normalizeEmail(member.email);
               if (!wanted.has(email)) continue;

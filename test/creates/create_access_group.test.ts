@@ -1,4 +1,4 @@
-import { perform } from '../creates/create_access_group';
+import { perform } from '../../creates/create_access_group';
 import {
   api,
   appTester,
@@ -9,7 +9,7 @@ import {
   pageOf,
   PREFIX,
   rejection,
-} from './helpers';
+} from '../helpers';
 
 describe('create_access_group', () => {
   it('posts the trimmed name and description and returns the group', async () => {

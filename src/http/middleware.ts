@@ -7,6 +7,7 @@ import type {
 import { USER_AGENT, resolveBaseUrl } from './config';
 import { apiMessageOf, redact, requestIdOf, requestIdSuffix, userError, withInfo } from './errors';
 import { KEY_HELP } from './api-key';
+import type { RequestContext } from './endpoint';
 
 /**
  * The one request pipeline. Every z.request of the integration passes through
@@ -30,44 +31,6 @@ export const addSotionHeaders: BeforeRequestMiddleware = (request, _z, bundle) =
   }
   request.headers = headers;
   return request;
-};
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT' | 'HEAD' | 'OPTIONS';
-
-/** What a request was about, in words, from its method and path. */
-export const describeRequest = (
-  method: Method | undefined,
-  url: string,
-): { action: string; target: string; segments: string[] } => {
-  const base = resolveBaseUrl();
-  const path = (url.startsWith(base) ? url.slice(base.length) : new URL(url).pathname).split(
-    '?',
-  )[0];
-  const segments = (path ?? '').split('/').filter(Boolean).map(decodeURIComponent);
-  const [root, id, sub, subId] = segments;
-  let target = 'the Sotion API';
-  if (root === 'site') target = 'your Sotion site';
-  else if (root === 'access-groups') {
-    if (!id) target = 'access groups';
-    else if (sub === 'members' && subId) target = `member ${subId} in access group ${id}`;
-    else if (sub === 'members') target = `members of access group ${id}`;
-    else target = `access group ${id}`;
-  } else if (root === 'members') {
-    if (!id) target = 'members';
-    else if (id === 'bulk') target = 'members in bulk';
-    else if (sub === 'login-links') target = `a login link for member ${id}`;
-    else target = `member ${id}`;
-  } else if (root === 'webhooks')
-    target = id ? `webhook subscription ${id}` : 'webhook subscriptions';
-  const verbs: Record<string, string> = {
-    GET: 'reading',
-    POST: 'creating',
-    PATCH: 'updating',
-    PUT: 'updating',
-    DELETE: 'deleting',
-  };
-  const action = verbs[method ?? 'GET'] ?? 'requesting';
-  return { action, target, segments };
 };
 
 /** Delay for a 429, in seconds: Retry-After first, else X-RateLimit-Reset (Unix seconds). */
@@ -95,33 +58,24 @@ export const withJitter = (seconds: number, random: () => number = Math.random):
 
 const DEFAULT_THROTTLE_SECONDS = 60;
 
-const forbiddenMessage = (method: Method | undefined, segments: string[], target: string) => {
-  const [root, id, sub] = segments;
-  if (root === 'access-groups' && id && method !== 'GET') {
-    return (
-      `Access group ${id} is a scope group (managed from a Notion collection), and scope groups ` +
-      `are read-only via the API${sub === 'members' ? ': members cannot be added or removed' : ''}. ` +
-      'Choose a custom access group instead.'
-    );
-  }
-  if (root === 'members' && method === 'POST' && (id === undefined || id === 'bulk')) {
-    return (
-      'One of the chosen access groups is a scope group (managed from a Notion collection); ' +
-      'only custom access groups can be given to members through the API. Remove it from the step.'
-    );
-  }
-  return (
-    `Sotion refused access to ${target}. The site's plan may not include this feature, or the ` +
-    'API key may not be allowed to do this. Check the key in Site settings → Integrations → API Keys.'
-  );
+/** The wording of a request the client did not describe (none should exist). */
+const UNDESCRIBED: RequestContext = {
+  action: 'calling',
+  target: 'the Sotion API',
+  expect: [],
+};
+
+const contextOf = (response: HttpResponse): RequestContext => {
+  const data = response.request.middlewareData as Partial<RequestContext> | undefined;
+  return data?.action && data.target ? { ...UNDESCRIBED, ...data } : UNDESCRIBED;
 };
 
 export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
   const { status } = response;
   if (status < 400) return response;
 
-  const method = response.request.method as Method | undefined;
-  const { action, target, segments } = describeRequest(method, response.request.url ?? '');
+  const context = contextOf(response);
+  const { action, target } = context;
   const requestId = requestIdOf(response);
   const said = apiMessageOf(response.content ?? '');
   const sotionSays = said ? ` Sotion said: "${redact(said, bundle)}".` : '';
@@ -134,13 +88,16 @@ export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) =>
     });
   };
 
-  if (status === 409) {
-    // Handed to the calling operation, which knows whether a duplicate is fine.
+  if (context.expect.includes(status)) {
+    // An outcome the endpoint declares (409 exists, 404 gone): handed to the caller.
     response.skipThrowForStatus = true;
     return response;
   }
+  if (status === 409) {
+    fail(`Sotion answered 409 Conflict while ${action} ${target}: it already exists.`, 'conflict');
+  }
   if (status === 401) {
-    if (response.request.middlewareData?.authTest) {
+    if (context.authTest) {
       fail(
         'Sotion did not accept this API key (HTTP 401): it is invalid, revoked, or was rolled to a ' +
           `new value. ${KEY_HELP}`,
@@ -156,7 +113,15 @@ export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) =>
       { status, requestId, transient: false },
     );
   }
-  if (status === 403) fail(forbiddenMessage(method, segments, target), 'forbidden');
+  if (status === 403) {
+    fail(
+      context.forbidden ??
+        `Sotion refused access to ${target}. The site's plan may not include this feature, or ` +
+          'the API key may not be allowed to do this. Check the key in Site settings → ' +
+          'Integrations → API Keys.',
+      'forbidden',
+    );
+  }
   if (status === 404) {
     fail(
       `Sotion could not find ${target}. It may have been deleted, or the ID may belong to another ` +

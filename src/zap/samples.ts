@@ -1,5 +1,5 @@
 import type { PlainOutputField } from 'zapier-platform-core';
-import type { AccessGroup } from './schemas';
+import type { AccessGroup } from '../api/schemas';
 
 /**
  * Static samples and output fields, one pair per kind of object, shared by every operation that

@@ -88,3 +88,43 @@ export type BulkResponse = z.infer<typeof BulkResponse>;
 
 /** DELETE endpoints answer with no body. */
 export const Empty = z.unknown();
+
+export const WEBHOOK_EVENTS = [
+  'member.created',
+  'member.updated',
+  'member.auth',
+  'member.deleted',
+  'access-group.created',
+  'access-group.updated',
+  'access-group.deleted',
+  'access-group.member.added',
+  'access-group.member.removed',
+] as const;
+export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
+export type WebhookEvent = z.infer<typeof WebhookEvent>;
+
+export const Webhook = z.looseObject({
+  id: z.string().min(1),
+  name: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  active: z.boolean(),
+  secretPrefix: z.string().optional(),
+  managedBy: nullableString.optional().default(null),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+export type Webhook = z.infer<typeof Webhook>;
+
+/** POST /webhooks is the only answer that carries the full signing secret. */
+export const CreatedWebhook = Webhook.extend({ secret: z.string().min(1) });
+export type CreatedWebhook = z.infer<typeof CreatedWebhook>;
+
+/** POST /members/{id}/login-links: `url` and `expiresAt` only when no email is sent. */
+export const LoginLink = z.looseObject({
+  memberId: z.string().min(1),
+  status: z.enum(['sent', 'created']),
+  url: z.string().optional(),
+  expiresAt: z.string().nullable().optional(),
+});
+export type LoginLink = z.infer<typeof LoginLink>;

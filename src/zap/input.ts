@@ -1,5 +1,5 @@
 import type { ZObject } from 'zapier-platform-core';
-import { inputError } from './errors';
+import { inputError } from '../http/errors';
 
 /**
  * Zapier hands booleans over as booleans, or as the strings of a dropdown or a mapped value.
@@ -48,14 +48,14 @@ export const isUuid = (value: string): boolean => UUID.test(value);
 
 /** Ids of Sotion objects are UUIDs; anything else is refused before a request is sent. */
 export const toIds = (z: ZObject, value: unknown, label: string): string[] => {
-  const ids = [...new Set(toList(z, value, label))];
+  const ids = [...new Set(toList(z, value, label).map((id) => id.toLowerCase()))];
   const bad = ids.filter((id) => !isUuid(id));
   if (bad.length) {
     throw inputError(
       z,
       `${label} must be Sotion IDs (UUIDs such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ` +
         `${bad.map((id) => JSON.stringify(id.slice(0, 60))).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not. ` +
-        'Pick the group from the dropdown or map an ID from an earlier step.',
+        'Pick it from the dropdown or map an ID from an earlier step.',
     );
   }
   return ids;

@@ -1,6 +1,6 @@
 import nock from 'nock';
-import { perform } from '../triggers/custom_access_group_choices';
-import { api, appTester, group, headers, makeBundle, pageOf, PREFIX } from './helpers';
+import { perform } from '../../triggers/custom_access_group_choices';
+import { api, appTester, group, headers, makeBundle, pageOf, PREFIX } from '../helpers';
 
 /** core's z.cursor talks to Zapier's RPC endpoint; this stands in for it, keyed by storeKey. */
 const cursorStore = new Map<string, string>();

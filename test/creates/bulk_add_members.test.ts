@@ -1,5 +1,5 @@
-import { perform } from '../creates/bulk_add_members';
-import { BULK_CONCURRENCY, PROBE_SIZE } from '../src/bulk';
+import { perform } from '../../creates/bulk_add_members';
+import { BULK_CONCURRENCY, PROBE_SIZE } from '../../src/bulk/run';
 import {
   api,
   appTester,
@@ -11,7 +11,7 @@ import {
   PREFIX,
   rejection,
   uuid,
-} from './helpers';
+} from '../helpers';
 
 const G1 = uuid(101);
 const G2 = uuid(102);
@@ -90,7 +90,7 @@ describe('bulk_add_members: input', () => {
     ],
     [
       { emails: ['a@example.com'], fail_when: 'sometimes' },
-      'Fail the Step When must be one of any_failed, any_problem, never; it was "sometimes".',
+      'Fail the Step When must be "any_failed", "any_problem" or "never"; it was "sometimes".',
     ],
     [
       { members: ['a@example.com'] },

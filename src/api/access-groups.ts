@@ -1,21 +1,45 @@
-import type { SotionClient } from './client';
-import { encodeId } from './client';
-import { userError } from './errors';
-import { MAX_PAGE_SIZE, walkPages } from './pagination';
-import { AccessGroup, single } from './schemas';
+import type { SotionClient } from '../http/client';
+import { endpoint } from '../http/endpoint';
+import { userError } from '../http/errors';
+import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
+import { AccessGroup, Empty, list, single } from './schemas';
 
-export const ACCESS_GROUPS_PATH = '/access-groups';
 export const MAX_GROUP_NAME = 100;
 export const MAX_GROUP_DESCRIPTION = 500;
 
-export const getAccessGroup = async (client: SotionClient, id: string): Promise<AccessGroup> =>
-  (
-    await client.call({
-      method: 'GET',
-      path: `${ACCESS_GROUPS_PATH}/${encodeId(id)}`,
-      schema: single(AccessGroup),
-    })
-  ).data.data;
+const SCOPE_GROUP_READ_ONLY =
+  'Access group {groupId} is a scope group (managed from a Notion collection), and scope groups ' +
+  'are read-only via the API. Choose a custom access group instead.';
+
+/** Access groups (reference §2.2). */
+export const accessGroups = {
+  list: endpoint('GET /access-groups', list(AccessGroup), { what: 'access groups' }),
+  /** 409: the name is taken (and what a resend of a lost create answers). */
+  create: endpoint('POST /access-groups', single(AccessGroup), {
+    what: 'an access group',
+    expect: [409],
+    replay: 'conflict',
+  }),
+  /** 404: no such group on this site. */
+  get: endpoint('GET /access-groups/{groupId}', single(AccessGroup), {
+    what: 'access group {groupId}',
+  }),
+  /** 409: another group has the name. */
+  update: endpoint('PATCH /access-groups/{groupId}', single(AccessGroup), {
+    what: 'access group {groupId}',
+    expect: [409],
+    forbidden: SCOPE_GROUP_READ_ONLY,
+  }),
+  /** 404: already deleted (or never on this site). */
+  delete: endpoint('DELETE /access-groups/{groupId}', Empty, {
+    what: 'access group {groupId}',
+    expect: [404],
+    forbidden: SCOPE_GROUP_READ_ONLY,
+  }),
+};
+
+export const getAccessGroup = async (client: SotionClient, groupId: string): Promise<AccessGroup> =>
+  (await client.call(accessGroups.get, { params: { groupId } })).data.data;
 
 const time = (group: AccessGroup): number | undefined => {
   if (!group.createdAt) return undefined;
@@ -95,7 +119,7 @@ export const newestAccessGroups = async (
   const wanted = (group: AccessGroup) => !options.type || group.type === options.type;
   let newestFirstOrder = false;
   let matching = 0;
-  for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, {
+  for await (const page of walkPages(client, accessGroups.list, {
     limit: MAX_PAGE_SIZE,
   })) {
     pagesRead += 1;
@@ -137,7 +161,7 @@ export const findAccessGroupByName = async (
 ): Promise<AccessGroup | undefined> => {
   const folded: AccessGroup[] = [];
   const wanted = name.trim().toLowerCase();
-  for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, {})) {
+  for await (const page of walkPages(client, accessGroups.list, {})) {
     for (const group of page.items) {
       if (group.name === name) return group;
       if (group.name.trim().toLowerCase() === wanted) folded.push(group);
@@ -155,7 +179,7 @@ export const customGroupChoices = async (
     groups: [],
     nextCursor: null,
   };
-  for await (const page of walkPages(client, ACCESS_GROUPS_PATH, AccessGroup, {
+  for await (const page of walkPages(client, accessGroups.list, {
     after,
     limit: MAX_PAGE_SIZE,
   })) {

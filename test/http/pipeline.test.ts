@@ -1,11 +1,10 @@
 import nock from 'nock';
 import { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core';
-import { z as zod } from 'zod';
-import App from '../index';
-import { SotionClient } from '../src/client';
-import { Deadline } from '../src/deadline';
-import { throttleDelaySeconds, withJitter } from '../src/middleware';
-import { AccessGroup, single, Site } from '../src/schemas';
+import App from '../../index';
+import { SotionClient } from '../../src/http/client';
+import { Deadline } from '../../src/http/deadline';
+import { throttleDelaySeconds, withJitter } from '../../src/http/middleware';
+import { api as sotion } from '../../src/api';
 import {
   api,
   appTester,
@@ -18,22 +17,16 @@ import {
   PREFIX,
   rejection,
   uuid,
-} from './helpers';
+} from '../helpers';
 
 const getGroup = (id: string) => (z: ZObject, bundle: Bundle) =>
-  new SotionClient(z, bundle).call({
-    method: 'GET',
-    path: `/access-groups/${id}`,
-    schema: single(AccessGroup),
-  });
+  new SotionClient(z, bundle).call(sotion.accessGroups.get, { params: { groupId: id } });
 
 const postGroup = (z: ZObject, bundle: Bundle) =>
-  new SotionClient(z, bundle).call({
-    method: 'POST',
-    path: '/access-groups',
-    body: { name: 'VIP' },
-    schema: single(AccessGroup),
-  });
+  new SotionClient(z, bundle).call(
+    { ...sotion.accessGroups.create, expect: [] },
+    { body: { name: 'VIP' } },
+  );
 
 const G = uuid(7);
 const connectionReset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
@@ -102,11 +95,9 @@ describe('request pipeline: error mapping', () => {
     const error = await rejection(
       appTester(
         (z: ZObject, bundle: Bundle) =>
-          new SotionClient(z, bundle).call({
-            method: 'POST',
-            path: `/access-groups/${G}/members`,
+          new SotionClient(z, bundle).call(sotion.groupMembers.add, {
+            params: { groupId: G },
             body: { memberId: uuid(9) },
-            schema: zod.unknown(),
           }),
         makeBundle({}),
       ),
@@ -124,12 +115,7 @@ describe('request pipeline: error mapping', () => {
     const bulk = await rejection(
       appTester(
         (z: ZObject, bundle: Bundle) =>
-          new SotionClient(z, bundle).call({
-            method: 'POST',
-            path: '/members/bulk',
-            body: {},
-            schema: zod.unknown(),
-          }),
+          new SotionClient(z, bundle).call(sotion.members.bulkCreate, { body: {} }),
         makeBundle({}),
       ),
     );
@@ -138,8 +124,7 @@ describe('request pipeline: error mapping', () => {
     );
     const site = await rejection(
       appTester(
-        (z: ZObject, bundle: Bundle) =>
-          new SotionClient(z, bundle).call({ method: 'GET', path: '/site', schema: single(Site) }),
+        (z: ZObject, bundle: Bundle) => new SotionClient(z, bundle).call(sotion.site.get, {}),
         makeBundle({}),
       ),
     );
@@ -160,26 +145,21 @@ describe('request pipeline: error mapping', () => {
     api().post(`${PREFIX}/access-groups`).reply(422, { error: 'name too long' }, headers('v1'));
     const error = await rejection(appTester(postGroup, makeBundle({})));
     expect(messageOf(error)).toMatch(
-      /rejected the request while creating access groups \(HTTP 422\).*"name too long".*req-v1/,
+      /rejected the request while creating an access group \(HTTP 422\).*"name too long".*req-v1/,
     );
     expect(JSON.parse(error.message).code).toBe('invalid_request');
   });
 
-  it('409 is handed to the caller; call() turns it into a conflict error', async () => {
+  it('409 is handed to the caller when the endpoint expects it; otherwise it is a conflict error', async () => {
     api().post(`${PREFIX}/access-groups`).reply(409, { error: 'exists' }, headers('c1'));
     const error = await rejection(appTester(postGroup, makeBundle({})));
     expect(messageOf(error)).toBe(
-      'Sotion answered 409 Conflict while creating access groups: it already exists. Sotion said: "exists". (X-Request-Id: req-c1)',
+      'Sotion answered 409 Conflict while creating an access group: it already exists. Sotion said: "exists". (X-Request-Id: req-c1)',
     );
     api().post(`${PREFIX}/access-groups`).reply(409, '', headers('c2'));
     const result = await appTester(
       (z: ZObject, bundle: Bundle) =>
-        new SotionClient(z, bundle).callAllowingConflict({
-          method: 'POST',
-          path: '/access-groups',
-          body: { name: 'VIP' },
-          schema: single(AccessGroup),
-        }),
+        new SotionClient(z, bundle).call(sotion.accessGroups.create, { body: { name: 'VIP' } }),
       makeBundle({}),
     );
     expect(result).toEqual({ ok: false, status: 409, requestId: 'req-c2', apiMessage: undefined });
@@ -267,16 +247,8 @@ describe('request pipeline: 429', () => {
     const started = Date.now();
     await appTester(async (z: ZObject, bundle: Bundle) => {
       const client = new SotionClient(z, bundle);
-      await client.call({
-        method: 'GET',
-        path: `/access-groups/${G}`,
-        schema: single(AccessGroup),
-      });
-      await client.call({
-        method: 'GET',
-        path: `/access-groups/${G}`,
-        schema: single(AccessGroup),
-      });
+      await client.call(sotion.accessGroups.get, { params: { groupId: G } });
+      await client.call(sotion.accessGroups.get, { params: { groupId: G } });
     }, makeBundle({}));
     expect(Date.now()).toBeGreaterThanOrEqual(Number(resetSoon) * 1000);
     expect(Date.now() - started).toBeLessThan(3000);
@@ -294,16 +266,8 @@ describe('request pipeline: 429', () => {
     const error = await rejection(
       appTester(async (z: ZObject, bundle: Bundle) => {
         const client = new SotionClient(z, bundle);
-        await client.call({
-          method: 'GET',
-          path: `/access-groups/${G}`,
-          schema: single(AccessGroup),
-        });
-        await client.call({
-          method: 'GET',
-          path: `/access-groups/${G}`,
-          schema: single(AccessGroup),
-        });
+        await client.call(sotion.accessGroups.get, { params: { groupId: G } });
+        await client.call(sotion.accessGroups.get, { params: { groupId: G } });
       }, makeBundle({})),
     );
     expect(error.name).toBe('ThrottledError');
@@ -348,11 +312,11 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
   it('does not resend a POST after a 5xx or a reset', async () => {
     api().post(`${PREFIX}/access-groups`).reply(502, '<html>bad gateway</html>', headers('r4'));
     const error = await rejection(appTester(postGroup, makeBundle({})));
-    expect(messageOf(error)).toMatch(/HTTP 502\) while creating access groups.*req-r4/);
+    expect(messageOf(error)).toMatch(/HTTP 502\) while creating an access group.*req-r4/);
     api().post(`${PREFIX}/access-groups`).replyWithError(connectionReset());
     const reset = await rejection(appTester(postGroup, makeBundle({})));
     expect(messageOf(reset)).toBe(
-      'Sotion could not be reached (ECONNRESET) while creating access groups. The change may or may not have been made; replaying the step is safe. (X-Request-Id: none)',
+      'Sotion could not be reached (ECONNRESET) while creating an access group. The change may or may not have been made. Check in Sotion before replaying the step.',
     );
   });
 
@@ -376,16 +340,12 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     const error = await rejection(
       appTester(
         (z: ZObject, bundle: Bundle) =>
-          new SotionClient(z, bundle, new Deadline(100)).call({
-            method: 'GET',
-            path: '/site',
-            schema: single(Site),
-          }),
+          new SotionClient(z, bundle, new Deadline(100)).call(sotion.site.get, {}),
         makeBundle({}),
       ),
     );
     expect(messageOf(error)).toBe(
-      'The step ran out of time (Zapier allows 30 seconds) before reading your Sotion site. Replay the step; if it keeps happening, Sotion is answering slowly. (X-Request-Id: none)',
+      'The step ran out of time (Zapier allows 30 seconds) before reading your Sotion site. Replay the step; if it keeps happening, Sotion is answering slowly.',
     );
   });
 
@@ -402,7 +362,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     api().post(`${PREFIX}/access-groups`).reply(200, '{"data": [', headers('j1'));
     const error = await rejection(appTester(postGroup, makeBundle({})));
     expect(messageOf(error)).toBe(
-      `Sotion answered HTTP 200 while creating access groups, but the body was not JSON. This is usually a temporary problem at Sotion or a proxy in between; replay the step later. (X-Request-Id: req-j1)`,
+      `Sotion answered HTTP 200 while creating an access group, but the body was not JSON. This is usually a temporary problem at Sotion or a proxy in between; replay the step later. (X-Request-Id: req-j1)`,
     );
   });
 
@@ -415,8 +375,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     api().get(`${PREFIX}/site`).reply(200, '', headers('j3'));
     const empty = await rejection(
       appTester(
-        (z: ZObject, bundle: Bundle) =>
-          new SotionClient(z, bundle).call({ method: 'GET', path: '/site', schema: single(Site) }),
+        (z: ZObject, bundle: Bundle) => new SotionClient(z, bundle).call(sotion.site.get, {}),
         makeBundle({}),
       ),
     );
@@ -435,17 +394,14 @@ describe('request pipeline: the key is never sent as data', () => {
     const error = await rejection(
       appTester(
         (z: ZObject, bundle: Bundle) =>
-          new SotionClient(z, bundle).call({
-            method: 'POST',
-            path: '/access-groups',
+          new SotionClient(z, bundle).call(sotion.accessGroups.create, {
             body: { name: `x ${KEY}` },
-            schema: single(AccessGroup),
           }),
         makeBundle({}),
       ),
     );
     expect(messageOf(error)).toBe(
-      "A value of this step contains the connection's API key, so it was not sent to Sotion (creating access groups). Check which fields are mapped into this step.",
+      "A value of this step contains the connection's API key, so it was not sent to Sotion (creating an access group). Check which fields are mapped into this step.",
     );
   });
 });

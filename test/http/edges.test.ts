@@ -1,9 +1,8 @@
 import type { Bundle, ZObject } from 'zapier-platform-core';
-import { z as zod } from 'zod';
-import { perform as bulkPerform } from '../creates/bulk_add_members';
-import { perform as newGroups } from '../triggers/new_access_group';
-import { SotionClient } from '../src/client';
-import { single, Site } from '../src/schemas';
+import { perform as bulkPerform } from '../../creates/bulk_add_members';
+import { perform as newGroups } from '../../triggers/new_access_group';
+import { SotionClient } from '../../src/http/client';
+import { api as sotion } from '../../src/api';
 import {
   api,
   appTester,
@@ -15,37 +14,47 @@ import {
   PREFIX,
   rejection,
   uuid,
-} from './helpers';
+} from '../helpers';
 
 const bundle = (inputData: Record<string, unknown> = {}) => ({
   authData: { apiKey: KEY },
   inputData: inputData as never,
 });
-const call = (method: 'GET' | 'POST' | 'DELETE', path: string) => (z: ZObject, b: Bundle) =>
-  new SotionClient(z, b).call({ method, path, schema: zod.unknown() });
+const deleteGroup = (groupId: string) => (z: ZObject, b: Bundle) =>
+  new SotionClient(z, b).call(sotion.accessGroups.delete, { params: { groupId } });
+const getSite = (z: ZObject, b: Bundle) => new SotionClient(z, b).call(sotion.site.get, {});
+const updateMember = (z: ZObject, b: Bundle) =>
+  new SotionClient(z, b).call(sotion.members.update, {
+    params: { memberId: uuid(3) },
+    body: { email: 'ada@example.com' },
+  });
+const createMember = (z: ZObject, b: Bundle) =>
+  new SotionClient(z, b).call(sotion.members.create, { body: { email: 'ada@example.com' } });
 
 describe('pipeline edges', () => {
   it('403 on deleting a scope group explains the rule without mentioning members', async () => {
     const id = uuid(1);
     api().delete(`${PREFIX}/access-groups/${id}`).reply(403, '', headers('d1'));
-    const error = await rejection(appTester(call('DELETE', `/access-groups/${id}`), bundle()));
+    const error = await rejection(appTester(deleteGroup(id), bundle()));
     expect(messageOf(error)).toBe(
       `Access group ${id} is a scope group (managed from a Notion collection), and scope groups are read-only via the API. Choose a custom access group instead. (X-Request-Id: req-d1)`,
     );
   });
 
-  it('an unexpected 4xx keeps its status in the code; a response without X-Request-Id says none', async () => {
+  it('an unexpected 4xx keeps its status in the code; a response without X-Request-Id names none', async () => {
     api().get(`${PREFIX}/site`).reply(418, { error: 'teapot' });
-    const error = await rejection(appTester(call('GET', '/site'), bundle()));
+    const error = await rejection(appTester(getSite, bundle()));
     expect(JSON.parse(error.message)).toMatchObject({ code: 'http_418', status: 418 });
-    expect(messageOf(error)).toMatch(/\(X-Request-Id: none\)$/);
+    expect(messageOf(error)).toBe(
+      'Sotion rejected the request while reading your Sotion site (HTTP 418). Check the values in this step\'s fields. Sotion said: "teapot".',
+    );
   });
 
   it('a bare 429 waits 60 seconds before Zapier retries', async () => {
     process.env.SOTION_RUN_BUDGET_MS = '3000';
     try {
       api().get(`${PREFIX}/site`).reply(429, '');
-      const error = await rejection(appTester(call('GET', '/site'), bundle()));
+      const error = await rejection(appTester(getSite, bundle()));
       expect(JSON.parse(error.message).message).toMatch(/about 60 seconds/);
     } finally {
       delete process.env.SOTION_RUN_BUDGET_MS;
@@ -62,25 +71,48 @@ describe('pipeline edges', () => {
     const started = Date.now();
     await appTester(async (z: ZObject, b: Bundle) => {
       const client = new SotionClient(z, b);
-      for (let i = 0; i < 3; i += 1)
-        await client.call({ method: 'GET', path: '/site', schema: single(Site) });
+      for (let i = 0; i < 3; i += 1) await client.call(sotion.site.get, {});
     }, bundle());
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  it('a 409 without a body still names the request', async () => {
-    api().post(`${PREFIX}/members`).reply(409, '', headers('x'));
-    const error = await rejection(appTester(call('POST', '/members'), bundle()));
+  it('a 409 the endpoint does not expect, without a body, still names the request', async () => {
+    api()
+      .post(`${PREFIX}/access-groups/${uuid(1)}/members`)
+      .reply(409, '', headers('x'));
+    const error = await rejection(
+      appTester(
+        (z: ZObject, b: Bundle) =>
+          new SotionClient(z, b).call(
+            { ...sotion.groupMembers.add, expect: [] },
+            { params: { groupId: uuid(1) }, body: { memberId: uuid(2) } },
+          ),
+        bundle(),
+      ),
+    );
     expect(messageOf(error)).toBe(
-      'Sotion answered 409 Conflict while creating members: it already exists. (X-Request-Id: req-x)',
+      `Sotion answered 409 Conflict while creating member ${uuid(2)} in access group ${uuid(1)}: it already exists. (X-Request-Id: req-x)`,
     );
   });
 
-  it('a network error without a code is named by its kind', async () => {
-    api().post(`${PREFIX}/members`).replyWithError('boom');
-    const error = await rejection(appTester(call('POST', '/members'), bundle()));
+  it("a 409 the endpoint expects is handed back with Sotion's words, the key redacted", async () => {
+    api()
+      .patch(`${PREFIX}/members/${uuid(3)}`, { email: 'ada@example.com' })
+      .reply(409, { error: `taken; key ${KEY}` }, headers('y'));
+    const outcome = await appTester(updateMember, bundle());
+    expect(outcome).toEqual({
+      ok: false,
+      status: 409,
+      requestId: 'req-y',
+      apiMessage: 'taken; key [redacted key]',
+    });
+  });
+
+  it('a network error without a code is named by its kind, with no request id', async () => {
+    api().post(`${PREFIX}/members`, { email: 'ada@example.com' }).replyWithError('boom');
+    const error = await rejection(appTester(createMember, bundle()));
     expect(messageOf(error)).toMatch(
-      /^Sotion could not be reached \(\w+\) while creating members\./,
+      /^Sotion could not be reached \(\w+\) while creating a member\. The change may or may not have been made\. Check in Sotion before replaying the step\.$/,
     );
   });
 });

@@ -1,5 +1,5 @@
 import { version as coreVersion } from 'zapier-platform-core';
-import pkg from '../package.json';
+import pkg from '../../package.json';
 
 /** The documented base URL of Sotion's REST API v1 (every endpoint page uses /api/v1). */
 export const DEFAULT_BASE_URL = 'https://api.sotion.so/api/v1';

@@ -1,7 +1,8 @@
 import type { Authentication, Bundle, ZObject } from 'zapier-platform-core';
-import { SotionClient } from './client';
-import { Deadline } from './deadline';
-import { single, Site } from './schemas';
+import { site } from '../api/site';
+import type { Site } from '../api/schemas';
+import { SotionClient } from '../http/client';
+import { Deadline } from '../http/deadline';
 
 /** How the connection is named in Zapier: the site's title, else its domain, else its address. */
 export const siteLabel = (site: Site): string =>
@@ -10,12 +11,7 @@ export const siteLabel = (site: Site): string =>
 /** The connection test: GET /site, the call Sotion recommends for checking a key. */
 export const testAuth = async (z: ZObject, bundle: Bundle) => {
   const client = new SotionClient(z, bundle, new Deadline(15_000));
-  const { data } = await client.call({
-    method: 'GET',
-    path: '/site',
-    schema: single(Site),
-    authTest: true,
-  });
+  const { data } = await client.call(site.get, { authTest: true });
   return { ...data.data, connectionLabel: siteLabel(data.data) };
 };
 

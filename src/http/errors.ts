@@ -33,12 +33,15 @@ export const redact = (text: string, bundle?: Pick<Bundle, 'authData'>): string 
   return out.replace(KEY_PATTERN, 'so_[redacted]');
 };
 
-export const requestIdOf = (response: Pick<HttpResponse, 'getHeader'>): string =>
-  response.getHeader('x-request-id') ?? 'none';
+export const requestIdOf = (response: Pick<HttpResponse, 'getHeader'>): string | undefined =>
+  response.getHeader('x-request-id') || undefined;
 
-/** Appended to every message the integration shows for a failed request. */
+/**
+ * Appended to every message about a request Sotion answered. A request that never got an answer
+ * has no id, and its message says nothing about one.
+ */
 export const requestIdSuffix = (requestId: string | undefined): string =>
-  ` (X-Request-Id: ${requestId ?? 'none'})`;
+  requestId ? ` (X-Request-Id: ${requestId})` : '';
 
 /** Sotion's own words from an error body: {"error": "..."} or {"error": {"message": "..."}}. */
 export const apiMessageOf = (content: string): string | undefined => {

@@ -1,5 +1,5 @@
-import { perform } from '../triggers/new_access_group';
-import type { AccessGroup } from '../src/schemas';
+import { perform } from '../../triggers/new_access_group';
+import type { AccessGroup } from '../../src/api/schemas';
 import {
   api,
   appTester,
@@ -10,7 +10,7 @@ import {
   pageOf,
   PREFIX,
   rejection,
-} from './helpers';
+} from '../helpers';
 
 /** Serves `groups` in pages of 100 in the given order and returns the expected request count. */
 const serve = (groups: AccessGroup[]) => {

@@ -1,0 +1,8 @@
+import bulkAddMembers from './bulk_add_members';
+import createAccessGroup from './create_access_group';
+
+/** Every create (action), by key (the keys are the public contract that Zaps reference). */
+export const creates = {
+  [createAccessGroup.key]: createAccessGroup,
+  [bulkAddMembers.key]: bulkAddMembers,
+};

@@ -1,0 +1,83 @@
+import type { SotionClient } from '../http/client';
+import { endpoint } from '../http/endpoint';
+import { fetchPage } from '../http/pagination';
+import { normalizeEmail } from './emails';
+import { groupMembers } from './group-members';
+import { BulkResponse, Empty, list, LoginLink, Member, MemberListItem, single } from './schemas';
+
+const SCOPE_GROUPS_NOT_GIVEN =
+  'One of the chosen access groups is a scope group (managed from a Notion collection); only ' +
+  'custom access groups can be given to members through the API. Remove it from the step.';
+
+/** Members (reference §2.4). */
+export const members = {
+  /** Filters: email (exact), q, status, paid, verified; newest first by default. */
+  list: endpoint('GET /members', list(MemberListItem), { what: 'members' }),
+  /** 409: the email is taken (and what a resend of a lost create answers). */
+  create: endpoint('POST /members', single(Member), {
+    what: 'a member',
+    expect: [409],
+    replay: 'conflict',
+    forbidden: SCOPE_GROUPS_NOT_GIVEN,
+  }),
+  /**
+   * Always 207 with an outcome per item. A resend is safe: members a lost first try created come
+   * back as "conflict", which the bulk engine treats as existing members.
+   */
+  bulkCreate: endpoint('POST /members/bulk', BulkResponse, {
+    what: 'members in bulk',
+    replay: 'safe',
+    forbidden: SCOPE_GROUPS_NOT_GIVEN,
+  }),
+  get: endpoint('GET /members/{memberId}', single(Member), { what: 'member {memberId}' }),
+  /** 409: the new email belongs to another member. */
+  update: endpoint('PATCH /members/{memberId}', single(Member), {
+    what: 'member {memberId}',
+    expect: [409],
+  }),
+  /** 404: already deleted (or never on this site). */
+  delete: endpoint('DELETE /members/{memberId}', Empty, {
+    what: 'member {memberId}',
+    expect: [404],
+  }),
+  /** Each send makes a new link (and, by default, emails it again). */
+  createLoginLink: endpoint('POST /members/{memberId}/login-links', single(LoginLink), {
+    what: 'a login link for member {memberId}',
+    replay: 'unsafe',
+    forbidden:
+      'Sotion refused a login link for member {memberId}. Blocked members cannot log in: ' +
+      'unblock the member first (Unblock Member), then send the link again.',
+  }),
+};
+
+/**
+ * The member with this email, or undefined: one request (`GET /members?email=`, an exact
+ * filter). Only a member whose email really is the one asked for counts.
+ */
+export const findMemberByEmail = async (
+  client: SotionClient,
+  email: string,
+): Promise<MemberListItem | undefined> => {
+  const wanted = normalizeEmail(email);
+  const page = await fetchPage(client, members.list, { limit: 1, query: { email: wanted } });
+  return page.items.find((member) => normalizeEmail(member.email) === wanted);
+};
+
+export const getMember = async (client: SotionClient, memberId: string): Promise<Member> =>
+  (await client.call(members.get, { params: { memberId } })).data.data;
+
+/**
+ * Puts a member into a group. Returns the member (with its groups) when it was added, or
+ * undefined when it was already in the group (409, which counts as success).
+ */
+export const addMemberToGroup = async (
+  client: SotionClient,
+  groupId: string,
+  memberId: string,
+): Promise<Member | undefined> => {
+  const outcome = await client.call(groupMembers.add, {
+    params: { groupId },
+    body: { memberId },
+  });
+  return outcome.ok ? outcome.data.data : undefined;
+};

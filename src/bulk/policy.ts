@@ -1,0 +1,86 @@
+import type { ZObject } from 'zapier-platform-core';
+import { errorInfo, plainMessage, userError, withInfo } from '../http/errors';
+import { count, plural, progressSentence, summarize, type BulkOutput } from './output';
+import type { BulkReport, Outcome } from './run';
+
+export const FAIL_WHEN = {
+  anyFailed: 'any_failed',
+  anyProblem: 'any_problem',
+  never: 'never',
+} as const;
+export type FailWhen = (typeof FAIL_WHEN)[keyof typeof FAIL_WHEN];
+
+const examples = (out: BulkOutput, status: Outcome, max = 5): string => {
+  const rows = out.results.filter((r) => r.status === status);
+  const shown = rows.slice(0, max).map((r) => `${r.email || '(empty)'} (${r.source}): ${r.reason}`);
+  const more = rows.length > max ? ` …and ${count(rows.length - max)} more in the same way` : '';
+  return shown.join('; ') + more;
+};
+
+const REPLAY =
+  ' Replaying the step is safe: members created by this run will show as already members, and ' +
+  'nobody is added twice.';
+
+/**
+ * Runs a bulk add and decides the step's fate: which outcomes fail the step is the user's choice
+ * (FailWhen); work that was not done — a fatal error, time running out — always fails it.
+ */
+export const runBulkStep = async (
+  z: ZObject,
+  run: () => Promise<BulkReport>,
+  accessGroupIds: string[],
+  failWhen: FailWhen,
+): Promise<BulkOutput> => {
+  const report = await run();
+  const out = summarize(report, accessGroupIds);
+
+  if (report.fatal !== undefined) {
+    const info = errorInfo(report.fatal) ?? { transient: false };
+    if (info.status === 429) {
+      throw withInfo(
+        new z.errors.ThrottledError(
+          `Sotion's rate limit stopped Bulk Add Members part way. ${progressSentence(out)}${REPLAY}`,
+          (info.retryAfterSeconds ?? 60) + 1,
+        ),
+        info,
+      );
+    }
+    if (info.status === 401) throw report.fatal;
+    throw userError(
+      z,
+      `Bulk Add Members stopped: ${plainMessage(report.fatal)} ${progressSentence(out)}${REPLAY}`,
+      'bulk_stopped',
+      info,
+    );
+  }
+  if (report.notSent > 0) {
+    throw userError(
+      z,
+      `Bulk Add Members ran out of the time Zapier allows a step (30 seconds) before sending ` +
+        `${plural(report.notSent, 'member')}. ${progressSentence(out)} Split the input across ` +
+        `several steps, or replay this one to send the rest.${REPLAY}`,
+      'bulk_incomplete',
+      { transient: true },
+    );
+  }
+  if (out.failedCount > 0 && failWhen !== FAIL_WHEN.never) {
+    throw userError(
+      z,
+      `Bulk Add Members could not add ${plural(out.failedCount, 'member')}: ${examples(out, 'failed')}. ` +
+        `${progressSentence(out)}${REPLAY}`,
+      'bulk_member_failures',
+      { transient: false },
+    );
+  }
+  if (out.invalidCount > 0 && failWhen === FAIL_WHEN.anyProblem) {
+    throw userError(
+      z,
+      `${plural(out.invalidCount, 'email')} in the input ${out.invalidCount === 1 ? 'is' : 'are'} ` +
+        `not valid and ${out.invalidCount === 1 ? 'was' : 'were'} not sent: ${examples(out, 'invalid')}. ` +
+        `${progressSentence(out)} Fix them, or set "Fail the Step When" to another choice.`,
+      'bulk_invalid_emails',
+      { transient: false },
+    );
+  }
+  return out;
+};

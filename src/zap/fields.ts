@@ -1,0 +1,244 @@
+import type { PlainInputField, ZObject } from 'zapier-platform-core';
+import { inputError } from '../http/errors';
+import { emailProblem, normalizeEmail } from '../api/emails';
+import { isUuid, toBool, toIds, toText } from './input';
+
+/**
+ * Input fields declared once: what Zapier shows (the field) and how the perform reads it (the
+ * reader), so no perform writes its own length, choice or id checks. `readInputs` reads a
+ * step's whole input from the same declarations before any request is sent.
+ */
+export interface FieldSpec<T> {
+  readonly field: PlainInputField;
+  read(z: ZObject, value: unknown): T;
+}
+
+interface Common {
+  key: string;
+  label: string;
+  helpText?: string;
+}
+
+const quoted = (values: readonly string[]): string => {
+  const all = values.map((value) => `"${value}"`);
+  return all.length <= 1 ? (all[0] ?? '') : `${all.slice(0, -1).join(', ')} or ${all.at(-1)}`;
+};
+
+export interface TextDef extends Common {
+  required?: boolean;
+  /** A long text box rather than one line. */
+  long?: boolean;
+  min?: number;
+  max?: number;
+  /** Shown in the "is required" message, e.g. `Premium Members`. */
+  example?: string;
+  default?: string;
+}
+
+/** Text, trimmed; empty is undefined (or an error when required). Lengths in characters. */
+export function text(def: TextDef & { required: true }): FieldSpec<string>;
+export function text(def: TextDef): FieldSpec<string | undefined>;
+export function text(def: TextDef): FieldSpec<string | undefined> {
+  const { long, min, max, example, ...field } = def;
+  const label = def.label;
+  return {
+    field: { type: long ? 'text' : 'string', required: false, ...field },
+    read(z, value) {
+      const found = toText(z, value, label);
+      if (found === undefined) {
+        if (!def.required) return undefined;
+        const range = max !== undefined ? ` ${min ?? 1} to ${max} characters` : ' a value';
+        throw inputError(
+          z,
+          `${label} is required: enter${range}${example ? `, such as "${example}"` : ''}.`,
+        );
+      }
+      const length = [...found].length;
+      if (max !== undefined && length > max) {
+        throw inputError(
+          z,
+          `${label} must be at most ${max} characters; it has ${length}. Shorten it and try again.`,
+        );
+      }
+      if (min !== undefined && length < min) {
+        throw inputError(z, `${label} must be at least ${min} characters; it has ${length}.`);
+      }
+      return found;
+    },
+  };
+}
+
+export interface Choice<V extends string> {
+  value: V;
+  label: string;
+}
+
+export interface ChoiceDef<V extends string> extends Common {
+  choices: readonly Choice<V>[];
+  default?: NoInfer<V>;
+}
+
+/** One of the field's own choices; empty gives the default (or undefined without one). */
+export function choice<const V extends string>(def: ChoiceDef<V> & { default: V }): FieldSpec<V>;
+export function choice<const V extends string>(def: ChoiceDef<V>): FieldSpec<V | undefined>;
+export function choice<const V extends string>(def: ChoiceDef<V>): FieldSpec<V | undefined> {
+  const values = def.choices.map((c) => c.value);
+  return {
+    field: {
+      key: def.key,
+      label: def.label,
+      helpText: def.helpText,
+      type: 'string',
+      required: false,
+      ...(def.default !== undefined ? { default: def.default } : {}),
+      choices: def.choices.map((c) => ({ value: c.value, sample: c.value, label: c.label })),
+    },
+    read(z, value) {
+      const found = toText(z, value, def.label);
+      if (found === undefined) return def.default;
+      if (!(values as string[]).includes(found)) {
+        throw inputError(
+          z,
+          `${def.label} must be ${quoted(values)}; it was "${found.slice(0, 80)}".`,
+        );
+      }
+      return found as V;
+    },
+  };
+}
+
+/** Yes/no; empty is the default (or undefined). */
+export function bool(def: Common & { default: boolean }): FieldSpec<boolean>;
+export function bool(def: Common): FieldSpec<boolean | undefined>;
+export function bool(def: Common & { default?: boolean }): FieldSpec<boolean | undefined> {
+  return {
+    field: {
+      key: def.key,
+      label: def.label,
+      helpText: def.helpText,
+      type: 'boolean',
+      required: false,
+      ...(def.default !== undefined ? { default: String(def.default) } : {}),
+    },
+    read: (z, value) => toBool(z, value, def.label) ?? def.default,
+  };
+}
+
+/** The custom access groups dropdown; "Load more" follows Sotion's cursor. */
+export const ACCESS_GROUP_DROPDOWN = 'custom_access_group_choices.id.name';
+
+const GROUP_HELP =
+  'Only custom groups are listed: scope groups (made from Notion collections) are read-only ' +
+  'through the API.';
+
+/** Several custom access groups (UUIDs), without repeats. */
+export const accessGroups = (def: Common & { required?: boolean }): FieldSpec<string[]> => ({
+  field: {
+    key: def.key,
+    label: def.label,
+    helpText: `${def.helpText} ${GROUP_HELP}`,
+    type: 'string',
+    list: true,
+    required: def.required ?? false,
+    dynamic: ACCESS_GROUP_DROPDOWN,
+  },
+  read(z, value) {
+    const ids = toIds(z, value, def.label);
+    if (def.required && ids.length === 0) {
+      throw inputError(z, `${def.label} is required: pick at least one access group.`);
+    }
+    return ids;
+  },
+});
+
+/** One custom access group (a UUID), required. */
+export const accessGroup = (def: Common): FieldSpec<string> => ({
+  field: {
+    key: def.key,
+    label: def.label,
+    helpText: `${def.helpText} ${GROUP_HELP}`,
+    type: 'string',
+    required: true,
+    dynamic: ACCESS_GROUP_DROPDOWN,
+  },
+  read(z, value) {
+    const label = def.label;
+    const ids = toIds(z, value, label);
+    if (ids.length !== 1) {
+      throw inputError(
+        z,
+        ids.length === 0
+          ? `${label} is required: pick an access group from the dropdown or map its ID.`
+          : `${label} takes one access group; it got ${ids.length}.`,
+      );
+    }
+    return ids[0] as string;
+  },
+});
+
+/** A member, named by Sotion ID or by email. */
+export type MemberRef = { id: string } | { email: string };
+
+export interface MemberDef extends Common {
+  /** The dropdown and search that fill the field, once those operations exist. */
+  dynamic?: string;
+  search?: string;
+}
+
+/**
+ * A member by ID or email: a UUID is used as it is, an email is normalised (it costs one
+ * look-up later), anything else is refused naming the field.
+ */
+export const member = (def: MemberDef): FieldSpec<MemberRef> => ({
+  field: {
+    key: def.key,
+    label: def.label,
+    helpText: def.helpText,
+    type: 'string',
+    required: true,
+    ...(def.dynamic ? { dynamic: def.dynamic } : {}),
+    ...(def.search ? { search: def.search } : {}),
+  },
+  read(z, value) {
+    const label = def.label;
+    const found = toText(z, value, label);
+    if (found === undefined) {
+      throw inputError(
+        z,
+        `${label} is required: enter the member's email (such as ada@example.com) or Sotion member ID.`,
+      );
+    }
+    if (isUuid(found)) return { id: found.toLowerCase() };
+    const email = normalizeEmail(found);
+    const problem = emailProblem(email);
+    if (problem) {
+      throw inputError(
+        z,
+        `${label} must be a member's email or Sotion member ID; "${found.slice(0, 80)}" is ` +
+          `neither (${problem}).`,
+      );
+    }
+    return { email };
+  },
+});
+
+type Values<F extends Record<string, FieldSpec<unknown>>> = {
+  [K in keyof F]: F[K] extends FieldSpec<infer T> ? T : never;
+};
+
+/** Reads every declared field from a step's input, in declaration order. */
+export const readInputs = <F extends Record<string, FieldSpec<unknown>>>(
+  z: ZObject,
+  inputData: Record<string, unknown>,
+  fields: F,
+): Values<F> => {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(fields)) {
+    out[name] = spec.read(z, inputData[spec.field.key]);
+  }
+  return out as Values<F>;
+};
+
+/** The Zapier fields of declarations, in order (for `defineInputFields`). */
+export const fieldsOf = (...specs: FieldSpec<unknown>[]): PlainInputField[] =>
+  specs.map((spec) => spec.field);

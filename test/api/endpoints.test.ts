@@ -1,0 +1,118 @@
+import { api } from '../../src/api';
+import { describe as wording, endpoint, fill, word } from '../../src/http/endpoint';
+import { Empty } from '../../src/api/schemas';
+
+const all = Object.entries(api).flatMap(([resource, table]) =>
+  Object.entries(table).map(([name, ep]) => ({ key: `${resource}.${name}`, ep })),
+);
+
+const params = { groupId: 'g1', memberId: 'm1', webhookId: 'w1' };
+
+describe('the endpoint table', () => {
+  it('declares each of the 20 documented endpoints once', () => {
+    const routes = all.map(({ ep }) => `${ep.method} ${ep.path}`).sort();
+    expect(routes).toEqual(
+      [
+        'GET /site',
+        'GET /access-groups',
+        'POST /access-groups',
+        'GET /access-groups/{groupId}',
+        'PATCH /access-groups/{groupId}',
+        'DELETE /access-groups/{groupId}',
+        'GET /access-groups/{groupId}/members',
+        'POST /access-groups/{groupId}/members',
+        'DELETE /access-groups/{groupId}/members/{memberId}',
+        'GET /members',
+        'POST /members',
+        'POST /members/bulk',
+        'GET /members/{memberId}',
+        'PATCH /members/{memberId}',
+        'DELETE /members/{memberId}',
+        'POST /members/{memberId}/login-links',
+        'GET /webhooks',
+        'POST /webhooks',
+        'GET /webhooks/{webhookId}',
+        'DELETE /webhooks/{webhookId}',
+      ].sort(),
+    );
+  });
+
+  it.each([
+    ['site.get', 'reading your Sotion site'],
+    ['accessGroups.list', 'reading access groups'],
+    ['accessGroups.create', 'creating an access group'],
+    ['accessGroups.delete', 'deleting access group g1'],
+    ['groupMembers.list', 'reading members of access group g1'],
+    ['groupMembers.add', 'creating member m1 in access group g1'],
+    ['groupMembers.remove', 'deleting member m1 in access group g1'],
+    ['members.bulkCreate', 'creating members in bulk'],
+    ['members.update', 'updating member m1'],
+    ['members.createLoginLink', 'creating a login link for member m1'],
+    ['webhooks.delete', 'deleting webhook subscription w1'],
+  ])('%s is worded "%s"', (key, text) => {
+    const found = all.find((e) => e.key === key);
+    const { action, target } = wording(found!.ep, params);
+    expect(`${action} ${target}`).toBe(text);
+  });
+
+  it('declares the outcomes callers handle and which sends are unsafe to repeat', () => {
+    const facts = Object.fromEntries(
+      all.map(({ key, ep }) => [key, `${ep.replay} [${ep.expect.join(',')}]`]),
+    );
+    expect(facts).toEqual({
+      'site.get': 'safe []',
+      'accessGroups.list': 'safe []',
+      'accessGroups.create': 'conflict [409]',
+      'accessGroups.get': 'safe []',
+      'accessGroups.update': 'safe [409]',
+      'accessGroups.delete': 'safe [404]',
+      'groupMembers.list': 'safe []',
+      'groupMembers.add': 'safe [409]',
+      'groupMembers.remove': 'safe [404]',
+      'members.list': 'safe []',
+      'members.create': 'conflict [409]',
+      'members.bulkCreate': 'safe []',
+      'members.get': 'safe []',
+      'members.update': 'safe [409]',
+      'members.delete': 'safe [404]',
+      'members.createLoginLink': 'unsafe []',
+      'webhooks.list': 'safe []',
+      'webhooks.create': 'unsafe []',
+      'webhooks.get': 'safe []',
+      'webhooks.delete': 'safe [404]',
+    });
+  });
+
+  it('explains a 403 where the rule is known', () => {
+    const forbidden = Object.fromEntries(
+      all.filter(({ ep }) => ep.forbidden).map(({ key, ep }) => [key, word(ep.forbidden!, params)]),
+    );
+    expect(Object.keys(forbidden).sort()).toEqual(
+      [
+        'accessGroups.delete',
+        'accessGroups.update',
+        'groupMembers.add',
+        'groupMembers.remove',
+        'members.bulkCreate',
+        'members.create',
+        'members.createLoginLink',
+      ].sort(),
+    );
+    expect(forbidden['groupMembers.remove']).toMatch(/^Access group g1 is a scope group/);
+    expect(forbidden['members.createLoginLink']).toMatch(/member m1\. Blocked members/);
+  });
+});
+
+describe('endpoint()', () => {
+  it('defaults POST to unsafe and the rest to safe', () => {
+    expect(endpoint('POST /x', Empty, { what: 'x' }).replay).toBe('unsafe');
+    expect(endpoint('PATCH /x', Empty, { what: 'x' }).replay).toBe('safe');
+    expect(endpoint('GET /x', Empty, { what: 'x' }).expect).toEqual([]);
+  });
+
+  it('fills placeholders, encoding path segments only when asked', () => {
+    expect(fill('/m/{memberId}', { memberId: 'a b/c' }, encodeURIComponent)).toBe('/m/a%20b%2Fc');
+    expect(fill('member {memberId}', { memberId: 'a b' })).toBe('member a b');
+    expect(() => fill('/m/{memberId}', {})).toThrow('Missing path parameter "memberId"');
+  });
+});

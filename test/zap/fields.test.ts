@@ -1,0 +1,176 @@
+import { errors, type ZObject } from 'zapier-platform-core';
+import {
+  accessGroup,
+  accessGroups,
+  bool,
+  choice,
+  fieldsOf,
+  member,
+  readInputs,
+  text,
+} from '../../src/zap/fields';
+import { messageOf } from '../helpers';
+
+const z = { errors } as unknown as ZObject;
+const G = '3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10';
+
+const failure = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (error) {
+    return messageOf(error);
+  }
+  throw new Error('expected the read to fail');
+};
+
+describe('text()', () => {
+  const name = text({ key: 'name', label: 'Name', required: true, max: 5, example: 'VIP' });
+  const note = text({ key: 'note', label: 'Note', long: true, min: 2 });
+
+  it('declares the Zapier field', () => {
+    expect(name.field).toEqual({ key: 'name', label: 'Name', type: 'string', required: true });
+    expect(note.field).toEqual({ key: 'note', label: 'Note', type: 'text', required: false });
+  });
+
+  it('trims, counts characters (not UTF-16 units) and checks the range', () => {
+    expect(name.read(z, '  VIP ')).toBe('VIP');
+    expect(name.read(z, '😀😀😀😀😀')).toBe('😀😀😀😀😀');
+    expect(failure(() => name.read(z, 'abcdef'))).toBe(
+      'Name must be at most 5 characters; it has 6. Shorten it and try again.',
+    );
+    expect(failure(() => note.read(z, 'a'))).toBe('Note must be at least 2 characters; it has 1.');
+  });
+
+  it('says what a required field needs, with its example', () => {
+    expect(failure(() => name.read(z, '  '))).toBe(
+      'Name is required: enter 1 to 5 characters, such as "VIP".',
+    );
+    const bare = text({ key: 'x', label: 'x', required: true });
+    expect(failure(() => bare.read(z, undefined))).toBe('x is required: enter a value.');
+    expect(note.read(z, '')).toBeUndefined();
+  });
+});
+
+describe('choice()', () => {
+  const mode = choice({
+    key: 'mode',
+    label: 'Mode',
+    default: 'a',
+    choices: [
+      { value: 'a', label: 'A' },
+      { value: 'b', label: 'B' },
+      { value: 'c', label: 'C' },
+    ],
+  });
+  const optional = choice({ key: 'o', label: 'Only', choices: [{ value: 'x', label: 'X' }] });
+
+  it('takes its allowed values from its own choices', () => {
+    expect(mode.field.choices).toEqual([
+      { value: 'a', sample: 'a', label: 'A' },
+      { value: 'b', sample: 'b', label: 'B' },
+      { value: 'c', sample: 'c', label: 'C' },
+    ]);
+    expect(mode.field.default).toBe('a');
+    expect(mode.read(z, 'b')).toBe('b');
+    expect(mode.read(z, '')).toBe('a');
+    expect(optional.read(z, undefined)).toBeUndefined();
+    expect(failure(() => mode.read(z, 'd'))).toBe('Mode must be "a", "b" or "c"; it was "d".');
+    expect(failure(() => optional.read(z, 'y'))).toBe('Only must be "x"; it was "y".');
+  });
+});
+
+describe('bool()', () => {
+  it('reads yes/no with a default', () => {
+    const on = bool({ key: 'on', label: 'On', default: true });
+    expect(on.field).toMatchObject({ type: 'boolean', default: 'true' });
+    expect(on.read(z, undefined)).toBe(true);
+    expect(on.read(z, 'no')).toBe(false);
+    expect(bool({ key: 'x', label: 'X' }).read(z, '')).toBeUndefined();
+  });
+});
+
+describe('access group fields', () => {
+  it('offer the custom-group dropdown and read UUIDs', () => {
+    const many = accessGroups({ key: 'groups', label: 'Groups', helpText: 'Pick.' });
+    expect(many.field).toMatchObject({
+      list: true,
+      required: false,
+      dynamic: 'custom_access_group_choices.id.name',
+    });
+    expect(many.field.helpText).toMatch(/^Pick\. Only custom groups are listed/);
+    expect(many.read(z, [G, G.toUpperCase()])).toEqual([G]);
+    expect(many.read(z, undefined)).toEqual([]);
+    const needed = accessGroups({ key: 'g', label: 'Groups', helpText: '', required: true });
+    expect(failure(() => needed.read(z, []))).toBe(
+      'Groups is required: pick at least one access group.',
+    );
+  });
+
+  it('one group: exactly one UUID', () => {
+    const one = accessGroup({ key: 'group', label: 'Access Group', helpText: 'Pick.' });
+    expect(one.field).toMatchObject({
+      required: true,
+      dynamic: 'custom_access_group_choices.id.name',
+    });
+    expect(one.read(z, G)).toBe(G);
+    expect(failure(() => one.read(z, ''))).toBe(
+      'Access Group is required: pick an access group from the dropdown or map its ID.',
+    );
+    expect(failure(() => one.read(z, `${G},${G.replace('3f', '4f')}`))).toBe(
+      'Access Group takes one access group; it got 2.',
+    );
+    expect(failure(() => one.read(z, 'Premium'))).toMatch(/^Access Group must be Sotion IDs/);
+  });
+});
+
+describe('member()', () => {
+  const who = member({ key: 'member', label: 'Member', helpText: 'Id or email.' });
+
+  it('takes an id as it is and an email normalised', () => {
+    expect(who.field).toEqual({
+      key: 'member',
+      label: 'Member',
+      helpText: 'Id or email.',
+      type: 'string',
+      required: true,
+    });
+    expect(who.read(z, G.toUpperCase())).toEqual({ id: G });
+    expect(who.read(z, ' Ada@Example.COM ')).toEqual({ email: 'ada@example.com' });
+  });
+
+  it('refuses anything else, naming the field', () => {
+    expect(failure(() => who.read(z, 'Ada Lovelace'))).toBe(
+      'Member must be a member\'s email or Sotion member ID; "Ada Lovelace" is neither (the email has no @).',
+    );
+    expect(failure(() => who.read(z, undefined))).toBe(
+      "Member is required: enter the member's email (such as ada@example.com) or Sotion member ID.",
+    );
+  });
+
+  it('carries the dropdown and search connector when given', () => {
+    const linked = member({
+      key: 'm',
+      label: 'M',
+      dynamic: 'member_choices.id.email',
+      search: 'find_member.id',
+    });
+    expect(linked.field).toMatchObject({
+      dynamic: 'member_choices.id.email',
+      search: 'find_member.id',
+    });
+  });
+});
+
+describe('readInputs()', () => {
+  it('reads every declared field by its key, and fieldsOf lists the fields in order', () => {
+    const fields = {
+      name: text({ key: 'group_name', label: 'Name', required: true }),
+      on: bool({ key: 'on', label: 'On' }),
+    };
+    expect(readInputs(z, { group_name: 'VIP', on: 'true', other: 1 }, fields)).toEqual({
+      name: 'VIP',
+      on: true,
+    });
+    expect(fieldsOf(fields.name, fields.on).map((f) => f.key)).toEqual(['group_name', 'on']);
+  });
+});
