@@ -1,5 +1,12 @@
 import nock from 'nock';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server';
+import type { Behaviour } from '../../sandbox/decisions';
+import {
+  startSandbox,
+  type Faults,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxSettings,
+} from '../../sandbox/server';
 import { DEMO_KEY, type SiteData } from '../../sandbox/store';
 
 /**
@@ -105,4 +112,23 @@ export const http = async (
     // not JSON: callers read `text`
   }
   return { status: response.status, headers: response.headers, json, text };
+};
+
+/**
+ * Changes a running sandbox's behaviour, faults or settings through POST /__sandbox/config, as a
+ * separate process would (e.g. `{behaviour: {removeNotInGroup: 204}, faults: {emptyPagesLoop: 3},
+ * rateLimit: 5, rateWindowSeconds: 1, allowLoopbackHttpWebhooks: true}`). Throws on a refused value.
+ */
+export const configure = async (
+  sandbox: Sandbox,
+  patch: {
+    behaviour?: Partial<Behaviour>;
+    faults?: Partial<Faults>;
+  } & Partial<SandboxSettings>,
+): Promise<void> => {
+  const response = await fetch(`${sandbox.origin}/__sandbox/config`, {
+    method: 'POST',
+    body: JSON.stringify(patch),
+  });
+  if (response.status !== 200) throw new Error(`sandbox config refused: ${await response.text()}`);
 };
