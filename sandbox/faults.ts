@@ -118,7 +118,7 @@ export const rejectedEmail = (
   const index = emails.findIndex(
     (email) => typeof email === 'string' && matches(email.trim().toLowerCase()),
   );
-  return index < 0 ? undefined : { index, email: String(emails[index]) };
+  return index < 0 ? undefined : { index, email: String(emails[index]).trim() };
 };
 
 /** Whether this list request gets an empty `hasMore` page; counts down a numeric budget. */
