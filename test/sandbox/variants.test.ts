@@ -3,9 +3,8 @@
  * what upcoming client features are tested against.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { configure, demoSite, groupByName, http, useSandbox } from '../e2e/harness';
+import { EVENTS } from '../../sandbox/store';
+import { configure, demoSite, groupByName, http, useReceiver, useSandbox } from '../e2e/harness';
 
 type Json = { data: Record<string, unknown> & Array<Record<string, unknown>> } & Record<
   string,
@@ -192,31 +191,15 @@ describe('rate limit', () => {
 });
 
 describe('webhook deliveries for every mutating route', () => {
-  let receiver: Server;
-  const received: Array<{ headers: Record<string, unknown>; body: string }> = [];
-  beforeAll(async () => {
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  });
-  afterAll(() => new Promise<void>((r) => receiver.close(() => r())));
-
-  const events = async (count: number) => {
-    for (let i = 0; i < 100 && received.length < count; i += 1)
-      await new Promise((r) => setTimeout(r, 20));
-    return received.map(
+  const receiver = useReceiver();
+  const received = receiver.received;
+  const events = async (count: number) =>
+    (await receiver.until(count)).map(
       (r) => JSON.parse(r.body) as Record<string, unknown> & { data: Record<string, unknown> },
     );
-  };
 
   it('signed envelopes {id, type, timestamp, version, siteId, data}; membership data by variant', async () => {
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const url = receiver.url();
     expect(
       (await http(sandbox(), 'POST', '/webhooks', { url, events: ['member.created'] })).status,
     ).toBe(422);
@@ -224,16 +207,7 @@ describe('webhook deliveries for every mutating route', () => {
     const hook = json(
       await http(sandbox(), 'POST', '/webhooks', {
         url,
-        events: [
-          'member.created',
-          'member.updated',
-          'member.deleted',
-          'access-group.created',
-          'access-group.updated',
-          'access-group.deleted',
-          'access-group.member.added',
-          'access-group.member.removed',
-        ],
+        events: EVENTS.filter((e) => e !== 'member.auth'),
       }),
     ).data;
     const id = (r: { json: unknown }) => String(json(r).data.id);
