@@ -1,86 +1,84 @@
 /**
- * `npm run sandbox -- [--port N] [--host H] [--state FILE] [--empty] [--latency MS] [--jitter MS]
- *   [--fail-rate X] [--reset-rate X] [--malformed-rate X] [--slow-rate X] [--slow-ms MS]
- *   [--throttle-burst N] [--group-order newest|oldest|name] [--throttle retry-after|reset-only]
- *   [--error-shape string|object] [--create-status 201|200] [--rate-limit N] [--seed N]`
- * Flags may also be given as environment variables: SANDBOX_PORT, SANDBOX_LATENCY_MS, …
+ * `npm run sandbox -- [flags]` (or `node .tools/sandbox/cli.js [flags]` after `npm run build:tools`).
+ * `--help` lists every flag and its environment variable (sandbox/options.ts). Exit codes: 0 after
+ * --help or a signal, 1 when the server cannot start (port in use), 2 for bad flags or values.
+ * The process also stops when its parent dies (e.g. `npm run sandbox &` then `kill $!`).
  */
-import { existsSync } from 'node:fs';
-import { startSandbox, type Faults } from './server';
-import type { Behaviour } from './decisions';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { parseCli, usage } from './options';
+import { startSandbox } from './server';
 import { DEMO_KEY, OTHER_KEY, Store } from './store';
 
-const args = process.argv.slice(2);
-const flag = (name: string, env: string): string | undefined => {
-  const index = args.indexOf(`--${name}`);
-  if (index >= 0) return args[index + 1];
-  return process.env[env];
+const fatal = (message: string, code: number): never => {
+  process.stderr.write(`sandbox: ${message}\n`);
+  process.exit(code);
 };
-const num = (name: string, env: string): number | undefined => {
-  const value = flag(name, env);
-  return value === undefined ? undefined : Number(value);
+
+const listenError = (error: unknown, host: string, port: number): string => {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return `port ${port} on ${host} is already in use; choose another with --port N or SANDBOX_PORT (0 picks a free one)`;
+  if (code === 'EACCES') return `no permission to listen on port ${port} on ${host}`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return `cannot listen on host ${host}: not an address of this machine`;
+  return `cannot start: ${error instanceof Error ? error.message : String(error)}`;
 };
-const defined = <T extends object>(object: T): Partial<T> =>
-  Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 const main = async () => {
-  const stateFile = flag('state', 'SANDBOX_STATE');
+  const parsed = parseCli(process.argv.slice(2), process.env);
+  if (!parsed.ok) return fatal(parsed.error, 2);
+  const { help, process: run, behaviour, faults, settings } = parsed.config;
+  if (help) {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
   const store =
-    stateFile && existsSync(stateFile)
-      ? Store.load(stateFile)
-      : args.includes('--empty')
+    run.state && existsSync(run.state)
+      ? Store.load(run.state)
+      : run.empty
         ? new Store({ sites: [] })
         : new Store();
-  const faults: Partial<Faults> = defined({
-    latencyMs: num('latency', 'SANDBOX_LATENCY_MS'),
-    jitterMs: num('jitter', 'SANDBOX_JITTER_MS'),
-    failRate: num('fail-rate', 'SANDBOX_FAIL_RATE'),
-    resetRate: num('reset-rate', 'SANDBOX_RESET_RATE'),
-    malformedRate: num('malformed-rate', 'SANDBOX_MALFORMED_RATE'),
-    slowRate: num('slow-rate', 'SANDBOX_SLOW_RATE'),
-    slowMs: num('slow-ms', 'SANDBOX_SLOW_MS'),
-    throttleBurst: num('throttle-burst', 'SANDBOX_THROTTLE_BURST'),
-    seed: num('seed', 'SANDBOX_SEED'),
-  });
-  const behaviour: Partial<Behaviour> = defined({
-    groupOrder: flag('group-order', 'SANDBOX_GROUP_ORDER') as Behaviour['groupOrder'] | undefined,
-    throttle: flag('throttle', 'SANDBOX_THROTTLE') as Behaviour['throttle'] | undefined,
-    errorShape: flag('error-shape', 'SANDBOX_ERROR_SHAPE') as Behaviour['errorShape'] | undefined,
-    createStatus: num('create-status', 'SANDBOX_CREATE_STATUS') as
-      Behaviour['createStatus'] | undefined,
-  });
   const sandbox = await startSandbox({
-    port: num('port', 'SANDBOX_PORT') ?? 4010,
-    host: flag('host', 'SANDBOX_HOST') ?? '127.0.0.1',
+    port: run.port,
+    host: run.host,
     store,
     faults,
     behaviour,
-    rateLimit: num('rate-limit', 'SANDBOX_RATE_LIMIT'),
-  });
+    ...settings,
+    webhookRetryDelaysMs: run.webhookRetryDelaysMs,
+  }).catch((error: unknown) => fatal(listenError(error, run.host, run.port), 1));
+  if (run.pidFile) writeFileSync(run.pidFile, `${process.pid}\n`);
   console.log(`Sotion API sandbox listening on ${sandbox.url}`);
   console.log(`  demo site key:  ${DEMO_KEY}`);
   console.log(`  other site key: ${OTHER_KEY}`);
   console.log(`  behaviour: ${JSON.stringify(sandbox.behaviour)}`);
   console.log(`  faults:    ${JSON.stringify(sandbox.faults)}`);
+  console.log(`  settings:  ${JSON.stringify(sandbox.settings)}`);
   console.log(
     `  control:   ${sandbox.origin}/__sandbox/{health,state,stats,config,reset,sites,seed,save,load}`,
   );
   console.log(
     `Try: SOTION_API_BASE_URL=${sandbox.url} authData_apiKey=${DEMO_KEY} npx zapier-platform invoke auth test`,
   );
+  let stopping = false;
   const stop = async () => {
-    if (stateFile) {
-      sandbox.store.save(stateFile);
-      console.log(`state saved to ${stateFile}`);
+    if (stopping) return;
+    stopping = true;
+    if (run.state) {
+      sandbox.store.save(run.state);
+      console.log(`state saved to ${run.state}`);
     }
+    if (run.pidFile) rmSync(run.pidFile, { force: true });
     await sandbox.close();
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
+  // `npm run sandbox &` then `kill $!` kills npm, not this process: when the parent goes, the
+  // process is re-parented, and it stops (saving its state like on a signal).
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 250);
 };
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch((error: unknown) => fatal(error instanceof Error ? error.message : String(error), 1));

@@ -14,7 +14,28 @@ export interface Behaviour {
   errorShape: 'string' | 'object';
   /** §5.4: 201 is implied by Location but not shown. */
   createStatus: 201 | 200;
+  /** §2.3/§5.15: removing a member who is not in the group: 404, or an idempotent 204. */
+  removeNotInGroup: 404 | 204;
+  /** §2.4/§5.16: login links answer 201 or 200 (Location is documented, the status is not). */
+  loginLinkStatus: 201 | 200;
+  /** §1.10/§5.10: group createdAt/updatedAt are nullable; 'null' serves every group's as null. */
+  groupCreatedAt: 'set' | 'null';
+  /** §2.5/§5.17: the data of access-group.member.added/removed is not documented. 'ids' sends
+   * `{memberId, accessGroupId}`; 'objects' adds `member` and `accessGroup` as the API shows them. */
+  membershipPayload: 'ids' | 'objects';
 }
+
+/** The allowed values of each behaviour (flags, environment and POST /__sandbox/config check them). */
+export const BEHAVIOUR_CHOICES: { [K in keyof Behaviour]: ReadonlyArray<Behaviour[K]> } = {
+  groupOrder: ['newest', 'oldest', 'name'],
+  throttle: ['retry-after', 'reset-only'],
+  errorShape: ['string', 'object'],
+  createStatus: [201, 200],
+  removeNotInGroup: [404, 204],
+  loginLinkStatus: [201, 200],
+  groupCreatedAt: ['set', 'null'],
+  membershipPayload: ['ids', 'objects'],
+};
 
 export const DEFAULT_BEHAVIOUR: Behaviour = {
   // Oldest first (insertion order) is what a cursor of "id of the last item" most naturally gives.
@@ -23,6 +44,14 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   throttle: 'retry-after',
   errorShape: 'string',
   createStatus: 201,
+  // 404 tells a client its picture of the group was stale; 204 is the idempotent alternative.
+  removeNotInGroup: 404,
+  // 201 matches the Location header and the other creates.
+  loginLinkStatus: 201,
+  // The seeded and created groups carry timestamps; 'null' checks clients accept the nullable.
+  groupCreatedAt: 'set',
+  // The superset: receivers that need only the ids find them, and Zapier gets fields to map.
+  membershipPayload: 'objects',
 };
 
 export const DECISIONS = {
@@ -50,17 +79,27 @@ export const DECISIONS = {
    * an unknown id with 404; a repeated email inside one batch gives `conflict` for the repeat;
    * `conflict` items carry `error: {code: "conflict"}`; summary.failed = total − created. */
   bulk: { maxMembers: 500, duplicateInBatch: 'conflict', failedCountsConflicts: true },
-  /** §5.15: removing a member who is not in the group is 404 (not an idempotent 204). */
-  removeNotInGroupStatus: 404,
-  /** §5.16: login links answer 201; blocked members get 403; redirectPath is accepted and ignored. */
-  loginLinkStatus: 201,
+  /** §5.15 and §5.16 (member not in the group; login-link status): see `Behaviour`.
+   * §5.16: blocked members get 403 on login links; redirectPath is accepted and ignored; the link
+   * URL is a credential, so the sandbox never logs it (it keeps no request log at all). */
   loginLinkLimits: { perMemberPerMinute: 5, perSitePerMinute: 50 },
   /** §5.17: the 11th active webhook is refused with 422; URLs must be https (422 otherwise);
    * names default to "<managedBy or dashboard>: <events>"; a caller cannot supply a secret;
    * deliveries are retried 3 times (after 1 s, 2 s, 4 s; shortened in tests) and never
-   * auto-disabled; headers X-Webhook-Signature, X-Webhook-Event, X-Webhook-Delivery, X-Webhook-Id. */
+   * auto-disabled; headers X-Webhook-Signature, X-Webhook-Event, X-Webhook-Delivery (new for each
+   * attempt), X-Webhook-Id (the envelope id, the same on every retry). Envelope as §2.5 documents:
+   * {id, type, timestamp, version: "1", siteId, data}. data per event: member.created/updated the
+   * member as GET /members/{id} returns it (with accessGroups); member.deleted {id, email};
+   * access-group.created/updated the group as GET /access-groups/{id} returns it;
+   * access-group.deleted {id, name}; access-group.member.added/removed see
+   * `Behaviour.membershipPayload`. Every mutating route emits its event: PATCH /members (also a
+   * block/unblock) member.updated; POST /members and each created bulk member member.created, then
+   * access-group.member.added for each group in accessGroupIds. */
   webhooks: { maxActive: 10, limitStatus: 422, retries: 3 },
-  /** §1.7/§5.7: a fixed window per key (the docs say neither per key nor per site). */
+  /** §1.7/§5.7: a fixed window per key (the docs say neither per key nor per site). The window
+   * may be fractional (0.5 s, 2 s); X-RateLimit-Reset is Unix seconds as documented, so it is the
+   * window's end rounded up to a whole second. X-RateLimit-* are sent on every API answer,
+   * including 401s and 429s (remaining 0 on a 429). */
   rateLimit: { windowSeconds: 60, limit: 600 },
   /** §5.20: no idempotency keys; duplicates are stopped only by the documented 409s. */
   idempotencyKeys: false,

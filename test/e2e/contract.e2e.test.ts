@@ -1,8 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DEMO_KEY, OTHER_KEY } from '../../sandbox/store';
-import { demoSite, groupByName, http, useSandbox } from './harness';
+import { demoSite, groupByName, http, useReceiver, useSandbox } from './harness';
 
 /** Each documented rule of ../shared/reference/sotion-api-v1.md, checked against the sandbox. */
 describe('Sotion API v1 contract (sandbox)', () => {
@@ -220,27 +218,8 @@ describe('Sotion API v1 contract (sandbox)', () => {
   });
 
   describe('§2.5 webhooks', () => {
-    let receiver: Server;
-    const received: Array<{
-      headers: Record<string, string | string[] | undefined>;
-      body: string;
-    }> = [];
-    let failFirst = true;
-    beforeAll(async () => {
-      receiver = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
-          received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
-          if (failFirst) {
-            failFirst = false;
-            res.writeHead(500).end();
-          } else res.writeHead(200).end();
-        });
-      });
-      await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    });
-    afterAll(() => new Promise<void>((r) => receiver.close(() => r())));
+    const receiver = useReceiver((n) => (n === 0 ? 500 : 200));
+    const received = receiver.received;
 
     it('https only, at most 10 active, secret once, signed deliveries with retries, 404 on a second delete', async () => {
       expect(
@@ -259,7 +238,7 @@ describe('Sotion API v1 contract (sandbox)', () => {
           })
         ).status,
       ).toBe(400);
-      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const url = receiver.url();
       const hook = json(
         await http(sandbox(), 'POST', '/webhooks', {
           url,
@@ -280,8 +259,7 @@ describe('Sotion API v1 contract (sandbox)', () => {
       ).toEqual([hook.id]);
 
       await http(sandbox(), 'POST', '/members', { email: 'hooked@example.com' });
-      for (let i = 0; i < 50 && received.length < 2; i += 1)
-        await new Promise((r) => setTimeout(r, 20));
+      await receiver.until(2);
       expect(received).toHaveLength(2);
       const [first, second] = received;
       expect(second!.body).toBe(first!.body);

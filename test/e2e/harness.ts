@@ -1,5 +1,14 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server';
+import type { Behaviour } from '../../sandbox/decisions';
+import {
+  startSandbox,
+  type Faults,
+  type Sandbox,
+  type SandboxOptions,
+  type SandboxSettings,
+} from '../../sandbox/server';
 import { DEMO_KEY, type SiteData } from '../../sandbox/store';
 
 /**
@@ -105,4 +114,56 @@ export const http = async (
     // not JSON: callers read `text`
   }
   return { status: response.status, headers: response.headers, json, text };
+};
+
+/**
+ * Changes a running sandbox's behaviour, faults or settings through POST /__sandbox/config, as a
+ * separate process would (e.g. `{behaviour: {removeNotInGroup: 204}, faults: {emptyPagesLoop: 3},
+ * rateLimit: 5, rateWindowSeconds: 1, allowLoopbackHttpWebhooks: true}`). Throws on a refused value.
+ */
+export const configure = async (
+  sandbox: Sandbox,
+  patch: {
+    behaviour?: Partial<Behaviour>;
+    faults?: Partial<Faults>;
+  } & Partial<SandboxSettings>,
+): Promise<void> => {
+  const response = await fetch(`${sandbox.origin}/__sandbox/config`, {
+    method: 'POST',
+    body: JSON.stringify(patch),
+  });
+  if (response.status !== 200) throw new Error(`sandbox config refused: ${await response.text()}`);
+};
+
+export interface Delivery {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A webhook receiver on a free loopback port for a describe block: it records every delivery
+ * and answers the n-th (from 0) with `status(n)`.
+ */
+export const useReceiver = (status: (n: number) => number = () => 200) => {
+  const received: Delivery[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.writeHead(status(received.length - 1)).end();
+    });
+  });
+  beforeAll(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', r)));
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+  return {
+    received,
+    url: () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    /** Waits (up to 2 s) until `count` deliveries arrived. */
+    until: async (count: number) => {
+      for (let i = 0; i < 100 && received.length < count; i += 1)
+        await new Promise((r) => setTimeout(r, 20));
+      return received;
+    },
+  };
 };

@@ -27,6 +27,15 @@ const variants: Array<[string, Partial<Behaviour>, number]> = [
     300,
   ],
   ['by name', { groupOrder: 'name' }, 300],
+  [
+    '204 for a removal of a non-member, 200 login links, membership ids',
+    {
+      removeNotInGroup: 204,
+      loginLinkStatus: 200,
+      membershipPayload: 'ids',
+    },
+    300,
+  ],
 ];
 
 describe.each(variants)('every operation against the sandbox: %s', (_name, behaviour, size) => {

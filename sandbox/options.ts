@@ -1,0 +1,511 @@
+/**
+ * Every sandbox option, once: its flag, environment variable, allowed values and help. The CLI
+ * parses flags and environment with it (a pure function, `parseCli`), and POST /__sandbox/config
+ * checks its JSON with the same rules (`checkConfig`).
+ */
+import { BEHAVIOUR_CHOICES, DECISIONS, DEFAULT_BEHAVIOUR, type Behaviour } from './decisions';
+import { NO_FAULTS, type Faults } from './faults';
+
+/** Settings of a run besides behaviour and faults, changeable while it runs. */
+export interface SandboxSettings {
+  /** Requests per key per window (DECISIONS.rateLimit). */
+  rateLimit: number;
+  /** The rate-limit window in seconds; fractions are allowed (0.5 = 500 ms). */
+  rateWindowSeconds: number;
+  /** Accept http:// webhook URLs on loopback (tests only; Sotion requires https). */
+  allowLoopbackHttpWebhooks: boolean;
+}
+
+export const DEFAULT_SETTINGS: SandboxSettings = {
+  rateLimit: DECISIONS.rateLimit.limit,
+  rateWindowSeconds: DECISIONS.rateLimit.windowSeconds,
+  allowLoopbackHttpWebhooks: false,
+};
+
+/** Options of the command line only (fixed once the process runs). */
+export interface ProcessOptions {
+  port: number;
+  host: string;
+  state?: string;
+  empty: boolean;
+  pidFile?: string;
+  webhookRetryDelaysMs?: number[];
+}
+
+export interface CliConfig {
+  help: boolean;
+  process: ProcessOptions;
+  behaviour: Partial<Behaviour>;
+  faults: Partial<Faults>;
+  settings: Partial<SandboxSettings>;
+}
+
+interface Kind {
+  /** The allowed values, for help and errors. */
+  allowed: string;
+  /** A flag without a value means true (`--empty`). */
+  boolean?: boolean;
+  /** The value of a flag or variable, or undefined when it is not allowed. */
+  parse(text: string): unknown;
+  /** Whether a JSON value (POST /__sandbox/config) is allowed. */
+  check(value: unknown): boolean;
+}
+
+const numberKind = (allowed: string, min: number, max = Infinity, integer = false): Kind => {
+  const check = (v: unknown) =>
+    typeof v === 'number' &&
+    Number.isFinite(v) &&
+    v >= min &&
+    v <= max &&
+    (!integer || Number.isInteger(v));
+  return {
+    allowed,
+    check,
+    parse: (text) => {
+      const value = text.trim() === '' ? NaN : Number(text);
+      return check(value) ? value : undefined;
+    },
+  };
+};
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+const booleanKind: Kind = {
+  allowed: 'true or false',
+  boolean: true,
+  check: (v) => typeof v === 'boolean',
+  parse: (text) =>
+    TRUE.includes(text.toLowerCase())
+      ? true
+      : FALSE.includes(text.toLowerCase())
+        ? false
+        : undefined,
+};
+
+const choiceKind = (values: ReadonlyArray<string | number>): Kind => ({
+  allowed: `one of ${values.join(', ')}`,
+  check: (v) => values.includes(v as string | number),
+  parse: (text) => values.find((v) => String(v) === text),
+});
+
+const textKind: Kind = {
+  allowed: 'a non-empty value',
+  check: (v) => typeof v === 'string' && v !== '',
+  parse: (text) => (text === '' ? undefined : text),
+};
+
+const count = numberKind('an integer ≥ 0', 0, Infinity, true);
+const ms = numberKind('milliseconds ≥ 0', 0);
+const rate = numberKind('a share from 0 to 1', 0, 1);
+
+/** Seconds, fractions allowed, or with a unit: 2, 0.5, 500ms, 2s. */
+const windowKind: Kind = {
+  allowed: 'seconds > 0 (fractions allowed), or 500ms / 2s',
+  check: (v) => typeof v === 'number' && Number.isFinite(v) && v > 0,
+  parse: (text) => {
+    const match = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s)?\s*$/.exec(text);
+    if (!match) return undefined;
+    const value = Number(match[1]) / (match[2] === 'ms' ? 1000 : 1);
+    return value > 0 ? value : undefined;
+  },
+};
+
+const validRegex = (source: string) => {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** Comma-separated substrings, or a /regular expression/. */
+const emailsKind: Kind = {
+  allowed: 'comma-separated substrings, or /regex/',
+  check: (v) =>
+    (Array.isArray(v) && v.every((s) => typeof s === 'string' && s !== '')) ||
+    (typeof v === 'string' && validRegex(v)),
+  parse: (text) => {
+    const regex = /^\/(.+)\/$/.exec(text.trim());
+    if (regex) return validRegex(regex[1]!) ? regex[1] : undefined;
+    const parts = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return parts.length ? parts : undefined;
+  },
+};
+
+const emptyPagesKind: Kind = {
+  allowed: 'true (every list request), false, or a count N (the next N list requests)',
+  check: (v) => typeof v === 'boolean' || count.check(v),
+  parse: (text) => booleanKind.parse(text) ?? count.parse(text),
+};
+
+const delaysKind: Kind = {
+  allowed: 'comma-separated milliseconds, e.g. 1000,2000,4000',
+  check: (v) => Array.isArray(v) && v.every((d) => ms.check(d)),
+  parse: (text) => {
+    const delays = text.split(',').map((d) => ms.parse(d));
+    return delays.every((d) => d !== undefined) ? delays : undefined;
+  },
+};
+
+type Scope = 'process' | 'behaviour' | 'faults' | 'settings';
+
+interface Spec {
+  flag: string;
+  env: string;
+  scope: Scope;
+  key: string;
+  kind: Kind;
+  arg: string;
+  help: string;
+}
+
+const behaviourHelp: { [K in keyof Behaviour]: [string, string, string] } = {
+  groupOrder: ['group-order', 'GROUP_ORDER', 'order of GET /access-groups'],
+  throttle: ['throttle', 'THROTTLE', '429s carry Retry-After, or only X-RateLimit-Reset'],
+  errorShape: ['error-shape', 'ERROR_SHAPE', '{"error": "…"} or {"error": {code, message}}'],
+  createStatus: ['create-status', 'CREATE_STATUS', 'status of successful creates'],
+  removeNotInGroup: [
+    'remove-not-in-group',
+    'REMOVE_NOT_IN_GROUP',
+    'DELETE /access-groups/{g}/members/{m} for a member not in the group',
+  ],
+  loginLinkStatus: [
+    'login-link-status',
+    'LOGIN_LINK_STATUS',
+    'status of POST /members/{id}/login-links',
+  ],
+  groupCreatedAt: [
+    'group-created-at',
+    'GROUP_CREATED_AT',
+    "'null' serves every group's createdAt/updatedAt as null",
+  ],
+  membershipPayload: [
+    'membership-payload',
+    'MEMBERSHIP_PAYLOAD',
+    'data of access-group.member.* events: {memberId, accessGroupId}, or also member and accessGroup',
+  ],
+};
+
+const spec = (
+  flag: string,
+  env: string,
+  scope: Scope,
+  key: string,
+  kind: Kind,
+  arg: string,
+  help: string,
+): Spec => ({ flag, env: `SANDBOX_${env}`, scope, key, kind, arg, help });
+
+export const OPTIONS: Spec[] = [
+  spec(
+    'port',
+    'PORT',
+    'process',
+    'port',
+    numberKind('a port from 0 to 65535', 0, 65535, true),
+    'N',
+    'port to listen on; 0 picks a free one (default 4010)',
+  ),
+  spec(
+    'host',
+    'HOST',
+    'process',
+    'host',
+    textKind,
+    'HOST',
+    'address to listen on (default 127.0.0.1)',
+  ),
+  spec(
+    'state',
+    'STATE',
+    'process',
+    'state',
+    textKind,
+    'FILE',
+    'load the store from FILE at start (if it exists), save it there on exit',
+  ),
+  spec(
+    'empty',
+    'EMPTY',
+    'process',
+    'empty',
+    booleanKind,
+    '',
+    'start with no sites instead of the seeded demo sites',
+  ),
+  spec(
+    'pid-file',
+    'PID_FILE',
+    'process',
+    'pidFile',
+    textKind,
+    'FILE',
+    'write the process id to FILE (removed on exit), for `kill $(cat FILE)`',
+  ),
+  spec(
+    'webhook-retry-delays',
+    'WEBHOOK_RETRY_DELAYS_MS',
+    'process',
+    'webhookRetryDelaysMs',
+    delaysKind,
+    'MS,…',
+    'delays between webhook delivery attempts (default 1000,2000,4000)',
+  ),
+  spec(
+    'rate-limit',
+    'RATE_LIMIT',
+    'settings',
+    'rateLimit',
+    count,
+    'N',
+    `requests per key per window (default ${DECISIONS.rateLimit.limit})`,
+  ),
+  spec(
+    'rate-window',
+    'RATE_WINDOW_SECONDS',
+    'settings',
+    'rateWindowSeconds',
+    windowKind,
+    'S',
+    `rate-limit window: seconds, fractions allowed, or 500ms (default ${DECISIONS.rateLimit.windowSeconds})`,
+  ),
+  spec(
+    'allow-loopback-http-webhooks',
+    'ALLOW_LOOPBACK_HTTP_WEBHOOKS',
+    'settings',
+    'allowLoopbackHttpWebhooks',
+    booleanKind,
+    '',
+    'accept http:// webhook URLs on 127.0.0.1/localhost/[::1] (tests only)',
+  ),
+  ...(Object.keys(behaviourHelp) as Array<keyof Behaviour>).map((key) => {
+    const [flag, env, help] = behaviourHelp[key];
+    const kind = choiceKind(BEHAVIOUR_CHOICES[key]);
+    return spec(
+      flag,
+      env,
+      'behaviour',
+      key,
+      kind,
+      BEHAVIOUR_CHOICES[key].join('|'),
+      `${help} (default ${DEFAULT_BEHAVIOUR[key]})`,
+    );
+  }),
+  spec('latency', 'LATENCY_MS', 'faults', 'latencyMs', ms, 'MS', 'added to every API answer'),
+  spec(
+    'jitter',
+    'JITTER_MS',
+    'faults',
+    'jitterMs',
+    ms,
+    'MS',
+    'plus up to this much, drawn per request',
+  ),
+  spec(
+    'fail-rate',
+    'FAIL_RATE',
+    'faults',
+    'failRate',
+    rate,
+    'X',
+    'share of API requests answered 503 before any work',
+  ),
+  spec(
+    'reset-rate',
+    'RESET_RATE',
+    'faults',
+    'resetRate',
+    rate,
+    'X',
+    'share whose connection is reset after the work was done',
+  ),
+  spec(
+    'malformed-rate',
+    'MALFORMED_RATE',
+    'faults',
+    'malformedRate',
+    rate,
+    'X',
+    'share answered with a truncated JSON body after the work',
+  ),
+  spec(
+    'slow-rate',
+    'SLOW_RATE',
+    'faults',
+    'slowRate',
+    rate,
+    'X',
+    'share answered only after --slow-ms',
+  ),
+  spec('slow-ms', 'SLOW_MS', 'faults', 'slowMs', ms, 'MS', 'delay of the slow answers'),
+  spec(
+    'throttle-burst',
+    'THROTTLE_BURST',
+    'faults',
+    'throttleBurst',
+    count,
+    'N',
+    'answer the next N API requests 429',
+  ),
+  spec(
+    'throttle-reset',
+    'THROTTLE_RESET_SECONDS',
+    'faults',
+    'throttleResetSeconds',
+    numberKind('seconds ≥ 0', 0),
+    'S',
+    `the burst's reset, seconds ahead (default ${NO_FAULTS.throttleResetSeconds})`,
+  ),
+  spec(
+    'seed',
+    'SEED',
+    'faults',
+    'seed',
+    numberKind('an integer', -(2 ** 53), 2 ** 53, true),
+    'N',
+    'seed of the fault draws: the same seed faults the same requests in every run (default 1)',
+  ),
+  spec(
+    'empty-pages-loop',
+    'EMPTY_PAGES_LOOP',
+    'faults',
+    'emptyPagesLoop',
+    emptyPagesKind,
+    'true|N',
+    'list endpoints answer an empty page with hasMore true and a fresh cursor',
+  ),
+  spec(
+    'reject-emails',
+    'REJECT_EMAILS',
+    'faults',
+    'rejectEmails',
+    emailsKind,
+    'LIST|/RE/',
+    'POST /members and /members/bulk with a matching email answer 422 (the whole batch)',
+  ),
+];
+
+const distance = (a: string, b: string): number => {
+  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j += 1)
+      next[j] = Math.min(
+        row[j]! + 1,
+        next[j - 1]! + 1,
+        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length]!;
+};
+
+const unknownFlag = (flag: string): string => {
+  const name = flag.replace(/^-+/, '');
+  const closest = [...OPTIONS.map((o) => o.flag), 'help']
+    .map((f) => ({ f, d: distance(name, f) }))
+    .sort((a, b) => a.d - b.d)[0]!;
+  const hint = closest.d <= 3 ? `did you mean --${closest.f}? ` : '';
+  return `unknown flag ${flag} (${hint}run with --help for all flags)`;
+};
+
+const badValue = (where: string, kind: Kind, text: string) =>
+  `${where} must be ${kind.allowed} (got "${text}")`;
+
+export type CliResult = { ok: true; config: CliConfig } | { ok: false; error: string };
+
+/** Flags over environment variables over defaults; no side effects. */
+export const parseCli = (
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CliResult => {
+  const config: CliConfig = {
+    help: false,
+    process: { port: 4010, host: '127.0.0.1', empty: false },
+    behaviour: {},
+    faults: {},
+    settings: {},
+  };
+  const set = (o: Spec, value: unknown) => {
+    (config[o.scope] as Record<string, unknown>)[o.key] = value;
+  };
+  for (const o of OPTIONS) {
+    const text = env[o.env];
+    if (text === undefined) continue;
+    const value = o.kind.parse(text);
+    if (value === undefined) return { ok: false, error: badValue(o.env, o.kind, text) };
+    set(o, value);
+  }
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      config.help = true;
+      continue;
+    }
+    const match = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
+    const o = match && OPTIONS.find((s) => s.flag === match[1]);
+    if (!o) {
+      if (!arg.startsWith('-'))
+        return { ok: false, error: `unexpected argument "${arg}" (run with --help for all flags)` };
+      return { ok: false, error: unknownFlag(arg) };
+    }
+    let text = match[2];
+    if (text === undefined && o.kind.boolean) text = 'true';
+    if (text === undefined) {
+      text = argv[i + 1];
+      if (text === undefined || (text.startsWith('--') && o.kind.parse(text) === undefined))
+        return { ok: false, error: `--${o.flag} needs a value: ${o.kind.allowed}` };
+      i += 1;
+    }
+    const value = o.kind.parse(text);
+    if (value === undefined) return { ok: false, error: badValue(`--${o.flag}`, o.kind, text) };
+    set(o, value);
+  }
+  return { ok: true, config };
+};
+
+/** Checks the JSON of POST /__sandbox/config; returns the first problem, or undefined. */
+export const checkConfig = (body: Record<string, unknown>): string | undefined => {
+  const scopes: Array<[Exclude<Scope, 'process'>, Record<string, unknown>]> = [
+    ['settings', body],
+    ['behaviour', (body.behaviour ?? {}) as Record<string, unknown>],
+    ['faults', (body.faults ?? {}) as Record<string, unknown>],
+  ];
+  for (const [scope, values] of scopes) {
+    if (typeof values !== 'object' || values === null) return `${scope} must be an object`;
+    for (const [key, value] of Object.entries(values)) {
+      if (scope === 'settings' && (key === 'behaviour' || key === 'faults')) continue;
+      const o = OPTIONS.find((s) => s.scope === scope && s.key === key);
+      const name = scope === 'settings' ? key : `${scope}.${key}`;
+      if (!o) return `unknown option ${name}`;
+      if (!o.kind.check(value))
+        return `${name} must be ${o.kind.allowed} (got ${JSON.stringify(value)})`;
+    }
+  }
+  return undefined;
+};
+
+export const usage = (): string => {
+  const rows = OPTIONS.map((o) => [`--${o.flag}${o.arg ? ` ${o.arg}` : ''}`, o.env, o.help]);
+  const width = Math.max(...rows.map((r) => r[0]!.length));
+  const envWidth = Math.max(...rows.map((r) => r[1]!.length));
+  return [
+    'Usage: npm run sandbox -- [flags]   (or: node .tools/sandbox/cli.js [flags])',
+    '',
+    'A local imitation of the Sotion REST API v1 for tests, benchmarks and `npm start`.',
+    'Every flag can also be set by its environment variable; a flag wins over the variable.',
+    'Flags take a value as `--flag value` or `--flag=value`. Exit codes: 0 ok, 1 could not',
+    'start (e.g. port in use), 2 bad flags. The process exits when its parent dies.',
+    '',
+    ...rows.map(
+      ([flag, env, help]) => `  ${flag!.padEnd(width)}  ${env!.padEnd(envWidth)}  ${help}`,
+    ),
+    `  ${'--help, -h'.padEnd(width)}  ${''.padEnd(envWidth)}  print this and exit`,
+    '',
+    'While it runs, POST /__sandbox/config {"behaviour": {…}, "faults": {…}, "rateLimit": N,',
+    '"rateWindowSeconds": S, "allowLoopbackHttpWebhooks": true} changes the same options.',
+  ].join('\n');
+};
