@@ -1,5 +1,5 @@
 import type { PlainOutputField } from 'zapier-platform-core';
-import type { AccessGroup } from '../api/schemas';
+import type { AccessGroup, Member, MemberListItem } from '../api/schemas';
 
 /**
  * Static samples and output fields, one pair per kind of object, shared by every operation that
@@ -32,4 +32,62 @@ export const createdAccessGroupSample = { ...accessGroupSample, alreadyExisted: 
 export const createdAccessGroupOutputFields = [
   ...accessGroupOutputFields,
   { key: 'alreadyExisted', label: 'Already Existed', type: 'boolean', required: true },
+] satisfies PlainOutputField[];
+
+/**
+ * A member as every member step outputs it: Sotion's fields, plus its access groups as lists of
+ * ids and names a later step can map directly ([] when the answer did not include groups).
+ */
+export type MemberOutput = Omit<MemberListItem, 'accessGroups'> & {
+  accessGroups: Array<{ id: string; name: string | null }>;
+  accessGroupIds: string[];
+  accessGroupNames: string[];
+};
+
+export const memberOutput = (member: MemberListItem | Member): MemberOutput => {
+  const groups =
+    'accessGroups' in member && Array.isArray(member.accessGroups) ? member.accessGroups : [];
+  const accessGroups = (groups as Member['accessGroups']).map((g) => ({
+    id: g.id,
+    name: g.name ?? null,
+  }));
+  return {
+    ...member,
+    accessGroups,
+    accessGroupIds: accessGroups.map((g) => g.id),
+    accessGroupNames: accessGroups.map((g) => g.name ?? g.id),
+  };
+};
+
+export const memberSample: MemberOutput = {
+  id: '0b7c2e1d-5a4f-4c3b-9e8d-1f2a3b4c5d6e',
+  email: 'ada@example.com',
+  displayName: 'Ada Lovelace',
+  status: 'active',
+  verified: true,
+  paid: true,
+  registeredAt: '2026-05-04T09:20:00.000Z',
+  lastLoginAt: '2026-05-06T08:01:44.000Z',
+  createdAt: '2026-05-04T09:20:00.000Z',
+  updatedAt: '2026-05-06T08:01:44.000Z',
+  accessGroups: [{ id: accessGroupSample.id, name: accessGroupSample.name }],
+  accessGroupIds: [accessGroupSample.id],
+  accessGroupNames: [accessGroupSample.name],
+};
+
+export const memberOutputFields = [
+  { key: 'id', label: 'Member ID', type: 'string', required: true },
+  { key: 'email', label: 'Email', type: 'string', required: true },
+  { key: 'displayName', label: 'Display Name', type: 'string' },
+  { key: 'status', label: 'Status', type: 'string', required: true },
+  { key: 'verified', label: 'Verified', type: 'boolean' },
+  { key: 'paid', label: 'Paid', type: 'boolean' },
+  { key: 'registeredAt', label: 'Registered At', type: 'datetime' },
+  { key: 'lastLoginAt', label: 'Last Login At', type: 'datetime' },
+  { key: 'createdAt', label: 'Created At', type: 'datetime' },
+  { key: 'updatedAt', label: 'Updated At', type: 'datetime' },
+  { key: 'accessGroups[]id', label: 'Access Group ID', type: 'string' },
+  { key: 'accessGroups[]name', label: 'Access Group Name', type: 'string' },
+  { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
+  { key: 'accessGroupNames', label: 'Access Group Names', type: 'string', list: true },
 ] satisfies PlainOutputField[];
