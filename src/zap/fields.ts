@@ -179,11 +179,11 @@ export const accessGroup = (def: Common): FieldSpec<string> => ({
 /** A member, named by Sotion ID or by email. */
 export type MemberRef = { id: string } | { email: string };
 
-export interface MemberDef extends Common {
-  /** The dropdown and search that fill the field, once those operations exist. */
-  dynamic?: string;
-  search?: string;
-}
+/** The member dropdown (hidden trigger `member_choices`) and its search connector. */
+export const MEMBER_DROPDOWN = 'member_choices.id.email';
+export const MEMBER_SEARCH = 'find_member.id';
+
+export type MemberDef = Common;
 
 /**
  * A member by ID or email: a UUID is used as it is, an email is normalised (it costs one
@@ -196,8 +196,8 @@ export const member = (def: MemberDef): FieldSpec<MemberRef> => ({
     helpText: def.helpText,
     type: 'string',
     required: true,
-    ...(def.dynamic ? { dynamic: def.dynamic } : {}),
-    ...(def.search ? { search: def.search } : {}),
+    dynamic: MEMBER_DROPDOWN,
+    search: MEMBER_SEARCH,
   },
   read(z, value) {
     const label = def.label;

@@ -133,6 +133,8 @@ describe('member()', () => {
       helpText: 'Id or email.',
       type: 'string',
       required: true,
+      dynamic: 'member_choices.id.email',
+      search: 'find_member.id',
     });
     expect(who.read(z, G.toUpperCase())).toEqual({ id: G });
     expect(who.read(z, ' Ada@Example.COM ')).toEqual({ email: 'ada@example.com' });
@@ -145,19 +147,6 @@ describe('member()', () => {
     expect(failure(() => who.read(z, undefined))).toBe(
       "Member is required: enter the member's email (such as ada@example.com) or Sotion member ID.",
     );
-  });
-
-  it('carries the dropdown and search connector when given', () => {
-    const linked = member({
-      key: 'm',
-      label: 'M',
-      dynamic: 'member_choices.id.email',
-      search: 'find_member.id',
-    });
-    expect(linked.field).toMatchObject({
-      dynamic: 'member_choices.id.email',
-      search: 'find_member.id',
-    });
   });
 });
 
