@@ -59,7 +59,7 @@ const fields = {
       'email, replays included. Example: `false`.',
   }),
   ifExists: choice({
-    key: 'if_emailexists',
+    key: 'if_email_exists',
     label: 'If the Email Exists',
     default: IF_EXISTS.error,
     choices: [
