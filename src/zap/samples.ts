@@ -38,7 +38,9 @@ export const createdAccessGroupOutputFields = [
  * A member as every member step outputs it: Sotion's fields, plus its access groups as lists of
  * ids and names a later step can map directly ([] when the answer did not include groups).
  */
-export type MemberOutput = Omit<MemberListItem, 'accessGroups'> & {
+// Not Omit<MemberListItem, …>: the list form is a loose object (an index signature), and Omit
+// over one keeps only the index signature, losing id, email and the rest.
+export type MemberOutput = MemberListItem & {
   accessGroups: Array<{ id: string; name: string | null }>;
   accessGroupIds: string[];
   accessGroupNames: string[];
