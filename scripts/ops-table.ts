@@ -27,6 +27,18 @@ export const REQUESTS: Record<string, string> = {
   delete_access_group: '1',
   bulk_add_members:
     '1 per 500 members + 1 per group (check) + for each existing member a look-up and 1 per group (or the group lists, a page per 100); see below',
+  create_member:
+    'new: 1 (2 with "Send Login Link Email"); email taken: 1 with "error", 3 with "return_existing", 3 to 4 with "update" (4 measured with changes and one new group)',
+  update_member: 'by ID 1; by email 2',
+  block_member: 'by ID 2 (1 when already blocked); by email 2',
+  unblock_member: 'by ID 2 (1 when already active); by email 2',
+  delete_member: 'by ID 1; by email 2',
+  add_member_to_access_group:
+    'by ID 1 (2 when already in the group); by email 2; with "create" for a new email 2',
+  remove_member_from_access_group:
+    'by ID 1 (3 when not in the group); by email 2 (1 when no member has the email)',
+  send_login_link: 'by ID 1; by email 2',
+  create_login_link: 'by ID 1; by email 2',
   find_member:
     'by ID 1; by email or search text 2 (1 with Include Access Groups off, 1 when nothing is found)',
   find_access_group: 'a page per 100 groups until the exact name (every page when there is none)',

@@ -9,6 +9,15 @@ export const searches = {
 
 /** Find-or-create pairs: each entry's key is its search's key. */
 export const searchOrCreates = {
+  [findMember.key]: {
+    key: findMember.key,
+    display: {
+      label: 'Find or Create Member',
+      description: 'Finds a member, or creates one with that email.',
+    },
+    search: findMember.key,
+    create: 'create_member',
+  },
   [findAccessGroup.key]: {
     key: findAccessGroup.key,
     display: {

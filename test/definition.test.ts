@@ -74,13 +74,25 @@ describe('app definition', () => {
       'new_member',
     ]);
     expect(Object.keys(App.creates ?? {}).sort()).toEqual([
+      'add_member_to_access_group',
+      'block_member',
       'bulk_add_members',
       'create_access_group',
+      'create_login_link',
+      'create_member',
       'delete_access_group',
+      'delete_member',
+      'remove_member_from_access_group',
+      'send_login_link',
+      'unblock_member',
       'update_access_group',
+      'update_member',
     ]);
     expect(Object.keys(App.searches ?? {}).sort()).toEqual(['find_access_group', 'find_member']);
-    expect(Object.keys(App.searchOrCreates ?? {}).sort()).toEqual(['find_access_group']);
+    expect(Object.keys(App.searchOrCreates ?? {}).sort()).toEqual([
+      'find_access_group',
+      'find_member',
+    ]);
     expect(App.flags).toEqual({ cleanInputData: false, throwForThrottlingEarly: false });
     expect(App.beforeRequest).toHaveLength(1);
     expect(App.afterResponse).toHaveLength(1);
