@@ -98,7 +98,7 @@ export const newestMembers = async (client: SotionClient, max: number): Promise<
 export const memberChoices = async (
   client: SotionClient,
   after: string | null,
-): Promise<{ members: MemberListItem[]; nextCursor: string | null }> => {
+): Promise<{ items: MemberListItem[]; nextCursor: string | null }> => {
   const page = await fetchPage(client, members.list, { after, limit: MAX_PAGE_SIZE });
-  return { members: page.items, nextCursor: page.hasMore ? page.nextCursor : null };
+  return { items: page.items, nextCursor: page.hasMore ? page.nextCursor : null };
 };

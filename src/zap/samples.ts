@@ -61,7 +61,8 @@ export const memberOutput = (member: MemberListItem | Member): MemberOutput => {
   };
 };
 
-export const memberSample: MemberOutput = {
+/** A member as GET /members lists it: without access groups (the list does not carry them). */
+export const memberListSample: MemberListItem = {
   id: '0b7c2e1d-5a4f-4c3b-9e8d-1f2a3b4c5d6e',
   email: 'ada@example.com',
   displayName: 'Ada Lovelace',
@@ -72,6 +73,10 @@ export const memberSample: MemberOutput = {
   lastLoginAt: '2026-05-06T08:01:44.000Z',
   createdAt: '2026-05-04T09:20:00.000Z',
   updatedAt: '2026-05-06T08:01:44.000Z',
+};
+
+export const memberSample: MemberOutput = {
+  ...memberListSample,
   accessGroups: [{ id: accessGroupSample.id, name: accessGroupSample.name }],
   accessGroupIds: [accessGroupSample.id],
   accessGroupNames: [accessGroupSample.name],
@@ -93,20 +98,6 @@ export const memberOutputFields = [
   { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
   { key: 'accessGroupNames', label: 'Access Group Names', type: 'string', list: true },
 ] satisfies PlainOutputField[];
-
-/** A member as GET /members lists it: without access groups (the list does not carry them). */
-export const memberListSample: MemberListItem = {
-  id: '0b7c2e1d-5a4f-4c3b-9e8d-1f2a3b4c5d6e',
-  email: 'ada@example.com',
-  displayName: 'Ada Lovelace',
-  status: 'active',
-  verified: true,
-  paid: true,
-  registeredAt: '2026-05-04T09:20:00.000Z',
-  lastLoginAt: '2026-05-06T08:01:44.000Z',
-  createdAt: '2026-05-04T09:20:00.000Z',
-  updatedAt: '2026-05-06T08:01:44.000Z',
-};
 
 export const memberListOutputFields = memberOutputFields.filter(
   (field) => !field.key.startsWith('accessGroup'),

@@ -1,5 +1,6 @@
 import type { Behaviour } from '../../sandbox/decisions';
 import { perform as createAccessGroup } from '../../creates/create_access_group';
+import { perform as createMember } from '../../creates/create_member';
 import { perform as deleteAccessGroup } from '../../creates/delete_access_group';
 import { perform as updateAccessGroup } from '../../creates/update_access_group';
 import { perform as findAccessGroup } from '../../searches/find_access_group';
@@ -176,6 +177,15 @@ describe.each(variants)('access groups, searches and member triggers: %s', (_nam
       expect.objectContaining({ id: created.id, name: 'Lemon Squeezy Buyers' }),
     ]);
     expect(site().groups.filter((g) => g.name === 'Lemon Squeezy Buyers')).toHaveLength(1);
+  });
+
+  it('Find or Create Member: nobody found, created once, then found with its groups', async () => {
+    const email = 'buyer@example.org';
+    expect(await appTester(findMember, e2eBundle({ email }))).toEqual([]);
+    const created = await appTester(createMember, e2eBundle({ email, paid: true }));
+    const [found] = await appTester(findMember, e2eBundle({ email: 'Buyer@Example.org' }));
+    expect(found).toMatchObject({ id: created.id, email, paid: true, accessGroupIds: [] });
+    expect(site().members.filter((m) => m.email === email)).toHaveLength(1);
   });
 
   it('New Member: one request a poll, newest first; member dropdown pages with Load more', async () => {
