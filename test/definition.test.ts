@@ -1,6 +1,7 @@
 import App from '../index';
 import { DEFAULT_BASE_URL, isLoopbackHost, resolveBaseUrl, runBudgetMs } from '../src/http/config';
 import { emailProblem, normalizeEmail, splitEmails } from '../src/api/emails';
+import { member } from '../src/zap/fields';
 import { isUuid } from '../src/zap/input';
 
 type Field = {
@@ -13,6 +14,7 @@ type Field = {
 };
 type Operation = {
   key: string;
+  noun: string;
   display: { label: string; description: string; hidden?: boolean };
   operation: { sample?: Record<string, unknown>; outputFields?: Field[]; inputFields?: unknown[] };
 };
@@ -67,11 +69,29 @@ describe('app definition', () => {
   it('registers the promised operations under their keys', () => {
     expect(Object.keys(App.triggers ?? {}).sort()).toEqual([
       'custom_access_group_choices',
+      'member_choices',
       'new_access_group',
+      'new_member',
     ]);
     expect(Object.keys(App.creates ?? {}).sort()).toEqual([
+      'add_member_to_access_group',
+      'block_member',
       'bulk_add_members',
       'create_access_group',
+      'create_login_link',
+      'create_member',
+      'delete_access_group',
+      'delete_member',
+      'remove_member_from_access_group',
+      'send_login_link',
+      'unblock_member',
+      'update_access_group',
+      'update_member',
+    ]);
+    expect(Object.keys(App.searches ?? {}).sort()).toEqual(['find_access_group', 'find_member']);
+    expect(Object.keys(App.searchOrCreates ?? {}).sort()).toEqual([
+      'find_access_group',
+      'find_member',
     ]);
     expect(App.flags).toEqual({ cleanInputData: false, throwForThrottlingEarly: false });
     expect(App.beforeRequest).toHaveLength(1);
@@ -98,6 +118,68 @@ describe('app definition', () => {
       }
     },
   );
+
+  // What `zapier-platform validate` does not check, but Zapier's publishing review does.
+  it.each(operations())('%s: a singular noun', (_key, op) => {
+    const last = op.noun.split(' ').at(-1) ?? '';
+    expect([op.noun, /[^s]s$/.test(last)]).toEqual([op.noun, false]);
+  });
+
+  it.each(visible())(
+    '%s: a short description (4 to 12 words) that does not name the app',
+    (_key, op) => {
+      const words = op.display.description.split(/\s+/).length;
+      expect([op.display.description, words >= 4 && words <= 12]).toEqual([
+        op.display.description,
+        true,
+      ]);
+      expect(op.display.description).not.toMatch(/sotion/i);
+    },
+  );
+
+  it.each(visible())('%s: has a sample and output fields', (_key, op) => {
+    expect(op.operation.sample).toEqual(expect.any(Object));
+    expect(op.operation.outputFields?.length).toBeGreaterThan(0);
+  });
+
+  it('every dropdown and search connector names an operation that exists', () => {
+    const references = operations().flatMap(([key, op]) =>
+      ((op.operation.inputFields ?? []) as Array<Field & { dynamic?: string; search?: string }>)
+        .flatMap((field) => [
+          field.dynamic && { key, field: field.key, kind: 'dynamic', ref: field.dynamic },
+          field.search && { key, field: field.key, kind: 'search', ref: field.search },
+        ])
+        .filter((ref) => !!ref),
+    );
+    for (const { key, field, kind, ref } of references) {
+      const [target, idField] = ref.split('.') as [string, string | undefined];
+      const group = (kind === 'dynamic' ? App.triggers : App.searches) ?? {};
+      expect([key, field, ref, target in group, !!idField]).toEqual([key, field, ref, true, true]);
+    }
+    // The member field is declared once and references the dropdown and search built here.
+    expect(member({ key: 'm', label: 'M' }).field).toMatchObject({
+      dynamic: 'member_choices.id.email',
+      search: 'find_member.id',
+    });
+    expect('member_choices' in App.triggers && 'find_member' in (App.searches ?? {})).toBe(true);
+  });
+
+  it('every find-or-create pairs an existing search with an existing create, keyed by the search', () => {
+    const entries = Object.entries(
+      (App.searchOrCreates ?? {}) as Record<
+        string,
+        { key: string; search: string; create: string; display: Operation['display'] }
+      >,
+    );
+    expect(entries.length).toBeGreaterThan(0);
+    for (const [key, entry] of entries) {
+      expect([key, entry.key, entry.search]).toEqual([key, key, key]);
+      expect([key, entry.search in (App.searches ?? {})]).toEqual([key, true]);
+      expect([key, entry.create in (App.creates ?? {})]).toEqual([key, true]);
+      expect(isTitleCase(entry.display.label)).toBe(true);
+      expect(entry.display.label).toMatch(/^Find or Create /);
+    }
+  });
 
   it.each(visible().filter(([key]) => Object.keys(App.triggers).includes(key)))(
     '%s: trigger description starts "Triggers when "',

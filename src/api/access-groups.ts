@@ -150,24 +150,43 @@ export const newestAccessGroups = async (
   return { groups, pagesRead, complete };
 };
 
+export interface NameMatches {
+  /** The group whose name is exactly the one asked for. */
+  exact?: AccessGroup;
+  /** Groups whose name matches ignoring case and surrounding spaces (only without an exact one). */
+  folded: AccessGroup[];
+}
+
 /**
- * The group with this name. GET /access-groups has no name filter, so this pages through the
- * list. An exact match wins; otherwise a single case-insensitive match (Sotion does not say
- * whether names compare case-sensitively).
+ * Groups with this name, optionally of one type. GET /access-groups has no name filter, so this
+ * pages through the list, stopping at the first exact match; groups matching ignoring case are
+ * collected on the way (Sotion does not say whether names compare case-sensitively).
  */
-export const findAccessGroupByName = async (
+export const matchAccessGroupsByName = async (
   client: SotionClient,
   name: string,
-): Promise<AccessGroup | undefined> => {
+  type?: AccessGroup['type'],
+): Promise<NameMatches> => {
   const folded: AccessGroup[] = [];
   const wanted = name.trim().toLowerCase();
   for await (const page of walkPages(client, accessGroups.list, {})) {
     for (const group of page.items) {
-      if (group.name === name) return group;
+      if (type && group.type !== type) continue;
+      if (group.name === name) return { exact: group, folded: [] };
       if (group.name.trim().toLowerCase() === wanted) folded.push(group);
     }
   }
-  return folded.length === 1 ? folded[0] : undefined;
+  return { folded: uniqueById(folded) };
+};
+
+/** The group with this name: an exact match, else a single case-insensitive one. */
+export const findAccessGroupByName = async (
+  client: SotionClient,
+  name: string,
+  type?: AccessGroup['type'],
+): Promise<AccessGroup | undefined> => {
+  const { exact, folded } = await matchAccessGroupsByName(client, name, type);
+  return exact ?? (folded.length === 1 ? folded[0] : undefined);
 };
 
 /** One page of custom groups for a dropdown; pages holding only scope groups are skipped. */

@@ -9,6 +9,20 @@ const SCOPE_GROUPS_NOT_GIVEN =
   'One of the chosen access groups is a scope group (managed from a Notion collection); only ' +
   'custom access groups can be given to members through the API. Remove it from the step.';
 
+/** Sotion's documented limit of POST /members/{id}/login-links (reference §1.7). */
+export const LOGIN_LINK_LIMITS =
+  'Sotion allows 5 login links a minute for one member and 50 a minute for the whole site, ' +
+  'emailed or not';
+
+/** A 403 on a member write that names no access group: the site's plan or the key's rights. */
+const planRefused = (what: string) =>
+  `Sotion refused ${what} (HTTP 403), and no scope group was involved: the site's plan may not ` +
+  'allow it (for example a limit on the number of members), or the API key may not be allowed ' +
+  "to manage members. Check the site's plan, and the key in Site settings → Integrations → API Keys.";
+
+/** For a create that names no access groups, so a 403 cannot be about a scope group. */
+export const CREATE_REFUSED_BY_PLAN = planRefused('to create the member {email}');
+
 /** Members (reference §2.4). */
 export const members = {
   /** Filters: email (exact), q, status, paid, verified; newest first by default. */
@@ -34,11 +48,13 @@ export const members = {
   update: endpoint('PATCH /members/{memberId}', single(Member), {
     what: 'member {memberId}',
     expect: [409],
+    forbidden: planRefused('to change member {memberId}'),
   }),
   /** 404: already deleted (or never on this site). */
   delete: endpoint('DELETE /members/{memberId}', Empty, {
     what: 'member {memberId}',
     expect: [404],
+    forbidden: planRefused('to delete member {memberId}'),
   }),
   /** Each send makes a new link (and, by default, emails it again). */
   createLoginLink: endpoint('POST /members/{memberId}/login-links', single(LoginLink), {
@@ -47,6 +63,7 @@ export const members = {
     forbidden:
       'Sotion refused a login link for member {memberId}. Blocked members cannot log in: ' +
       'unblock the member first (Unblock Member), then send the link again.',
+    throttled: LOGIN_LINK_LIMITS,
   }),
 };
 

@@ -1,6 +1,7 @@
-import type { Bundle, HttpResponse, ZObject } from 'zapier-platform-core';
+import type { Bundle, HttpRequestOptions, HttpResponse, ZObject } from 'zapier-platform-core';
 import type { z as zod } from 'zod';
 import { apiKeyProblem } from './api-key';
+import { rawText } from './raw-body';
 import { resolveBaseUrl } from './config';
 import { Deadline, sleep } from './deadline';
 import {
@@ -39,6 +40,13 @@ export type CallArgs<P extends string> = ParamsOf<P> & {
   acceptsConflict?: boolean;
   /** What to tell the user when the answer was lost and a resend is not safe. */
   lostAnswerHint?: string;
+  /**
+   * The answer carries a credential (a login link): sent with `raw: true`, so core's HTTP log
+   * records `<probably streaming data>` instead of the body; parsed here all the same.
+   */
+  sensitive?: boolean;
+  /** Why a 403 happens for this call, when the caller knows better than the endpoint. */
+  forbidden?: string;
 };
 
 export interface Ok<T> {
@@ -144,7 +152,8 @@ export class SotionClient {
       action,
       target,
       expect: ep.expect,
-      forbidden: ep.forbidden === undefined ? undefined : word(ep.forbidden, values),
+      forbidden: forbiddenOf(args.forbidden ?? ep.forbidden, values),
+      throttled: ep.throttled === undefined ? undefined : word(ep.throttled, values),
       authTest: args.authTest,
     };
     this.refuseKeyAsData([prepared.url, args.query ?? {}, args.body ?? null], prepared);
@@ -154,18 +163,21 @@ export class SotionClient {
       if (timeout < MIN_REQUEST_MS) throw this.outOfTime(prepared);
       try {
         this.requestsSent += 1;
-        const response = await this.z.request({
-          url: prepared.url,
-          method: ep.method,
-          params: args.query ? compactQuery(args.query) : undefined,
-          body: args.body === undefined ? undefined : JSON.stringify(args.body),
-          timeout,
-          middlewareData: context,
-        });
+        const { response, content } = await this.send(
+          {
+            url: prepared.url,
+            method: ep.method,
+            params: args.query ? compactQuery(args.query) : undefined,
+            body: args.body === undefined ? undefined : JSON.stringify(args.body),
+            timeout,
+            middlewareData: context,
+          },
+          args.sensitive === true,
+        );
         this.remember(response);
         const requestId = requestIdOf(response);
         if ((ep.expect as readonly number[]).includes(response.status)) {
-          const said = apiMessageOf(response.content ?? '');
+          const said = apiMessageOf(content);
           return {
             ok: false,
             status: response.status,
@@ -174,7 +186,7 @@ export class SotionClient {
           } as Expected<E>;
         }
         // A body that is not JSON is retried like a 5xx; one of the wrong shape is not.
-        const data = this.parse(ep.schema, prepared, response);
+        const data = this.parse(ep.schema, prepared, response, content);
         return { ok: true, data, status: response.status, requestId };
       } catch (error) {
         const waitMs = this.retryDelayMs(error, attempt, prepared.idempotent);
@@ -182,6 +194,19 @@ export class SotionClient {
         await sleep(waitMs);
       }
     }
+  }
+
+  /** One z.request; a sensitive one is raw (core does not log its body) and read here. */
+  private async send(
+    options: HttpRequestOptions & { url: string },
+    sensitive: boolean,
+  ): Promise<{ response: Pick<HttpResponse, 'status' | 'getHeader'>; content: string }> {
+    if (sensitive) {
+      const response = await this.z.request({ ...options, raw: true });
+      return { response, content: await rawText(response) };
+    }
+    const response = await this.z.request(options);
+    return { response, content: response.content ?? '' };
   }
 
   /**
@@ -247,7 +272,7 @@ export class SotionClient {
     );
   }
 
-  private remember(response: HttpResponse): void {
+  private remember(response: Pick<HttpResponse, 'getHeader'>): void {
     // Core's getHeader answers null (not undefined) for a header the response does not carry.
     const remaining = headerNumber(response, 'x-ratelimit-remaining');
     const reset = headerNumber(response, 'x-ratelimit-reset');
@@ -280,10 +305,10 @@ export class SotionClient {
   private parse<S extends zod.ZodType>(
     schema: S,
     request: Prepared,
-    response: HttpResponse,
+    response: Pick<HttpResponse, 'status' | 'getHeader'>,
+    content: string,
   ): zod.output<S> {
     const requestId = requestIdOf(response);
-    const content = response.content ?? '';
     const { action, target } = request;
     let body: unknown = undefined;
     if (content.trim() !== '') {
@@ -314,6 +339,9 @@ export class SotionClient {
     );
   }
 }
+
+const forbiddenOf = (template: string | undefined, values: Record<string, string>) =>
+  template === undefined ? undefined : word(template, values);
 
 /** A numeric header, or undefined when it is missing or not a number. */
 const headerNumber = (response: Pick<HttpResponse, 'getHeader'>, name: string) => {

@@ -35,6 +35,8 @@ export interface Endpoint<S extends zod.ZodType, P extends string, E extends num
   readonly replay: Replay;
   /** Why Sotion answers 403 here, where that is known. */
   readonly forbidden?: string;
+  /** A limit of this endpoint's own that a 429 means (login links: 5 a minute per member). */
+  readonly throttled?: string;
 }
 
 /** What the pipeline's afterResponse needs to know about the request (core's middlewareData). */
@@ -43,6 +45,7 @@ export interface RequestContext {
   target: string;
   expect: readonly number[];
   forbidden?: string;
+  throttled?: string;
   authTest?: boolean;
 }
 
@@ -59,6 +62,7 @@ export interface EndpointOptions<E extends number> {
   /** Defaults: `safe` for GET, PATCH and DELETE; `unsafe` for POST. */
   replay?: Replay;
   forbidden?: string;
+  throttled?: string;
 }
 
 /** Declares an endpoint from its route, e.g. `endpoint('GET /members/{memberId}', …)`. */
@@ -82,6 +86,7 @@ export const endpoint = <
     expect: options.expect ?? [],
     replay: options.replay ?? (method === 'POST' ? 'unsafe' : 'safe'),
     forbidden: options.forbidden,
+    throttled: options.throttled,
   };
 };
 

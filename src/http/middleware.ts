@@ -1,6 +1,7 @@
 import type {
   AfterResponseMiddleware,
   BeforeRequestMiddleware,
+  Bundle,
   HttpResponse,
   ZObject,
 } from 'zapier-platform-core';
@@ -8,6 +9,7 @@ import { USER_AGENT, resolveBaseUrl } from './config';
 import { apiMessageOf, redact, requestIdOf, requestIdSuffix, userError, withInfo } from './errors';
 import { KEY_HELP } from './api-key';
 import type { RequestContext } from './endpoint';
+import { isRaw, rawText } from './raw-body';
 
 /**
  * The one request pipeline. Every z.request of the integration passes through
@@ -71,17 +73,29 @@ const contextOf = (response: HttpResponse): RequestContext => {
 };
 
 export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
-  const { status } = response;
-  if (status < 400) return response;
+  if (response.status < 400) return response;
+  // A raw (sensitive) response has no `content`: its body is read once, shared with the client.
+  if (isRaw(response)) {
+    return rawText(response).then((content) => mapError(response, content, z, bundle));
+  }
+  return mapError(response, response.content ?? '', z, bundle);
+};
 
+const mapError = (
+  response: HttpResponse,
+  content: string,
+  z: ZObject,
+  bundle: Bundle,
+): HttpResponse => {
+  const { status } = response;
   const context = contextOf(response);
   const { action, target } = context;
   const requestId = requestIdOf(response);
-  const said = apiMessageOf(response.content ?? '');
+  const said = apiMessageOf(content);
   const sotionSays = said ? ` Sotion said: "${redact(said, bundle)}".` : '';
   const suffix = requestIdSuffix(requestId);
   const fail = (message: string, code: string, transient = false): never => {
-    throw userError(z as ZObject, `${message}${sotionSays}${suffix}`, code, {
+    throw userError(z, `${message}${sotionSays}${suffix}`, code, {
       status,
       requestId,
       transient,
@@ -133,8 +147,9 @@ export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) =>
     const delay = throttleDelaySeconds(response) ?? DEFAULT_THROTTLE_SECONDS;
     throw withInfo(
       new z.errors.ThrottledError(
-        `Sotion's rate limit was reached while ${action} ${target}; Zapier will try again in ` +
-          `about ${delay} seconds.${suffix}`,
+        `Sotion's rate limit was reached while ${action} ${target}${
+          context.throttled ? ` (${context.throttled})` : ''
+        }; Zapier will try again in about ${delay} seconds.${suffix}`,
         withJitter(delay),
       ),
       { status, requestId, transient: true, retryAfterSeconds: delay },

@@ -222,6 +222,48 @@ export const member = (def: MemberDef): FieldSpec<MemberRef> => ({
   },
 });
 
+/** An optional one-line text that `check` turns into the value (or refuses, naming the field). */
+const optionalChecked = (
+  def: Common,
+  check: (z: ZObject, found: string) => string,
+): FieldSpec<string | undefined> => ({
+  field: {
+    key: def.key,
+    label: def.label,
+    helpText: def.helpText,
+    type: 'string',
+    required: false,
+  },
+  read(z, value) {
+    const found = toText(z, value, def.label);
+    return found === undefined ? undefined : check(z, found);
+  },
+});
+
+/** An optional email, normalised (trimmed, lowercased); an invalid address names the field. */
+export const optionalEmail = (def: Common): FieldSpec<string | undefined> =>
+  optionalChecked(def, (z, found) => {
+    const email = normalizeEmail(found);
+    const problem = emailProblem(email);
+    if (!problem) return email;
+    throw inputError(
+      z,
+      `${def.label} must be an email such as ada@example.com; "${found.slice(0, 80)}" is not ` +
+        `(${problem}).`,
+    );
+  });
+
+/** An optional Sotion ID (a UUID), lowercased; anything else names the field. */
+export const optionalId = (def: Common): FieldSpec<string | undefined> =>
+  optionalChecked(def, (z, found) => {
+    if (isUuid(found)) return found.toLowerCase();
+    throw inputError(
+      z,
+      `${def.label} must be a Sotion ID (a UUID such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ` +
+        `"${found.slice(0, 80)}" is not. Map the ID from an earlier step.`,
+    );
+  });
+
 type Values<F extends Record<string, FieldSpec<unknown>>> = {
   [K in keyof F]: F[K] extends FieldSpec<infer T> ? T : never;
 };

@@ -38,7 +38,9 @@ export const createdAccessGroupOutputFields = [
  * A member as every member step outputs it: Sotion's fields, plus its access groups as lists of
  * ids and names a later step can map directly ([] when the answer did not include groups).
  */
-export type MemberOutput = Omit<MemberListItem, 'accessGroups'> & {
+// Not Omit<MemberListItem, …>: the list form is a loose object (an index signature), and Omit
+// over one keeps only the index signature, losing id, email and the rest.
+export type MemberOutput = MemberListItem & {
   accessGroups: Array<{ id: string; name: string | null }>;
   accessGroupIds: string[];
   accessGroupNames: string[];
@@ -59,7 +61,8 @@ export const memberOutput = (member: MemberListItem | Member): MemberOutput => {
   };
 };
 
-export const memberSample: MemberOutput = {
+/** A member as GET /members lists it: without access groups (the list does not carry them). */
+export const memberListSample: MemberListItem = {
   id: '0b7c2e1d-5a4f-4c3b-9e8d-1f2a3b4c5d6e',
   email: 'ada@example.com',
   displayName: 'Ada Lovelace',
@@ -70,6 +73,10 @@ export const memberSample: MemberOutput = {
   lastLoginAt: '2026-05-06T08:01:44.000Z',
   createdAt: '2026-05-04T09:20:00.000Z',
   updatedAt: '2026-05-06T08:01:44.000Z',
+};
+
+export const memberSample: MemberOutput = {
+  ...memberListSample,
   accessGroups: [{ id: accessGroupSample.id, name: accessGroupSample.name }],
   accessGroupIds: [accessGroupSample.id],
   accessGroupNames: [accessGroupSample.name],
@@ -90,4 +97,105 @@ export const memberOutputFields = [
   { key: 'accessGroups[]name', label: 'Access Group Name', type: 'string' },
   { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
   { key: 'accessGroupNames', label: 'Access Group Names', type: 'string', list: true },
+] satisfies PlainOutputField[];
+
+export const memberListOutputFields = memberOutputFields.filter(
+  (field) => !field.key.startsWith('accessGroup'),
+);
+/** Create Member: the member, and what the step did with an existing one. */
+export const createdMemberSample = {
+  ...memberSample,
+  alreadyExisted: false,
+  updated: false,
+  groupsAdded: [accessGroupSample.id],
+  groupsAddedNames: [accessGroupSample.name],
+  loginLinkSent: false,
+};
+
+export const createdMemberOutputFields = [
+  ...memberOutputFields,
+  { key: 'alreadyExisted', label: 'Already Existed', type: 'boolean', required: true },
+  { key: 'updated', label: 'Updated', type: 'boolean', required: true },
+  { key: 'groupsAdded', label: 'Access Groups Added (IDs)', type: 'string', list: true },
+  { key: 'groupsAddedNames', label: 'Access Groups Added (Names)', type: 'string', list: true },
+  { key: 'loginLinkSent', label: 'Login Link Sent', type: 'boolean', required: true },
+] satisfies PlainOutputField[];
+
+/** Add Member to Access Group. */
+export const groupAddedMemberSample = {
+  ...memberSample,
+  alreadyInGroup: false,
+  memberCreated: false,
+};
+
+export const groupAddedMemberOutputFields = [
+  ...memberOutputFields,
+  { key: 'alreadyInGroup', label: 'Already in Group', type: 'boolean', required: true },
+  { key: 'memberCreated', label: 'Member Created', type: 'boolean', required: true },
+] satisfies PlainOutputField[];
+
+/** Block Member / Unblock Member. */
+export const statusChangedMemberSample = { ...memberSample, changed: true };
+
+export const statusChangedMemberOutputFields = [
+  ...memberOutputFields,
+  { key: 'changed', label: 'Changed', type: 'boolean', required: true },
+] satisfies PlainOutputField[];
+
+/** Delete Member: the member is gone, so only what the step knew of it. */
+export const deletedMemberSample = {
+  id: memberSample.id,
+  email: memberSample.email as string | null,
+  deleted: true,
+};
+
+export const deletedMemberOutputFields = [
+  { key: 'id', label: 'Member ID', type: 'string' },
+  { key: 'email', label: 'Email', type: 'string' },
+  { key: 'deleted', label: 'Deleted', type: 'boolean', required: true },
+] satisfies PlainOutputField[];
+
+/** Remove Member From Access Group. */
+export const removedMemberSample = {
+  memberId: memberSample.id as string | null,
+  email: memberSample.email as string | null,
+  accessGroupId: accessGroupSample.id,
+  removed: true,
+  reason: null as string | null,
+};
+
+export const removedMemberOutputFields = [
+  { key: 'memberId', label: 'Member ID', type: 'string' },
+  { key: 'email', label: 'Email', type: 'string' },
+  { key: 'accessGroupId', label: 'Access Group ID', type: 'string', required: true },
+  { key: 'removed', label: 'Removed', type: 'boolean', required: true },
+  { key: 'reason', label: 'Reason Not Removed', type: 'string' },
+] satisfies PlainOutputField[];
+
+/** Send Login Link. */
+export const sentLoginLinkSample = {
+  memberId: memberSample.id,
+  email: memberSample.email as string | null,
+  status: 'sent',
+};
+
+export const sentLoginLinkOutputFields = [
+  { key: 'memberId', label: 'Member ID', type: 'string', required: true },
+  { key: 'email', label: 'Email', type: 'string' },
+  { key: 'status', label: 'Status', type: 'string', required: true },
+] satisfies PlainOutputField[];
+
+/** Create Login Link: the link itself (a credential: it appears only in this output). */
+export const createdLoginLinkSample = {
+  memberId: memberSample.id,
+  email: memberSample.email as string | null,
+  url: 'https://docs.example.com/_auth?token=0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f',
+  expiresAt: '2026-05-07T09:20:00.000Z' as string | null,
+};
+
+export const createdLoginLinkOutputFields = [
+  { key: 'memberId', label: 'Member ID', type: 'string', required: true },
+  { key: 'email', label: 'Email', type: 'string' },
+  { key: 'url', label: 'Login Link URL', type: 'string', required: true },
+  { key: 'expiresAt', label: 'Expires At', type: 'datetime' },
 ] satisfies PlainOutputField[];

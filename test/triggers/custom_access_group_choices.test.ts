@@ -1,30 +1,6 @@
-import nock from 'nock';
 import { perform } from '../../triggers/custom_access_group_choices';
+import { cursorStore, mockCursorRpc } from '../cursor-rpc';
 import { api, appTester, group, headers, makeBundle, pageOf, PREFIX } from '../helpers';
-
-/** core's z.cursor talks to Zapier's RPC endpoint; this stands in for it, keyed by storeKey. */
-const cursorStore = new Map<string, string>();
-const mockCursorRpc = () => {
-  process.env.ZAPIER_DEPLOY_KEY = 'unit-test';
-  nock('https://rpc.zapier.com')
-    .persist()
-    .post('/cli', () => true)
-    .reply(200, (_uri, body) => {
-      // core sends { id, method, storeKey, params: [cursor?] }
-      const request = (typeof body === 'string' ? JSON.parse(body) : body) as {
-        id: string;
-        method: string;
-        storeKey?: string;
-        params: string[];
-      };
-      const key = request.storeKey ?? 'no-store-key';
-      if (request.method === 'set_cursor') {
-        cursorStore.set(key, request.params[0] ?? '');
-        return { id: request.id, result: null };
-      }
-      return { id: request.id, result: cursorStore.get(key) ?? null };
-    });
-};
 
 describe('custom_access_group_choices (hidden dropdown trigger)', () => {
   afterEach(() => {

@@ -1,0 +1,118 @@
+import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import { addMemberToGroup, findMemberByEmail, getMember, members } from '../src/api/members';
+import type { Member } from '../src/api/schemas';
+import { SotionClient } from '../src/http/client';
+import { inputError } from '../src/http/errors';
+import { accessGroup, bool, choice, fieldsOf, member, readInputs, text } from '../src/zap/fields';
+import { locateMember, MAX_DISPLAY_NAME, memberNotFound } from '../src/zap/members';
+import {
+  groupAddedMemberOutputFields,
+  groupAddedMemberSample,
+  memberOutput,
+} from '../src/zap/samples';
+
+export const IF_MISSING = { error: 'error', create: 'create' } as const;
+
+const fields = {
+  group: accessGroup({
+    key: 'access_group_id',
+    label: 'Access Group',
+    helpText: 'The custom access group. Example: `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
+  }),
+  member: member({
+    key: 'member',
+    label: 'Member',
+    helpText:
+      "The member's email or Sotion member ID. A member already in the group is success " +
+      '(Already in Group: true). Example: `ada@example.com`.',
+  }),
+  ifMissing: choice({
+    key: 'if_member_missing',
+    label: "If the Member Doesn't Exist",
+    default: IF_MISSING.error,
+    choices: [
+      { value: IF_MISSING.error, label: 'Stop with an error' },
+      { value: IF_MISSING.create, label: 'Create the member in the group (needs an email)' },
+    ],
+    helpText:
+      'What to do when no member has the email given in Member. **Create** makes the member, ' +
+      'with Paid and Display Name below, already in the group. Example: `create`.',
+  }),
+  paid: bool({
+    key: 'paid',
+    label: 'Paid',
+    helpText: 'Only for a member this step creates: the paying-customer flag. Example: `true`.',
+  }),
+  displayName: text({
+    key: 'display_name',
+    label: 'Display Name',
+    max: MAX_DISPLAY_NAME,
+    helpText: 'Only for a member this step creates. Example: `Ada Lovelace`.',
+  }),
+};
+const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
+
+const result = (member: Member, alreadyInGroup: boolean, memberCreated: boolean) => ({
+  ...memberOutput(member),
+  alreadyInGroup,
+  memberCreated,
+});
+
+export const perform = (async (z, bundle) => {
+  const values = readInputs(z, bundle.inputData, fields);
+  const { group, member: ref, ifMissing } = values;
+  const create = ifMissing === IF_MISSING.create;
+  if (!create && (values.paid !== undefined || values.displayName !== undefined)) {
+    throw inputError(
+      z,
+      'Paid and Display Name are used only when the step creates the member: set "If the ' +
+        'Member Doesn\'t Exist" to "create", or leave them empty (use Update Member to change them).',
+    );
+  }
+  const client = new SotionClient(z, bundle);
+  let located = await locateMember(client, ref);
+  if (!located && create && 'email' in ref) {
+    const outcome = await client.call(members.create, {
+      body: {
+        email: ref.email,
+        ...(values.displayName !== undefined ? { displayName: values.displayName } : {}),
+        ...(values.paid !== undefined ? { paid: values.paid } : {}),
+        accessGroupIds: [group],
+      },
+      // A 409 here means the member appeared since the look-up (or a lost first try made it).
+      acceptsConflict: true,
+    });
+    if (outcome.ok) return result(outcome.data.data, false, true);
+    const appeared = await findMemberByEmail(client, ref.email);
+    located = appeared && { id: appeared.id, email: appeared.email };
+  }
+  if (!located) {
+    throw memberNotFound(
+      z,
+      ref,
+      'Member',
+      'id' in ref
+        ? 'Check the ID or pick the member.'
+        : 'Check the email, or set "If the Member Doesn\'t Exist" to "create".',
+    );
+  }
+  const added = await addMemberToGroup(client, group, located.id);
+  if (added) return result(added, false, false);
+  // 409: already in the group. Its answer has no member, so read it for the output.
+  return result(await getMember(client, located.id), true, false);
+}) satisfies CreatePerform<typeof inputFields>;
+
+export default defineCreate({
+  key: 'add_member_to_access_group',
+  noun: 'Member',
+  display: {
+    label: 'Add Member to Access Group',
+    description: 'Adds a member to a custom access group.',
+  },
+  operation: {
+    inputFields,
+    perform,
+    sample: groupAddedMemberSample,
+    outputFields: groupAddedMemberOutputFields,
+  },
+});

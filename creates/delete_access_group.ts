@@ -1,0 +1,74 @@
+import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import { accessGroups } from '../src/api/access-groups';
+import { SotionClient } from '../src/http/client';
+import { requestIdSuffix, userError } from '../src/http/errors';
+import { accessGroup, choice, fieldsOf, readInputs } from '../src/zap/fields';
+import { accessGroupSample } from '../src/zap/samples';
+
+export const IF_NOT_FOUND = { error: 'error', succeed: 'succeed' } as const;
+
+const fields = {
+  group: accessGroup({
+    key: 'access_group_id',
+    label: 'Access Group',
+    helpText:
+      'The custom group to delete, permanently. Its members stay on the site and in their ' +
+      'other groups. Example: `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
+  }),
+  ifNotFound: choice({
+    key: 'if_not_found',
+    label: 'If Not Found',
+    default: IF_NOT_FOUND.error,
+    choices: [
+      { value: IF_NOT_FOUND.error, label: 'Stop with an error' },
+      { value: IF_NOT_FOUND.succeed, label: 'Succeed (safe to replay)' },
+    ],
+    helpText:
+      'What to do when the group does not exist (already deleted, for example). `succeed` ' +
+      'finishes the step with Deleted set to false.',
+  }),
+};
+const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
+
+export const deletedAccessGroupSample = { id: accessGroupSample.id, deleted: true };
+
+export const deletedAccessGroupOutputFields = [
+  { key: 'id', label: 'Access Group ID', type: 'string' as const, required: true },
+  { key: 'deleted', label: 'Deleted', type: 'boolean' as const, required: true },
+];
+
+export const perform = (async (z, bundle) => {
+  const { group, ifNotFound } = readInputs(z, bundle.inputData, fields);
+  const client = new SotionClient(z, bundle);
+  const result = await client.call(accessGroups.delete, { params: { groupId: group } });
+  if (result.ok) return { id: group, deleted: true };
+  if (ifNotFound === IF_NOT_FOUND.succeed) return { id: group, deleted: false };
+  // A DELETE whose answer was lost is sent again; its 404 may then mean "deleted by us".
+  const retried =
+    client.requestsSent > 1
+      ? ' An earlier attempt got no answer, so this step may have deleted it itself.'
+      : '';
+  throw userError(
+    z,
+    `Sotion has no access group ${group} (404 Not Found): it was deleted already, or the ID ` +
+      `belongs to another site.${retried} Set "If Not Found" to "Succeed" when that is ` +
+      `expected, for example when replaying the step.${requestIdSuffix(result.requestId)}`,
+    'not_found',
+    { status: 404, requestId: result.requestId, transient: false },
+  );
+}) satisfies CreatePerform<typeof inputFields>;
+
+export default defineCreate({
+  key: 'delete_access_group',
+  noun: 'Access Group',
+  display: {
+    label: 'Delete Access Group',
+    description: 'Deletes a custom access group; its members are kept.',
+  },
+  operation: {
+    inputFields,
+    perform,
+    sample: deletedAccessGroupSample,
+    outputFields: deletedAccessGroupOutputFields,
+  },
+});

@@ -1,0 +1,70 @@
+import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import { members } from '../src/api/members';
+import { SotionClient } from '../src/http/client';
+import { choice, fieldsOf, member, readInputs } from '../src/zap/fields';
+import { locateMember, memberNotFound } from '../src/zap/members';
+import { deletedMemberOutputFields, deletedMemberSample } from '../src/zap/samples';
+
+export const IF_NOT_FOUND = { error: 'error', succeed: 'succeed' } as const;
+
+const fields = {
+  member: member({
+    key: 'member',
+    label: 'Member',
+    helpText:
+      'The member to delete **permanently**, with all of its group memberships; this cannot be ' +
+      'undone (to take access away and keep the member, use Block Member). Email or Sotion ' +
+      'member ID. Example: `ada@example.com`.',
+  }),
+  ifNotFound: choice({
+    key: 'if_not_found',
+    label: 'If Not Found',
+    default: IF_NOT_FOUND.error,
+    choices: [
+      { value: IF_NOT_FOUND.error, label: 'Stop with an error' },
+      { value: IF_NOT_FOUND.succeed, label: 'Succeed with Deleted: false (safe to replay)' },
+    ],
+    helpText:
+      'What to do when there is no such member, for example because an earlier run deleted it. ' +
+      'Example: `succeed`.',
+  }),
+};
+const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
+
+export const perform = (async (z, bundle) => {
+  const { member: ref, ifNotFound } = readInputs(z, bundle.inputData, fields);
+  const client = new SotionClient(z, bundle);
+  const email = 'email' in ref ? ref.email : null;
+  const notFound = (requestId?: string) => {
+    if (ifNotFound === IF_NOT_FOUND.succeed) {
+      return { id: 'id' in ref ? ref.id : null, email, deleted: false };
+    }
+    throw memberNotFound(
+      z,
+      ref,
+      'Member',
+      'If an earlier run (or a replay) deleted it, set "If Not Found" to "succeed".',
+      requestId,
+    );
+  };
+  const located = await locateMember(client, ref);
+  if (!located) return notFound();
+  const outcome = await client.call(members.delete, { params: { memberId: located.id } });
+  if (!outcome.ok) return notFound(outcome.requestId);
+  return { id: located.id, email: located.email, deleted: true };
+}) satisfies CreatePerform<typeof inputFields>;
+
+export default defineCreate({
+  key: 'delete_member',
+  noun: 'Member',
+  display: {
+    label: 'Delete Member',
+    description: 'Permanently deletes a member and its group memberships.',
+  },
+  operation: {
+    inputFields,
+    perform,
+    sample: deletedMemberSample,
+    outputFields: deletedMemberOutputFields,
+  },
+});

@@ -1,0 +1,96 @@
+import { perform as block } from '../../creates/block_member';
+import { perform as unblock } from '../../creates/unblock_member';
+import {
+  api,
+  appTester,
+  headers,
+  makeBundle,
+  messageOf,
+  pageOf,
+  PREFIX,
+  rejection,
+} from '../helpers';
+import { full, listed, out } from './member-fixtures';
+
+const m = full(2, [1]);
+const blocked = { ...m, status: 'blocked' as const };
+
+describe('block_member and unblock_member', () => {
+  it('by id: reads the member, then PATCHes the status (changed: true)', async () => {
+    api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: m }, headers());
+    api()
+      .patch(`${PREFIX}/members/${m.id}`, { status: 'blocked' })
+      .reply(200, { data: blocked }, headers());
+    expect(await appTester(block, makeBundle({ member: m.id }))).toEqual({
+      ...out(blocked),
+      changed: true,
+    });
+  });
+
+  it('by id: an already blocked member is one read and no PATCH (changed: false)', async () => {
+    api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: blocked }, headers());
+    expect(await appTester(block, makeBundle({ member: m.id }))).toEqual({
+      ...out(blocked),
+      changed: false,
+    });
+  });
+
+  it('by email: the look-up says the status; a change is one PATCH more', async () => {
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: 'member2@example.com', limit: '1' })
+      .reply(200, pageOf([listed(2, { status: 'blocked' })]), headers());
+    api()
+      .patch(`${PREFIX}/members/${m.id}`, { status: 'active' })
+      .reply(200, { data: m }, headers());
+    expect(await appTester(unblock, makeBundle({ member: 'member2@example.com' }))).toEqual({
+      ...out(m),
+      changed: true,
+    });
+  });
+
+  it('by email: already active reads the member for its groups (changed: false)', async () => {
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: 'member2@example.com', limit: '1' })
+      .reply(200, pageOf([listed(2)]), headers());
+    api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: m }, headers());
+    expect(await appTester(unblock, makeBundle({ member: 'member2@example.com' }))).toEqual({
+      ...out(m),
+      changed: false,
+    });
+  });
+
+  it('an unknown id is an error naming it', async () => {
+    api().get(`${PREFIX}/members/${m.id}`).reply(404, { error: 'Member not found' }, headers('n'));
+    const error = await rejection(appTester(block, makeBundle({ member: m.id })));
+    expect(messageOf(error)).toBe(
+      `No member with the ID ${m.id} (from Member) exists on this Sotion site. Check the ID or pick the member.`,
+    );
+  });
+
+  it('other read errors are not taken for "not found"', async () => {
+    api().get(`${PREFIX}/members/${m.id}`).reply(401, { error: 'Invalid API key.' }, headers());
+    const error = await rejection(appTester(block, makeBundle({ member: m.id })));
+    expect(error.name).toBe('ExpiredAuthError');
+  });
+
+  it('an unknown email is an error naming it', async () => {
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: 'nobody@example.com', limit: '1' })
+      .reply(200, pageOf([]), headers());
+    const error = await rejection(appTester(unblock, makeBundle({ member: 'nobody@example.com' })));
+    expect(messageOf(error)).toMatch(
+      /^No member with the email nobody@example.com \(from Member\)/,
+    );
+  });
+
+  it.each([[{}], [{ member: 'ada' }], [{ member: ['a', 'b'] }]])(
+    'refuses %j before any request',
+    async (input) => {
+      const error = await rejection(appTester(block, makeBundle(input)));
+      expect(messageOf(error)).toMatch(/^Member (is required|must be)/);
+    },
+  );
+});

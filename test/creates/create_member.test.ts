@@ -1,0 +1,261 @@
+import { perform } from '../../creates/create_member';
+import {
+  api,
+  appTester,
+  group,
+  headers,
+  makeBundle,
+  messageOf,
+  pageOf,
+  PREFIX,
+  rejection,
+} from '../helpers';
+import { full, listed, out } from './member-fixtures';
+
+const g1 = group(1);
+const g2 = group(2);
+const email = 'member11@example.com';
+const existing = listed(11, { paid: false, status: 'blocked', displayName: 'Old' });
+const lookUp = (found: unknown[]) =>
+  api().get(`${PREFIX}/members`).query({ email, limit: '1' }).reply(200, pageOf(found), headers());
+const conflict = () =>
+  api().post(`${PREFIX}/members`).reply(409, { error: 'exists' }, headers('c'));
+
+describe('create_member', () => {
+  it('a new member: one POST with the groups, atomic (1 request)', async () => {
+    const created = full(11, [1, 2], { paid: true, displayName: 'Ada' });
+    api()
+      .post(`${PREFIX}/members`, {
+        email,
+        displayName: 'Ada',
+        paid: true,
+        accessGroupIds: [g1.id, g2.id],
+      })
+      .reply(201, { data: created }, headers());
+    const result = await appTester(
+      perform,
+      makeBundle({
+        email: ' Member11@Example.com ',
+        display_name: 'Ada',
+        paid: 'true',
+        access_group_ids: [g1.id, g2.id.toUpperCase()],
+        if_email_exists: 'update',
+      }),
+    );
+    expect(result).toEqual({
+      ...out(created),
+      alreadyExisted: false,
+      updated: false,
+      groupsAdded: [g1.id, g2.id],
+      groupsAddedNames: [g1.name, g2.name],
+      loginLinkSent: false,
+    });
+  });
+
+  it('sends only the email when nothing else is given', async () => {
+    api()
+      .post(`${PREFIX}/members`, { email })
+      .reply(201, { data: full(11) }, headers());
+    const result = await appTester(perform, makeBundle({ email, paid: '', display_name: ' ' }));
+    expect([result.alreadyExisted, result.groupsAdded]).toEqual([false, []]);
+  });
+
+  it('an existing email is a clear error by default', async () => {
+    conflict();
+    const error = await rejection(appTester(perform, makeBundle({ email })));
+    expect(messageOf(error)).toBe(
+      `A member with the email ${email} already exists on this site (Sotion answered 409 Conflict). Set "If the Email Exists" to "Return the existing member" or "Update" to use that member instead. (X-Request-Id: req-c)`,
+    );
+  });
+
+  it('"return_existing": the 409, the look-up, the member with its groups (3 requests)', async () => {
+    const member = full(11, [1]);
+    conflict();
+    lookUp([listed(11)]);
+    api().get(`${PREFIX}/members/${member.id}`).reply(200, { data: member }, headers());
+    expect(
+      await appTester(
+        perform,
+        makeBundle({ email, if_email_exists: 'return_existing', paid: true }),
+      ),
+    ).toEqual({
+      ...out(member),
+      alreadyExisted: true,
+      updated: false,
+      groupsAdded: [],
+      groupsAddedNames: [],
+      loginLinkSent: false,
+    });
+  });
+
+  it('"update": PATCHes only what differs, unblocks, then adds only the missing groups', async () => {
+    const patched = full(11, [1], { paid: true, status: 'active', displayName: 'Old' });
+    const final = full(11, [1, 2], { paid: true, status: 'active', displayName: 'Old' });
+    conflict();
+    lookUp([existing]);
+    api()
+      .patch(`${PREFIX}/members/${existing.id}`, { paid: true, status: 'active' })
+      .reply(200, { data: patched }, headers());
+    api()
+      .post(`${PREFIX}/access-groups/${g2.id}/members`, { memberId: existing.id })
+      .reply(201, { data: final }, headers());
+    const result = await appTester(
+      perform,
+      makeBundle({
+        email,
+        if_email_exists: 'update',
+        paid: true,
+        display_name: 'Old',
+        unblock: true,
+        access_group_ids: [g1.id, g2.id],
+      }),
+    );
+    expect(result).toEqual({
+      ...out(final),
+      alreadyExisted: true,
+      updated: true,
+      groupsAdded: [g2.id],
+      groupsAddedNames: [g2.name],
+      loginLinkSent: false,
+    });
+  });
+
+  it('"update" with nothing to change: no PATCH; each group is posted (409 = already in)', async () => {
+    const final = full(11, [1, 2], { status: 'blocked' });
+    conflict();
+    lookUp([existing]);
+    api()
+      .post(`${PREFIX}/access-groups/${g1.id}/members`, { memberId: existing.id })
+      .reply(201, { data: final }, headers());
+    api()
+      .post(`${PREFIX}/access-groups/${g2.id}/members`, { memberId: existing.id })
+      .reply(409, '', headers());
+    const result = await appTester(
+      perform,
+      makeBundle({
+        email,
+        if_email_exists: 'update',
+        paid: false,
+        access_group_ids: [g1.id, g2.id],
+      }),
+    );
+    expect([result.updated, result.groupsAdded, result.accessGroupIds, result.status]).toEqual([
+      false,
+      [g1.id],
+      [g1.id, g2.id],
+      'blocked',
+    ]);
+  });
+
+  it('"update" where every group is already held reads the member for the output', async () => {
+    const member = full(11, [1]);
+    conflict();
+    lookUp([listed(11)]);
+    api().post(`${PREFIX}/access-groups/${g1.id}/members`).reply(409, '', headers());
+    api().get(`${PREFIX}/members/${member.id}`).reply(200, { data: member }, headers());
+    const result = await appTester(
+      perform,
+      makeBundle({ email, if_email_exists: 'update', access_group_ids: [g1.id] }),
+    );
+    expect([result.updated, result.groupsAdded, result.accessGroupIds]).toEqual([
+      false,
+      [],
+      [g1.id],
+    ]);
+  });
+
+  it('a 409 whose member the look-up cannot find is an error saying to replay', async () => {
+    conflict();
+    lookUp([]);
+    const error = await rejection(
+      appTester(perform, makeBundle({ email, if_email_exists: 'update' })),
+    );
+    expect(messageOf(error)).toMatch(
+      /exists \(409 Conflict\), but no member with that email was found.*replay the step\. \(X-Request-Id: req-c\)$/,
+    );
+  });
+
+  it('with "return_existing" a lost POST is sent again and the 409 resolves to the member', async () => {
+    const member = full(11);
+    api()
+      .post(`${PREFIX}/members`)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    conflict();
+    lookUp([listed(11)]);
+    api().get(`${PREFIX}/members/${member.id}`).reply(200, { data: member }, headers());
+    const result = await appTester(
+      perform,
+      makeBundle({ email, if_email_exists: 'return_existing' }),
+    );
+    expect(result.alreadyExisted).toBe(true);
+  });
+
+  it('by default a lost POST is not resent: the error says how to replay safely', async () => {
+    api()
+      .post(`${PREFIX}/members`)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const error = await rejection(appTester(perform, makeBundle({ email })));
+    expect(messageOf(error)).toMatch(
+      /may or may not have been made\. If the member was created, a replay stops on "email exists"; set "If the Email Exists" to "Return the existing member" or "Update" and replay the step\.$/,
+    );
+  });
+
+  it('"Send Login Link Email" sends one after the member is saved', async () => {
+    const created = full(11);
+    api().post(`${PREFIX}/members`, { email }).reply(201, { data: created }, headers());
+    api()
+      .post(`${PREFIX}/members/${created.id}/login-links`, { sendEmail: true })
+      .reply(201, { data: { memberId: created.id, status: 'sent' } }, headers());
+    const result = await appTester(perform, makeBundle({ email, send_login_link: 'true' }));
+    expect(result.loginLinkSent).toBe(true);
+  });
+
+  it('a login link that fails says the member was created and the link not sent', async () => {
+    const created = full(11);
+    api().post(`${PREFIX}/members`).reply(201, { data: created }, headers());
+    api()
+      .post(`${PREFIX}/members/${created.id}/login-links`)
+      .reply(429, '', headers('t', { 'retry-after': '60' }));
+    const error = await rejection(appTester(perform, makeBundle({ email, send_login_link: true })));
+    expect(error.name).not.toBe('ThrottledError');
+    expect(messageOf(error)).toMatch(
+      new RegExp(
+        `^The member ${email} was created, but the login link email was not sent\\. Send it with a Send Login Link step, or replay this step .*Sotion's rate limit was reached while creating a login link .*5 login links a minute for one member and 50 a minute for the whole site.*req-t\\)$`,
+      ),
+    );
+  });
+
+  it('a 403 without groups names the plan; with groups, the scope group', async () => {
+    api().post(`${PREFIX}/members`).reply(403, '', headers());
+    const plan = await rejection(appTester(perform, makeBundle({ email })));
+    expect(messageOf(plan)).toMatch(
+      new RegExp(
+        `^Sotion refused to create the member ${email} \\(HTTP 403\\), and no scope group`,
+      ),
+    );
+    api().post(`${PREFIX}/members`).reply(403, '', headers());
+    const scope = await rejection(
+      appTester(perform, makeBundle({ email, access_group_ids: g1.id })),
+    );
+    expect(messageOf(scope)).toMatch(/^One of the chosen access groups is a scope group/);
+  });
+
+  it.each([
+    [{}, /^Email is required: enter an email such as ada@example.com\.$/],
+    [{ email: 'ada@@x' }, /^Email must be an email such as ada@example.com; "ada@@x" is not/],
+    [
+      { email, if_email_exists: 'merge' },
+      /^If the Email Exists must be "error", "return_existing" or "update"/,
+    ],
+    [
+      { email, unblock: true },
+      /^Unblock If Blocked applies only when "If the Email Exists" is "update"/,
+    ],
+    [{ email, access_group_ids: 'Premium Members' }, /^Access Groups must be Sotion IDs/],
+    [{ email, display_name: 'x'.repeat(256) }, /^Display Name must be at most 255 characters/],
+    [{ email, send_login_link: 'sometimes' }, /^Send Login Link Email must be true or false/],
+  ])('refuses %j before any request', async (input, message) => {
+    const error = await rejection(appTester(perform, makeBundle(input)));
+    expect(messageOf(error)).toMatch(message);
+  });
+});
