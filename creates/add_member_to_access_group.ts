@@ -87,13 +87,12 @@ export const perform = (async (z, bundle) => {
     located = appeared && { id: appeared.id, email: appeared.email };
   }
   if (!located) {
+    // Only an email can be missing here: an id is sent as it is (Sotion answers 404 for it).
     throw memberNotFound(
       z,
       ref,
       'Member',
-      'id' in ref
-        ? 'Check the ID or pick the member.'
-        : 'Check the email, or set "If the Member Doesn\'t Exist" to "create".',
+      'Check the email, or set "If the Member Doesn\'t Exist" to "create".',
     );
   }
   const added = await addMemberToGroup(client, group, located.id);

@@ -40,8 +40,9 @@ export const perform = (async (z, bundle) => {
     removed: reason === null,
     reason,
   });
+  const given = 'email' in ref ? ref.email : null;
   const located = await locateMember(client, ref);
-  if (!located) return output(null, 'email' in ref ? ref.email : null, REASONS.noSuchEmail);
+  if (!located) return output(null, given, REASONS.noSuchEmail);
   const outcome = await client.call(groupMembers.remove, {
     params: { groupId: group, memberId: located.id },
   });

@@ -76,7 +76,7 @@ export const perform = (async (z, bundle) => {
   if (outcome.ok) return memberOutput(outcome.data.data);
   throw userError(
     z,
-    `Another member already has the email ${values.email ?? ''} (Sotion answered 409 Conflict), ` +
+    `Another member already has the email ${String(values.email)} (Sotion answered 409 Conflict), ` +
       `so member ${id} was not changed. Choose another email, or delete or change that member ` +
       `first.${requestIdSuffix(outcome.requestId)}`,
     'email_taken',

@@ -1,10 +1,13 @@
 import type { ZObject } from 'zapier-platform-core';
 import { emailProblem, normalizeEmail } from '../api/emails';
-import { findMemberByEmail, getMember, members } from '../api/members';
-import type { LoginLink, Member, MemberListItem } from '../api/schemas';
+import { getMember, members } from '../api/members';
+import type { LoginLink, Member } from '../api/schemas';
 import type { SotionClient } from '../http/client';
 import { errorInfo, inputError, plainMessage, requestIdSuffix, userError } from '../http/errors';
 import type { FieldSpec, MemberRef } from './fields';
+import { memberNotFound, requireMember } from './resolve';
+
+export { locateMember, memberNotFound, requireMember } from './resolve';
 import { toText } from './input';
 
 /** The logic member steps share: who a member is, its state, and its login links. */
@@ -49,56 +52,6 @@ const readEmail = (z: ZObject, value: unknown, def: EmailDef): string | undefine
     );
   }
   return email;
-};
-
-/** The member a step names: its id, and its list-form record when the step gave an email. */
-export interface Located {
-  id: string;
-  email: string | null;
-  /** Present when an email was looked up (the list form: no access groups). */
-  record?: MemberListItem;
-}
-
-/** An id costs nothing; an email one look-up (undefined when no member has it). */
-export const locateMember = async (
-  client: SotionClient,
-  ref: MemberRef,
-): Promise<Located | undefined> => {
-  if ('id' in ref) return { id: ref.id, email: null };
-  const record = await findMemberByEmail(client, ref.email);
-  return record ? { id: record.id, email: record.email, record } : undefined;
-};
-
-/** The error of a member step whose member does not exist. */
-export const memberNotFound = (
-  z: ZObject,
-  ref: MemberRef,
-  label: string,
-  advice: string,
-  requestId?: string,
-): Error =>
-  userError(
-    z,
-    `${'id' in ref ? `No member with the ID ${ref.id}` : `No member with the email ${ref.email}`} ` +
-      `(from ${label}) exists on this Sotion site. ${advice}${requestIdSuffix(requestId)}`,
-    'member_not_found',
-    { status: 404, requestId, transient: false },
-  );
-
-/** As `locateMember`, but a missing member is an error that names it. */
-export const requireMember = async (
-  client: SotionClient,
-  ref: MemberRef,
-  label: string,
-): Promise<Located> => {
-  const found = await locateMember(client, ref);
-  if (found) return found;
-  throw memberNotFound(
-    client.z,
-    ref,
-    label,
-    'Check the email, or add the member first (Create Member).',
-  );
 };
 
 /** True for the pipeline's "Sotion could not find …" error. */

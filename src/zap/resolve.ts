@@ -1,7 +1,59 @@
+import type { ZObject } from 'zapier-platform-core';
 import type { SotionClient } from '../http/client';
-import { userError } from '../http/errors';
+import { requestIdSuffix, userError } from '../http/errors';
 import { findMemberByEmail } from '../api/members';
+import type { MemberListItem } from '../api/schemas';
 import type { MemberRef } from './fields';
+
+/** The member a step names: its id, and its list-form record when the step gave an email. */
+export interface Located {
+  id: string;
+  email: string | null;
+  /** Present when an email was looked up (the list form: no access groups). */
+  record?: MemberListItem;
+}
+
+/** An id costs nothing; an email one look-up (undefined when no member has it). */
+export const locateMember = async (
+  client: SotionClient,
+  ref: MemberRef,
+): Promise<Located | undefined> => {
+  if ('id' in ref) return { id: ref.id, email: null };
+  const record = await findMemberByEmail(client, ref.email);
+  return record ? { id: record.id, email: record.email, record } : undefined;
+};
+
+/** The error of a member step whose member does not exist. */
+export const memberNotFound = (
+  z: ZObject,
+  ref: MemberRef,
+  label: string,
+  advice: string,
+  requestId?: string,
+): Error =>
+  userError(
+    z,
+    `${'id' in ref ? `No member with the ID ${ref.id}` : `No member with the email ${ref.email}`} ` +
+      `(from ${label}) exists on this Sotion site. ${advice}${requestIdSuffix(requestId)}`,
+    'member_not_found',
+    { status: 404, requestId, transient: false },
+  );
+
+/** As `locateMember`, but a missing member is an error that names it. */
+export const requireMember = async (
+  client: SotionClient,
+  ref: MemberRef,
+  label: string,
+): Promise<Located> => {
+  const found = await locateMember(client, ref);
+  if (found) return found;
+  throw memberNotFound(
+    client.z,
+    ref,
+    label,
+    'Check the email, or add the member first (Create Member).',
+  );
+};
 
 /**
  * The member id a step names: an id as it is (no request), an email after one look-up; undefined
@@ -10,23 +62,11 @@ import type { MemberRef } from './fields';
 export const findMemberId = async (
   client: SotionClient,
   ref: MemberRef,
-): Promise<string | undefined> =>
-  'id' in ref ? ref.id : (await findMemberByEmail(client, ref.email))?.id;
+): Promise<string | undefined> => (await locateMember(client, ref))?.id;
 
 /** As `findMemberId`, but a missing member is an error that names the email. */
 export const resolveMemberId = async (
   client: SotionClient,
   ref: MemberRef,
   label: string,
-): Promise<string> => {
-  const id = await findMemberId(client, ref);
-  if (id !== undefined) return id;
-  const email = 'email' in ref ? ref.email : ref.id;
-  throw userError(
-    client.z,
-    `No member with the email ${email} (from ${label}) exists on this Sotion site. Check the ` +
-      'email, or add the member first (Create Member).',
-    'member_not_found',
-    { status: 404, transient: false },
-  );
-};
+): Promise<string> => (await requireMember(client, ref, label)).id;

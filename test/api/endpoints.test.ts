@@ -96,10 +96,22 @@ describe('the endpoint table', () => {
         'members.bulkCreate',
         'members.create',
         'members.createLoginLink',
+        'members.delete',
+        'members.update',
       ].sort(),
     );
     expect(forbidden['groupMembers.remove']).toMatch(/^Access group g1 is a scope group/);
     expect(forbidden['members.createLoginLink']).toMatch(/member m1\. Blocked members/);
+    expect(forbidden['members.update']).toMatch(/^Sotion refused to change member m1 .*plan/);
+    expect(forbidden['members.delete']).toMatch(/^Sotion refused to delete member m1 .*plan/);
+  });
+
+  it('names the limit behind a 429 where Sotion documents one', () => {
+    const throttled = all.filter(({ ep }) => ep.throttled).map(({ key }) => key);
+    expect(throttled).toEqual(['members.createLoginLink']);
+    expect(api.members.createLoginLink.throttled).toMatch(
+      /5 login links a minute for one member and 50 a minute for the whole site/,
+    );
   });
 });
 

@@ -94,3 +94,14 @@ describe('block_member and unblock_member', () => {
     },
   );
 });
+
+describe('block_member: answers the step does not expect', () => {
+  it('a 409 on a status change is reported, not taken for success', async () => {
+    api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: m }, headers());
+    api().patch(`${PREFIX}/members/${m.id}`).reply(409, '', headers('u'));
+    const error = await rejection(appTester(block, makeBundle({ member: m.id })));
+    expect(messageOf(error)).toBe(
+      "Sotion answered HTTP 409, which this step does not expect here. Replay the step; if it happens again, report it to the integration's maintainers. (X-Request-Id: req-u)",
+    );
+  });
+});

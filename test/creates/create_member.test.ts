@@ -164,6 +164,37 @@ describe('create_member', () => {
     ]);
   });
 
+  it('"update": a new display name alone is one PATCH; a group without a name shows its id', async () => {
+    const patched = full(11, [], {
+      displayName: 'New',
+      accessGroups: [{ id: g1.id }],
+    });
+    conflict();
+    lookUp([listed(11, { paid: true, displayName: 'Old' })]);
+    api()
+      .patch(`${PREFIX}/members/${patched.id}`, { displayName: 'New' })
+      .reply(200, { data: patched }, headers());
+    const result = await appTester(
+      perform,
+      makeBundle({ email, if_email_exists: 'update', display_name: 'New', paid: true }),
+    );
+    expect([result.updated, result.accessGroups, result.accessGroupNames]).toEqual([
+      true,
+      [{ id: g1.id, name: null }],
+      [g1.id],
+    ]);
+  });
+
+  it('"update": an unexpected PATCH answer is an error', async () => {
+    conflict();
+    lookUp([existing]);
+    api().patch(`${PREFIX}/members/${existing.id}`).reply(409, '', headers('p'));
+    const error = await rejection(
+      appTester(perform, makeBundle({ email, if_email_exists: 'update', paid: true })),
+    );
+    expect(messageOf(error)).toMatch(/^Sotion answered HTTP 409, which this step does not expect/);
+  });
+
   it('a 409 whose member the look-up cannot find is an error saying to replay', async () => {
     conflict();
     lookUp([]);
@@ -221,6 +252,27 @@ describe('create_member', () => {
     expect(messageOf(error)).toMatch(
       new RegExp(
         `^The member ${email} was created, but the login link email was not sent\\. Send it with a Send Login Link step, or replay this step .*Sotion's rate limit was reached while creating a login link .*5 login links a minute for one member and 50 a minute for the whole site.*req-t\\)$`,
+      ),
+    );
+  });
+
+  it('a login link refused for an existing (blocked) member says the member was saved', async () => {
+    const member = full(11, [], { status: 'blocked' });
+    conflict();
+    lookUp([listed(11, { status: 'blocked' })]);
+    api().get(`${PREFIX}/members/${member.id}`).reply(200, { data: member }, headers());
+    api()
+      .post(`${PREFIX}/members/${member.id}/login-links`, { sendEmail: true })
+      .reply(403, { error: 'Blocked members cannot get login links.' }, headers('b'));
+    const error = await rejection(
+      appTester(
+        perform,
+        makeBundle({ email, if_email_exists: 'return_existing', send_login_link: true }),
+      ),
+    );
+    expect(messageOf(error)).toMatch(
+      new RegExp(
+        `^The member ${email} was saved, but the login link email was not sent\..*Blocked members cannot log in: unblock the member first`,
       ),
     );
   });
