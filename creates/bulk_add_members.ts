@@ -15,13 +15,14 @@ import { accessGroups, bool, choice, fieldsOf, readInputs } from '../src/zap/fie
 const membersField = {
   key: 'members',
   label: 'Members',
-  helpText: 'One line item per member. Fill in Members, Emails, or both: at least one is required.',
   children: [
     {
       key: 'email',
       label: 'Email',
       type: 'string',
-      helpText: "The member's email, for example `ada@example.com`.",
+      helpText:
+        "The member's email, for example `ada@example.com`. One line item per member; fill in " +
+        'Members, Emails, or both: at least one is required.',
     },
     {
       key: 'display_name',
