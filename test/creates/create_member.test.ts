@@ -272,7 +272,7 @@ describe('create_member', () => {
     );
     expect(messageOf(error)).toMatch(
       new RegExp(
-        `^The member ${email} was saved, but the login link email was not sent\..*Blocked members cannot log in: unblock the member first`,
+        `^The member ${email} was saved, but the login link email was not sent\\..*Blocked members cannot log in: unblock the member first`,
       ),
     );
   });
