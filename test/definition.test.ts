@@ -1,3 +1,4 @@
+import { compileApp, validateApp } from 'zapier-platform-core/src/tools/schema';
 import App from '../index';
 import { DEFAULT_BASE_URL, isLoopbackHost, resolveBaseUrl, runBudgetMs } from '../src/http/config';
 import { emailProblem, normalizeEmail, splitEmails } from '../src/api/emails';
@@ -66,6 +67,10 @@ const typeOk = (type: string | undefined, value: unknown): boolean => {
 };
 
 describe('app definition', () => {
+  it('passes the schema checks of `zapier-platform validate` (offline)', () => {
+    expect(validateApp(compileApp(App)).map((e) => `${e.property}: ${e.message}`)).toEqual([]);
+  });
+
   it('registers the promised operations under their keys', () => {
     expect(Object.keys(App.triggers ?? {}).sort()).toEqual([
       'custom_access_group_choices',
