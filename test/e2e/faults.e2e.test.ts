@@ -1,6 +1,8 @@
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import { perform as createAccessGroup } from '../../creates/create_access_group';
 import { perform as newAccessGroup } from '../../triggers/new_access_group';
+import { perform as groupChoices } from '../../triggers/custom_access_group_choices';
+import { MAX_EMPTY_PAGES } from '../../src/http/pagination';
 import type { BulkOutput } from '../../src/bulk/output';
 import { DEMO_KEY } from '../../sandbox/store';
 import { appTester, messageOf } from '../helpers';
@@ -147,5 +149,40 @@ describe('faults: answers slower than the deadline', () => {
     );
     expect(replay.createdCount + replay.existingCount).toBe(2);
     expectMembersInGroups(demoSite(sandbox()), ['slow1@example.org', 'slow2@example.org'], []);
+  });
+});
+
+describe('faults: a list that answers empty pages with a new cursor for ever', () => {
+  const sandbox = useSandbox({ faults: { emptyPagesLoop: true } });
+
+  it('stops each list after a few empty pages with a clear error (before: ~15,000 requests a poll)', async () => {
+    const figures: string[] = [];
+    for (const [name, run] of [
+      ['New Access Group', () => appTester(newAccessGroup, e2eBundle({}))],
+      ['Access Group dropdown', () => appTester(groupChoices, e2eBundle({}, { page: 0 }))],
+      [
+        'Create Access Group (Return the existing group)',
+        () =>
+          appTester(
+            createAccessGroup,
+            e2eBundle({ name: 'Premium Members', if_name_taken: 'return_existing' }),
+          ),
+      ],
+    ] as const) {
+      const before = sandbox().stats.total;
+      let message = '';
+      try {
+        await run();
+      } catch (error) {
+        message = messageOf(error);
+      }
+      const sent = sandbox().stats.total - before;
+      expect(message).toMatch(
+        /^Sotion said more access groups follow but sent 5 empty pages in a row, each with a new cursor, so the list cannot be read to the end\. Please report this to Sotion support\. \(X-Request-Id: [0-9a-f-]{36}\)$/,
+      );
+      expect(sent).toBeLessThanOrEqual(MAX_EMPTY_PAGES + 1);
+      figures.push(`${name}: ${sent} requests`);
+    }
+    console.log(`empty-page loop: ${figures.join(', ')}`);
   });
 });
