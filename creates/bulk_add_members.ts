@@ -102,6 +102,8 @@ const inputFields = defineInputFields([
 ]);
 
 export const perform = (async (z, bundle) => {
+  // First: the client refuses an input that carries the API key before anything reads it.
+  const client = new SotionClient(z, bundle);
   const input: Record<string, unknown> = bundle.inputData;
   const { defaultPaid, groupIds, addExisting, failWhen } = readInputs(z, input, fields);
   const entries = collectEntries(z, input.members, input.emails, defaultPaid);
@@ -119,7 +121,6 @@ export const perform = (async (z, bundle) => {
         'seconds. Split the list across several runs (for example with Looping by Zapier).',
     );
   }
-  const client = new SotionClient(z, bundle);
   return runBulkStep(
     z,
     () => bulkAddMembers(client, entries, { groupIds, addExistingToGroups: addExisting }),

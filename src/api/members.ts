@@ -9,6 +9,12 @@ const SCOPE_GROUPS_NOT_GIVEN =
   'One of the chosen access groups is a scope group (managed from a Notion collection); only ' +
   'custom access groups can be given to members through the API. Remove it from the step.';
 
+/**
+ * Longest display name sent. Sotion documents no limit; 255 is the usual column size (and the
+ * sandbox's), so longer names are refused before sending rather than failing inside a batch.
+ */
+export const MAX_DISPLAY_NAME = 255;
+
 /** Members (reference §2.4). */
 export const members = {
   /** Filters: email (exact), q, status, paid, verified; newest first by default. */

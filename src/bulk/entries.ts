@@ -1,6 +1,7 @@
 import type { ZObject } from 'zapier-platform-core';
 import { splitEmails } from '../api/emails';
-import { inputError } from '../http/errors';
+import { MAX_DISPLAY_NAME } from '../api/members';
+import { inputError, quote } from '../http/errors';
 import { toBool, toText } from '../zap/input';
 
 /** One address of the input, with where it came from and what the user said about it. */
@@ -24,11 +25,19 @@ export const collectEntries = (
   rows.forEach((row, index) => {
     const source = `line item ${index + 1}`;
     if (typeof row !== 'object' || row === null) {
-      throw inputError(z, `Members ${source} must have an Email; it was ${JSON.stringify(row)}.`);
+      throw inputError(z, `Members ${source} must have an Email; it was ${quote(row)}.`);
     }
     const record = row as Record<string, unknown>;
     const email = toText(z, record.email, `Email of ${source}`) ?? '';
     const displayName = toText(z, record.display_name, `Display Name of ${source}`);
+    const nameLength = displayName === undefined ? 0 : [...displayName].length;
+    if (nameLength > MAX_DISPLAY_NAME) {
+      throw inputError(
+        z,
+        `Display Name of ${source} must be at most ${MAX_DISPLAY_NAME} characters; it has ` +
+          `${nameLength.toLocaleString('en-US')} (${quote(displayName)}). Shorten it and try again.`,
+      );
+    }
     const paid = toBool(z, record.paid, `Paid of ${source}`) ?? defaultPaid;
     const addresses = splitEmails(email);
     if (addresses.length === 0) {

@@ -1,5 +1,19 @@
 import type { PlainOutputField } from 'zapier-platform-core';
+import { shorten } from '../http/errors';
 import type { BulkReport, MemberResult, Outcome } from './run';
+
+/**
+ * Bytes a step output may take. Core refuses a response above 6,291,456 bytes; the rest is
+ * margin for its envelope. Above this, successful members leave `results` (they stay in the
+ * counts and email lists) and every problem member is still listed there one by one.
+ */
+export const OUTPUT_BUDGET_BYTES = 5_000_000;
+
+const SUCCESS: ReadonlySet<Outcome> = new Set(['created', 'existing', 'added_to_groups']);
+
+/** A reason as one sentence ending with exactly one period. */
+const sentence = (reason: string | null): string | null =>
+  reason === null ? null : `${reason.trim().replace(/[.\s]+$/, '')}.`;
 
 export type BulkOutput = {
   total: number;
@@ -17,6 +31,8 @@ export type BulkOutput = {
   failedEmails: string[];
   accessGroupIds: string[];
   apiRequests: number;
+  /** Successful members left out of `results` to keep the output under Zapier's size limit. */
+  successResultsOmitted: number;
   results: MemberResult[];
 };
 
@@ -24,7 +40,12 @@ const emailsWith = (results: MemberResult[], status: Outcome) =>
   results.filter((r) => r.status === status).map((r) => r.email);
 
 export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOutput => {
-  const { results } = report;
+  // An invalid value is quoted shortened (a valid email has at most 254 characters anyway).
+  const results = report.results.map((r) => ({
+    ...r,
+    email: r.status === 'invalid' ? shorten(r.email) : r.email,
+    reason: sentence(r.reason),
+  }));
   const lists = {
     createdEmails: emailsWith(results, 'created'),
     existingEmails: emailsWith(results, 'existing'),
@@ -33,7 +54,7 @@ export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOut
     duplicateEmails: emailsWith(results, 'duplicate'),
     failedEmails: emailsWith(results, 'failed'),
   };
-  return {
+  const out: BulkOutput = {
     total: results.length,
     createdCount: lists.createdEmails.length,
     existingCount: lists.existingEmails.length,
@@ -44,8 +65,12 @@ export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOut
     ...lists,
     accessGroupIds,
     apiRequests: report.apiRequests,
+    successResultsOmitted: 0,
     results,
   };
+  if (Buffer.byteLength(JSON.stringify(out)) <= OUTPUT_BUDGET_BYTES) return out;
+  const problems = results.filter((r) => !SUCCESS.has(r.status));
+  return { ...out, successResultsOmitted: results.length - problems.length, results: problems };
 };
 
 export const count = (n: number) => n.toLocaleString('en-US');
@@ -83,6 +108,7 @@ export const bulkSample: BulkOutput = {
   failedEmails: [],
   accessGroupIds: ['3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10'],
   apiRequests: 4,
+  successResultsOmitted: 0,
   results: [
     {
       email: 'ada@example.com',
@@ -136,6 +162,12 @@ export const bulkOutputFields = [
   { key: 'failedEmails', label: 'Failed Emails List', type: 'string', list: true },
   { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
   { key: 'apiRequests', label: 'Sotion API Requests', type: 'integer', required: true },
+  {
+    key: 'successResultsOmitted',
+    label: 'Successful Members Not Listed in Results',
+    type: 'integer',
+    required: true,
+  },
   { key: 'results[]email', label: 'Result Email', type: 'string' },
   { key: 'results[]source', label: 'Result Source', type: 'string' },
   { key: 'results[]status', label: 'Result Status', type: 'string' },

@@ -10,11 +10,12 @@ export const FAIL_WHEN = {
 } as const;
 export type FailWhen = (typeof FAIL_WHEN)[keyof typeof FAIL_WHEN];
 
+/** Up to `max` members with this outcome, each "email (source): reason." — one sentence each. */
 const examples = (out: BulkOutput, status: Outcome, max = 5): string => {
   const rows = out.results.filter((r) => r.status === status);
   const shown = rows.slice(0, max).map((r) => `${r.email || '(empty)'} (${r.source}): ${r.reason}`);
-  const more = rows.length > max ? ` …and ${count(rows.length - max)} more in the same way` : '';
-  return shown.join('; ') + more;
+  const more = rows.length > max ? ` …and ${count(rows.length - max)} more in the same way.` : '';
+  return shown.join(' ') + more;
 };
 
 const REPLAY =
@@ -66,7 +67,7 @@ export const runBulkStep = async (
   if (out.failedCount > 0 && failWhen !== FAIL_WHEN.never) {
     throw userError(
       z,
-      `Bulk Add Members could not add ${plural(out.failedCount, 'member')}: ${examples(out, 'failed')}. ` +
+      `Bulk Add Members could not add ${plural(out.failedCount, 'member')}: ${examples(out, 'failed')} ` +
         `${progressSentence(out)}${REPLAY}`,
       'bulk_member_failures',
       { transient: false },
@@ -76,7 +77,7 @@ export const runBulkStep = async (
     throw userError(
       z,
       `${plural(out.invalidCount, 'email')} in the input ${out.invalidCount === 1 ? 'is' : 'are'} ` +
-        `not valid and ${out.invalidCount === 1 ? 'was' : 'were'} not sent: ${examples(out, 'invalid')}. ` +
+        `not valid and ${out.invalidCount === 1 ? 'was' : 'were'} not sent: ${examples(out, 'invalid')} ` +
         `${progressSentence(out)} Fix them, or set "Fail the Step When" to another choice.`,
       'bulk_invalid_emails',
       { transient: false },

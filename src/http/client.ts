@@ -5,9 +5,11 @@ import { resolveBaseUrl } from './config';
 import { Deadline, sleep } from './deadline';
 import {
   apiMessageOf,
+  containsKey,
   errorInfo,
   inputError,
   redact,
+  refuseKeyInInput,
   requestIdOf,
   requestIdSuffix,
   userError,
@@ -124,6 +126,9 @@ export class SotionClient {
     this.baseUrl = resolveBaseUrl();
     const problem = apiKeyProblem(bundle.authData?.apiKey);
     if (problem) throw inputError(z, problem);
+    // Every operation makes its client before reading its input: a key mapped into a field
+    // stops the step here, before any request.
+    refuseKeyInInput(z, bundle);
   }
 
   async call<S extends zod.ZodType, P extends string, E extends number>(
@@ -189,8 +194,7 @@ export class SotionClient {
    * outputs (a group's name, say) where Zapier shows it. Refuse before sending.
    */
   private refuseKeyAsData(values: unknown, request: Prepared): void {
-    const key = (this.bundle.authData?.apiKey ?? '').trim();
-    if (!JSON.stringify(values).includes(key)) return;
+    if (!containsKey(JSON.stringify(values), this.bundle)) return;
     throw inputError(
       this.z,
       `A value of this step contains the connection's API key, so it was not sent to Sotion ` +

@@ -319,7 +319,7 @@ describe('bad input is answered clearly, and never with a request when it is kno
       ['ok@example.org', 'created'],
     ]);
     expect(result.results[0]?.reason).toMatch(
-      /^Sotion could not create this member: validation_error: displayName must be at most 255 characters\.\.$/,
+      /^Sotion could not create this member: validation_error: displayName must be at most 255 characters\.$/,
     );
   });
 });

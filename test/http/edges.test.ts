@@ -186,7 +186,7 @@ describe('bulk edges', () => {
       appTester(bulkPerform, bundle({ members: [{}], emails, fail_when: 'any_problem' })),
     );
     expect(messageOf(error)).toMatch(
-      /^7 emails in the input are not valid and were not sent: \(empty\) \(line item 1\): Not sent: the email is empty\.; bad0@@x\.com .*…and 2 more in the same way\./,
+      /^7 emails in the input are not valid and were not sent: \(empty\) \(line item 1\): Not sent: the email is empty\. bad0@@x\.com .*…and 2 more in the same way\./,
     );
   });
 
@@ -281,7 +281,7 @@ describe('bulk edges: the existing-member pass', () => {
     expect(result.results[0]).toMatchObject({
       status: 'failed',
       reason: expect.stringMatching(
-        /^Sotion had a problem \(HTTP 500\) while reading members\..*req-lk\)$/,
+        /^Sotion had a problem \(HTTP 500\) while reading members\..*req-lk\)\.$/,
       ),
     });
   });
