@@ -4,10 +4,11 @@ import type { BulkReport, MemberResult, Outcome } from './run';
 
 /**
  * Bytes a step output may take. Core refuses a response above 6,291,456 bytes; the rest is
- * margin for its envelope. Above this, successful members leave `results` (they stay in the
- * counts and email lists) and every problem member is still listed there one by one.
+ * margin for its envelope. Above this, successful members leave `results` first (they stay in
+ * the counts and email lists), then repeated reasons are shortened; every problem member stays
+ * listed one by one in `results` whenever that fits, and always in its email list.
  */
-export const OUTPUT_BUDGET_BYTES = 5_000_000;
+export const OUTPUT_BUDGET_BYTES = 5_500_000;
 
 const SUCCESS: ReadonlySet<Outcome> = new Set(['created', 'existing', 'added_to_groups']);
 
@@ -31,8 +32,9 @@ export type BulkOutput = {
   failedEmails: string[];
   accessGroupIds: string[];
   apiRequests: number;
-  /** Successful members left out of `results` to keep the output under Zapier's size limit. */
-  successResultsOmitted: number;
+  /** Members left out of `results` to keep the output under Zapier's size limit (successes
+   * first); each is still counted and in its email list. */
+  resultsOmitted: number;
   results: MemberResult[];
 };
 
@@ -65,13 +67,50 @@ export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOut
     ...lists,
     accessGroupIds,
     apiRequests: report.apiRequests,
-    successResultsOmitted: 0,
+    resultsOmitted: 0,
     results,
   };
-  if (Buffer.byteLength(JSON.stringify(out)) <= OUTPUT_BUDGET_BYTES) return out;
+  const fits = (candidate: BulkOutput) =>
+    Buffer.byteLength(JSON.stringify(candidate)) <= OUTPUT_BUDGET_BYTES;
+  if (fits(out)) return out;
+  // Too large for Zapier: successful members are left to the counts and email lists.
   const problems = results.filter((r) => !SUCCESS.has(r.status));
-  return { ...out, successResultsOmitted: results.length - problems.length, results: problems };
+  const slim = {
+    ...out,
+    resultsOmitted: results.length - problems.length,
+    results: problems,
+  };
+  if (fits(slim)) return slim;
+  // Still too large (thousands of problems): a reason repeated from the member listed just above
+  // is not spelled out again.
+  const collapsed = {
+    ...slim,
+    results: problems.map((r, i) =>
+      i > 0 && r.reason !== null && r.reason === problems[i - 1]?.reason
+        ? { ...r, reason: SAME_REASON }
+        : r,
+    ),
+  };
+  if (fits(collapsed)) return collapsed;
+  // The last resort (long distinct reasons or emails): as many problem members as fit stay in
+  // `results`; the rest are in the email lists.
+  let low = 0;
+  let high = collapsed.results.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    const candidate = { ...collapsed, results: collapsed.results.slice(0, mid) };
+    if (fits(candidate)) low = mid;
+    else high = mid - 1;
+  }
+  return {
+    ...collapsed,
+    resultsOmitted: results.length - low,
+    results: collapsed.results.slice(0, low),
+  };
 };
+
+/** A problem member's reason when it repeats the reason of the member listed just above. */
+export const SAME_REASON = 'Same as above.';
 
 export const count = (n: number) => n.toLocaleString('en-US');
 export const plural = (n: number, one: string, many = `${one}s`) =>
@@ -108,7 +147,7 @@ export const bulkSample: BulkOutput = {
   failedEmails: [],
   accessGroupIds: ['3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10'],
   apiRequests: 4,
-  successResultsOmitted: 0,
+  resultsOmitted: 0,
   results: [
     {
       email: 'ada@example.com',
@@ -163,8 +202,8 @@ export const bulkOutputFields = [
   { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
   { key: 'apiRequests', label: 'Sotion API Requests', type: 'integer', required: true },
   {
-    key: 'successResultsOmitted',
-    label: 'Successful Members Not Listed in Results',
+    key: 'resultsOmitted',
+    label: 'Members Not Listed in Results',
     type: 'integer',
     required: true,
   },
