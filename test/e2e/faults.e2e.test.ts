@@ -186,3 +186,33 @@ describe('faults: a list that answers empty pages with a new cursor for ever', (
     console.log(`empty-page loop: ${figures.join(', ')}`);
   });
 });
+
+describe('sizes: a 25,000-member import', () => {
+  const sandbox = useSandbox();
+
+  it("stays under core's 6,291,456-byte response limit, every member counted and listed", async () => {
+    const emails = Array.from(
+      { length: 24_999 },
+      (_, i) => `firstname.lastname${i}@company-domain-${i % 97}.com`,
+    );
+    const group = groupByName(demoSite(sandbox()), 'Beta Testers');
+    const result = (await appTester(
+      bulkAddMembers,
+      e2eBundle({ emails: [emails.join('\n'), 'not-an-email'], access_group_ids: [group.id] }),
+    )) as BulkOutput;
+    const bytes = Buffer.byteLength(JSON.stringify(result));
+    console.log(
+      `25,000-member import: output ${bytes.toLocaleString('en-US')} bytes, ` +
+        `${result.resultsOmitted.toLocaleString('en-US')} successful members not listed in results, ` +
+        `${result.apiRequests} requests`,
+    );
+    expect(bytes).toBeLessThan(6_291_456);
+    expect(result.createdCount).toBe(24_999);
+    expect(result.createdEmails).toHaveLength(24_999);
+    expect(
+      result.results.filter((r) => r.status !== 'created').map((r) => [r.email, r.status]),
+    ).toEqual([['not-an-email', 'invalid']]);
+    expect(result.results.length + result.resultsOmitted).toBe(25_000);
+    expect(demoSite(sandbox()).memberships[group.id]?.length).toBeGreaterThanOrEqual(24_999);
+  });
+});
