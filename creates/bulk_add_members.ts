@@ -126,6 +126,7 @@ export const perform = (async (z, bundle) => {
     () => bulkAddMembers(client, entries, { groupIds, addExistingToGroups: addExisting }),
     groupIds,
     failWhen,
+    client,
   );
 }) satisfies CreatePerform<typeof inputFields, BulkOutput>;
 

@@ -41,13 +41,31 @@ export type BulkOutput = {
 const emailsWith = (results: MemberResult[], status: Outcome) =>
   results.filter((r) => r.status === status).map((r) => r.email);
 
-export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOutput => {
+/** Said of members reported as existing when one of the run's writes was sent twice. */
+export const OWN_CREATE =
+  "It may have been created by this step's own earlier request, whose answer was lost.";
+
+export interface SummaryOptions {
+  /** A write of this run was sent again after its answer was lost (see the client). */
+  ownCreatesPossible?: boolean;
+}
+
+export const summarize = (
+  report: BulkReport,
+  accessGroupIds: string[],
+  options: SummaryOptions = {},
+): BulkOutput => {
+  const existing = (r: MemberResult) => r.status === 'existing' || r.status === 'added_to_groups';
   // An invalid value is quoted shortened (a valid email has at most 254 characters anyway).
-  const results = report.results.map((r) => ({
-    ...r,
-    email: r.status === 'invalid' ? shorten(r.email) : r.email,
-    reason: sentence(r.reason),
-  }));
+  const results = report.results.map((r) => {
+    const reason = sentence(r.reason);
+    return {
+      ...r,
+      email: r.status === 'invalid' ? shorten(r.email) : r.email,
+      reason:
+        options.ownCreatesPossible && existing(r) ? `${reason ?? ''} ${OWN_CREATE}`.trim() : reason,
+    };
+  });
   const lists = {
     createdEmails: emailsWith(results, 'created'),
     existingEmails: emailsWith(results, 'existing'),
@@ -116,18 +134,40 @@ export const count = (n: number) => n.toLocaleString('en-US');
 export const plural = (n: number, one: string, many = `${one}s`) =>
   `${count(n)} ${n === 1 ? one : many}`;
 
-/** One sentence of what a run did, for error messages. */
-export const progressSentence = (out: BulkOutput): string => {
+/** What the report knows beyond the output: why failed members failed. */
+export interface Progress {
+  notSent?: number;
+  groupsUnchecked?: number;
+  ownCreatesPossible?: boolean;
+}
+
+/**
+ * One sentence of what a run did, for error messages. Only what is really unconfirmed is called
+ * so: members never sent, existing members whose groups were not checked, and real failures are
+ * counted apart.
+ */
+export const progressSentence = (out: BulkOutput, progress: Progress = {}): string => {
+  const notSent = progress.notSent ?? 0;
+  const unchecked = progress.groupsUnchecked ?? 0;
+  const failed = out.failedCount - notSent - unchecked;
+  const notes = [
+    out.addedToGroupsCount ? `${count(out.addedToGroupsCount)} of them added to the groups` : '',
+    progress.ownCreatesPossible && out.existingCount + out.addedToGroupsCount
+      ? "some may have been created by this step's own earlier request, whose answer was lost"
+      : '',
+  ].filter(Boolean);
   const parts = [
     `${count(out.createdCount)} created`,
     `${count(out.existingCount + out.addedToGroupsCount)} already members` +
-      (out.addedToGroupsCount
-        ? ` (${count(out.addedToGroupsCount)} of them added to the groups)`
-        : ''),
+      (notes.length ? ` (${notes.join('; ')})` : ''),
   ];
   if (out.invalidCount) parts.push(`${count(out.invalidCount)} invalid`);
   if (out.duplicateCount) parts.push(`${count(out.duplicateCount)} duplicates in the input`);
-  if (out.failedCount) parts.push(`${count(out.failedCount)} failed or not sent`);
+  if (unchecked) {
+    parts.push(`${plural(unchecked, 'existing member')} whose access groups were not checked yet`);
+  }
+  if (notSent) parts.push(`${count(notSent)} not sent`);
+  if (failed > 0) parts.push(`${count(failed)} failed`);
   return `Of ${plural(out.total, 'email')}: ${parts.join(', ')}.`;
 };
 

@@ -114,6 +114,11 @@ export class SotionClient {
   readonly baseUrl: string;
   /** Requests sent in this run, retries included (Bulk Add Members reports it). */
   requestsSent = 0;
+  /**
+   * Writes sent again after an answer was lost (a reset, a time-out or a 5xx): Sotion may have
+   * done the first one, so what the resend calls "already there" may be this run's own work.
+   */
+  resentAfterLostAnswer = 0;
   private rateRemaining: number | undefined;
   private rateResetAtMs: number | undefined;
 
@@ -184,6 +189,8 @@ export class SotionClient {
       } catch (error) {
         const waitMs = this.retryDelayMs(error, attempt, prepared.idempotent);
         if (waitMs === undefined) throw this.finalError(error, prepared, attempt);
+        if (ep.method !== 'GET' && errorInfo(error)?.status !== 429)
+          this.resentAfterLostAnswer += 1;
         await sleep(waitMs);
       }
     }
@@ -218,6 +225,20 @@ export class SotionClient {
   }
 
   private finalError(error: unknown, request: Prepared, attempt: number) {
+    const info = errorInfo(error);
+    if (!request.idempotent && info?.status !== undefined && info.status >= 500) {
+      // A write that failed with a 5xx may have been done all the same: "replay the step" alone
+      // would be wrong when a replay cannot be done twice.
+      return userError(
+        this.z,
+        `Sotion had a problem (HTTP ${info.status}) while ${request.action} ${request.target}, ` +
+          `so the change may or may not have been made. ${
+            request.lostAnswerHint ?? 'Check in Sotion before replaying the step.'
+          }${requestIdSuffix(info.requestId)}`,
+        'server_error',
+        info,
+      );
+    }
     if (!isNetworkError(error)) return error;
     const timedOut = error.type === 'request-timeout' || error.name === 'AbortError';
     const what = timedOut
