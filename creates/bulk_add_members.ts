@@ -21,13 +21,16 @@ const membersField = {
       key: 'email',
       label: 'Email',
       type: 'string',
-      helpText: "The member's email, for example `ada@example.com`.",
+      helpText:
+        "The member's email, for example `ada@example.com` or `Ada Lovelace <ada@example.com>` " +
+        '(the name is used when Display Name is empty).',
     },
     {
       key: 'display_name',
       label: 'Display Name',
       type: 'string',
-      helpText: 'Optional name shown for the member, for example `Ada Lovelace`.',
+      helpText:
+        'Optional name shown for the member, at most 255 characters, for example `Ada Lovelace`.',
     },
     {
       key: 'paid',
@@ -46,7 +49,8 @@ const emailsField = {
   required: false,
   helpText:
     'Emails to add, one per entry, or several in one entry separated by commas, semicolons, ' +
-    'spaces or new lines. Example: `ada@example.com, grace@example.com`. Fill in Members, ' +
+    'spaces or new lines; `Name <address>` gives the member that display name. Example: ' +
+    '`ada@example.com, Grace Hopper <grace@example.com>`. Fill in Members, ' +
     'Emails, or both: at least one is required.',
 } satisfies PlainInputField;
 

@@ -1,5 +1,5 @@
 import type { ZObject } from 'zapier-platform-core';
-import { splitEmails } from '../api/emails';
+import { parseAddresses } from '../api/emails';
 import { MAX_DISPLAY_NAME } from '../api/members';
 import { inputError, quote } from '../http/errors';
 import { toBool, toText } from '../zap/input';
@@ -11,6 +11,19 @@ export interface BulkEntry {
   displayName?: string;
   paid?: boolean;
 }
+
+/** A display name as sent: at most MAX_DISPLAY_NAME characters, or the step is refused. */
+const checkName = (z: ZObject, name: string | undefined, source: string): string | undefined => {
+  const length = name === undefined ? 0 : [...name].length;
+  if (length > MAX_DISPLAY_NAME) {
+    throw inputError(
+      z,
+      `Display Name of ${source} must be at most ${MAX_DISPLAY_NAME} characters; it has ` +
+        `${length.toLocaleString('en-US')} (${quote(name)}). Shorten it and try again.`,
+    );
+  }
+  return name;
+};
 
 /** The entries of a step's input in input order: line items first, then the email list. */
 export const collectEntries = (
@@ -29,29 +42,19 @@ export const collectEntries = (
     }
     const record = row as Record<string, unknown>;
     const email = toText(z, record.email, `Email of ${source}`) ?? '';
-    const displayName = toText(z, record.display_name, `Display Name of ${source}`);
-    const nameLength = displayName === undefined ? 0 : [...displayName].length;
-    if (nameLength > MAX_DISPLAY_NAME) {
-      throw inputError(
-        z,
-        `Display Name of ${source} must be at most ${MAX_DISPLAY_NAME} characters; it has ` +
-          `${nameLength.toLocaleString('en-US')} (${quote(displayName)}). Shorten it and try again.`,
-      );
-    }
+    const given = checkName(z, toText(z, record.display_name, `Display Name of ${source}`), source);
     const paid = toBool(z, record.paid, `Paid of ${source}`) ?? defaultPaid;
-    const addresses = splitEmails(email);
+    const addresses = parseAddresses(email);
     if (addresses.length === 0) {
       // Nothing a user sent is dropped: a row without an email is reported as invalid.
-      entries.push({ raw: '', source, displayName, paid });
+      entries.push({ raw: '', source, displayName: given, paid });
       return;
     }
-    for (const raw of addresses) {
-      entries.push({
-        raw,
-        source,
-        displayName: addresses.length === 1 ? displayName : undefined,
-        paid,
-      });
+    for (const { address, name } of addresses) {
+      // Display Name wins; otherwise the name of `Ada Lovelace <ada@example.com>`.
+      const displayName =
+        (addresses.length === 1 ? given : undefined) ?? checkName(z, name, source);
+      entries.push({ raw: address, source, displayName, paid });
     }
   });
   const listItems = Array.isArray(emailList)
@@ -62,8 +65,15 @@ export const collectEntries = (
   listItems.forEach((value, index) => {
     const text = toText(z, value, `Emails entry ${index + 1}`);
     if (text === undefined) return;
-    for (const raw of splitEmails(text)) {
-      entries.push({ raw, source: `email list entry ${index + 1}`, paid: defaultPaid });
+    const source = `email list entry ${index + 1}`;
+    for (const { address, name } of parseAddresses(text)) {
+      const displayName = checkName(z, name, source);
+      entries.push({
+        raw: address,
+        source,
+        ...(displayName === undefined ? {} : { displayName }),
+        paid: defaultPaid,
+      });
     }
   });
   return entries;

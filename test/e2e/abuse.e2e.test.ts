@@ -336,6 +336,41 @@ describe('bad input is answered clearly, and never with a request when it is kno
     }
   });
 
+  it('`Name <address>`, quoted local parts and upper-case group ids are read as meant', async () => {
+    figures.badInputCases += 1;
+    const site = demoSite(sandbox());
+    const beta = groupByName(site, 'Beta Testers');
+    const result = (await appTester(
+      bulkAddMembers,
+      e2eBundle({
+        emails: ['Ada Byron <ada.byron@example.org>, "Lovelace, Augusta" <augusta@example.org>'],
+        members: [{ email: 'Grace Hopper <grace.hopper@example.org>' }],
+        access_group_ids: [beta.id.toUpperCase()],
+        fail_when: 'never',
+      }),
+    )) as BulkOutput;
+    expect(result.results.map((r) => [r.email, r.source, r.status])).toEqual([
+      ['grace.hopper@example.org', 'line item 1', 'created'],
+      ['ada.byron@example.org', 'email list entry 1', 'created'],
+      ['augusta@example.org', 'email list entry 1', 'created'],
+    ]);
+    const named = (email: string) => site.members.find((m) => m.email === email);
+    expect(named('ada.byron@example.org')?.displayName).toBe('Ada Byron');
+    expect(named('augusta@example.org')?.displayName).toBe('Lovelace, Augusta');
+    expect(named('grace.hopper@example.org')?.displayName).toBe('Grace Hopper');
+    for (const email of ['ada.byron@example.org', 'grace.hopper@example.org']) {
+      expect(site.memberships[beta.id]).toContain(named(email)?.id);
+    }
+    // A quoted local part is one entry (whatever Sotion then says about it), never two.
+    const quoted = (await appTester(
+      bulkAddMembers,
+      e2eBundle({ emails: ['"john doe"@example.org'], fail_when: 'never' }),
+    )) as BulkOutput;
+    expect(quoted.total).toBe(1);
+    expect(quoted.results[0]?.email).toBe('"john doe"@example.org');
+    expect(quoted.results[0]?.reason ?? '').toMatch(/^$|[^.]\.$/);
+  });
+
   it('malformed, internationalised and oversized entries are reported one by one; the rest are added', async () => {
     figures.badInputCases += 1;
     const result = (await appTester(
