@@ -33,7 +33,7 @@ export const runBulkStep = async (
   run: () => Promise<BulkReport>,
   accessGroupIds: string[],
   failWhen: FailWhen,
-  client: { resentAfterLostAnswer: number } = { resentAfterLostAnswer: 0 },
+  client: { resentAfterLostAnswer: number },
 ): Promise<BulkOutput> => {
   const report = await run();
   const ownCreatesPossible = client.resentAfterLostAnswer > 0;

@@ -395,6 +395,35 @@ describe('bulk_add_members: outcomes', () => {
   });
 });
 
+describe('bulk_add_members: invalid emails under "any_problem"', () => {
+  it('names each invalid email, one period per reason, and counts the rest', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`, { members: [{ email: 'ok@example.com' }] })
+      .reply(
+        207,
+        {
+          data: [
+            { email: 'ok@example.com', status: 'created', member: memberOf('ok@example.com', 1) },
+          ],
+          summary: { total: 1, created: 1, failed: 0 },
+        },
+        headers(),
+      );
+    const error = await rejection(
+      appTester(
+        perform,
+        makeBundle({ emails: ['a@@b, ok@example.com, c@'], fail_when: 'any_problem' }),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      '2 emails in the input are not valid and were not sent: a@@b (email list entry 1): Not ' +
+        'sent: the email has more than one @. c@ (email list entry 1): Not sent: nothing comes ' +
+        'after the @. Of 3 emails: 1 created, 0 already members, 2 invalid. Fix them, or set ' +
+        '"Fail the Step When" to another choice.',
+    );
+  });
+});
+
 describe('bulk_add_members: a lost answer', () => {
   it("members the resend calls existing may be this step's own: the output and errors say so", async () => {
     api()
