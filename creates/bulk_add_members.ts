@@ -21,14 +21,16 @@ const membersField = {
       label: 'Email',
       type: 'string',
       helpText:
-        "The member's email, for example `ada@example.com`. One line item per member; fill in " +
-        'Members, Emails, or both: at least one is required.',
+        "The member's email, for example `ada@example.com` or `Ada Lovelace <ada@example.com>` " +
+        '(the name is used when Display Name is empty). One line item per member; fill in Members, ' +
+        'Emails, or both: at least one is required.',
     },
     {
       key: 'display_name',
       label: 'Display Name',
       type: 'string',
-      helpText: 'Optional name shown for the member, for example `Ada Lovelace`.',
+      helpText:
+        'Optional name shown for the member, at most 255 characters, for example `Ada Lovelace`.',
     },
     {
       key: 'paid',
@@ -47,7 +49,8 @@ const emailsField = {
   required: false,
   helpText:
     'Emails to add, one per entry, or several in one entry separated by commas, semicolons, ' +
-    'spaces or new lines. Example: `ada@example.com, grace@example.com`. Fill in Members, ' +
+    'spaces or new lines; `Name <address>` gives the member that display name. Example: ' +
+    '`ada@example.com, Grace Hopper <grace@example.com>`. Fill in Members, ' +
     'Emails, or both: at least one is required.',
 } satisfies PlainInputField;
 
@@ -103,6 +106,8 @@ const inputFields = defineInputFields([
 ]);
 
 export const perform = (async (z, bundle) => {
+  // First: the client refuses an input that carries the API key before anything reads it.
+  const client = new SotionClient(z, bundle);
   const input: Record<string, unknown> = bundle.inputData;
   const { defaultPaid, groupIds, addExisting, failWhen } = readInputs(z, input, fields);
   const entries = collectEntries(z, input.members, input.emails, defaultPaid);
@@ -120,12 +125,12 @@ export const perform = (async (z, bundle) => {
         'seconds. Split the list across several runs (for example with Looping by Zapier).',
     );
   }
-  const client = new SotionClient(z, bundle);
   return runBulkStep(
     z,
     () => bulkAddMembers(client, entries, { groupIds, addExistingToGroups: addExisting }),
     groupIds,
     failWhen,
+    client,
   );
 }) satisfies CreatePerform<typeof inputFields, BulkOutput>;
 

@@ -47,8 +47,8 @@ const fields = {
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
 
 export const perform = (async (z, bundle) => {
-  const { name, description, ifTaken } = readInputs(z, bundle.inputData, fields);
   const client = new SotionClient(z, bundle);
+  const { name, description, ifTaken } = readInputs(z, bundle.inputData, fields);
   const returnExisting = ifTaken === IF_TAKEN.returnExisting;
   const result = await client.call(accessGroups.create, {
     body: description === undefined ? { name } : { name, description },

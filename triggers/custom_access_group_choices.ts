@@ -5,13 +5,14 @@ import { cursorPage } from '../src/zap/dropdown';
 
 /**
  * Powers the dropdowns that pick custom access groups (scope groups cannot be written through
- * the API). "Load more" pages with Sotion's cursor, kept between pages by z.cursor.
+ * the API). "Load more" pages with Sotion's cursor, kept between pages by z.cursor; pages that
+ * hold only scope groups are skipped.
  */
 export const perform = (async (z, bundle) =>
-  cursorPage(z, bundle, async (client, after) => {
-    const { groups, nextCursor } = await customGroupChoices(client, after);
-    return { items: groups, nextCursor };
-  })) satisfies PollingTriggerPerform<Record<string, never>, AccessGroup>;
+  cursorPage(z, bundle, 'access groups', customGroupChoices)) satisfies PollingTriggerPerform<
+  Record<string, never>,
+  AccessGroup
+>;
 
 export default defineTrigger({
   key: 'custom_access_group_choices',

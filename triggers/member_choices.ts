@@ -8,7 +8,7 @@ import { cursorPage } from '../src/zap/dropdown';
  * with Sotion's cursor, kept between pages by z.cursor.
  */
 export const perform = (async (z, bundle) =>
-  cursorPage(z, bundle, memberChoices)) satisfies PollingTriggerPerform<
+  cursorPage(z, bundle, 'members', memberChoices)) satisfies PollingTriggerPerform<
   Record<string, never>,
   MemberListItem
 >;

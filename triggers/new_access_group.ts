@@ -21,9 +21,9 @@ const fields = {
 const inputFields = defineInputFields(fieldsOf(fields.type));
 
 export const perform = (async (z, bundle) => {
+  const client = new SotionClient(z, bundle);
   const { type } = readInputs(z, bundle.inputData, fields);
   const window = pollWindow(bundle.meta);
-  const client = new SotionClient(z, bundle);
   const { groups } = await newestAccessGroups(client, { type, ...window });
   return groups;
 }) satisfies PollingTriggerPerform<typeof inputFields, AccessGroup>;

@@ -1,4 +1,5 @@
 import type { SotionClient } from '../http/client';
+import type { DropdownPage } from '../zap/dropdown';
 import { endpoint } from '../http/endpoint';
 import { userError } from '../http/errors';
 import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
@@ -83,6 +84,13 @@ export const uniqueById = <T extends { id: string }>(items: T[]): T[] => {
   return items.filter((item) => (seen.has(item.id) ? false : (seen.add(item.id), true)));
 };
 
+/**
+ * Groups without a createdAt cannot be placed in time, so a poll returns all of them and Zapier's
+ * dedupe (by id) picks out the new ones; above this many that answer would grow too large for a
+ * poll (about 300 bytes a group) and the poll stops with an error instead of missing groups.
+ */
+export const MAX_UNDATED_GROUPS = 5_000;
+
 export interface NewestGroupsOptions {
   /** How many to return at most. */
   max: number;
@@ -146,7 +154,28 @@ export const newestAccessGroups = async (
       { transient: true },
     );
   }
-  const groups = uniqueById(read).filter(wanted).sort(newestFirst).slice(0, options.max);
+  const all = uniqueById(read).filter(wanted).sort(newestFirst);
+  // Samples need a few groups, and dedupe seeding every id: neither needs to know which are new.
+  if (options.firstPageOnly || options.walkAll) {
+    return { groups: all.slice(0, options.max), pagesRead, complete };
+  }
+  // Groups without createdAt could be the newest or the oldest: a poll returns every one of them
+  // (after the newest dated ones) so that none is ever missed.
+  const dated = all.filter((group) => time(group) !== undefined);
+  const undated = all.filter((group) => time(group) === undefined);
+  if (undated.length > MAX_UNDATED_GROUPS) {
+    throw userError(
+      client.z,
+      `Sotion gives no creation time for ${undated.length.toLocaleString('en-US')} of this ` +
+        "site's access groups, so this trigger cannot tell which of them are new; it returns " +
+        'all of them for Zapier to pick out the new ones, which works for at most ' +
+        `${MAX_UNDATED_GROUPS.toLocaleString('en-US')}. Filter by Group Type if that helps, ` +
+        "or ask Sotion support to fill in the groups' creation times.",
+      'undated_groups',
+      { transient: false },
+    );
+  }
+  const groups = [...dated.slice(0, options.max), ...undated];
   return { groups, pagesRead, complete };
 };
 
@@ -189,24 +218,32 @@ export const findAccessGroupByName = async (
   return exact ?? (folded.length === 1 ? folded[0] : undefined);
 };
 
-/** One page of custom groups for a dropdown; pages holding only scope groups are skipped. */
+/**
+ * One page of custom groups for a dropdown; pages holding only scope groups are skipped.
+ * `seen` holds the cursors earlier "Load more" pages followed: a cursor that comes round again
+ * stops with the pagination error instead of offering "Load more" for ever. The answer's `seen`
+ * adds this call's cursors, for the next page.
+ */
 export const customGroupChoices = async (
   client: SotionClient,
   after: string | null,
-): Promise<{ groups: AccessGroup[]; nextCursor: string | null }> => {
-  let found: { groups: AccessGroup[]; nextCursor: string | null } = {
-    groups: [],
-    nextCursor: null,
-  };
+  seen: string[] = [],
+): Promise<DropdownPage<AccessGroup>> => {
+  const followed: string[] = [];
+  let found: DropdownPage<AccessGroup> = { items: [], nextCursor: null, followed };
   for await (const page of walkPages(client, accessGroups.list, {
     after,
     limit: MAX_PAGE_SIZE,
+    seenCursors: seen,
   })) {
     found = {
-      groups: page.items.filter((group) => group.type === 'custom'),
+      items: page.items.filter((group) => group.type === 'custom'),
       nextCursor: page.hasMore ? page.nextCursor : null,
+      followed,
+      requestId: page.requestId,
     };
-    if (found.groups.length) break;
+    if (found.items.length) break;
+    if (found.nextCursor) followed.push(found.nextCursor);
   }
   return found;
 };

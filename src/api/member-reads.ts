@@ -1,3 +1,4 @@
+import type { DropdownPage } from '../zap/dropdown';
 import type { SotionClient } from '../http/client';
 import { errorInfo } from '../http/errors';
 import { fetchPage, MAX_PAGE_SIZE } from '../http/pagination';
@@ -98,7 +99,11 @@ export const newestMembers = async (client: SotionClient, max: number): Promise<
 export const memberChoices = async (
   client: SotionClient,
   after: string | null,
-): Promise<{ items: MemberListItem[]; nextCursor: string | null }> => {
+): Promise<DropdownPage<MemberListItem>> => {
   const page = await fetchPage(client, members.list, { after, limit: MAX_PAGE_SIZE });
-  return { items: page.items, nextCursor: page.hasMore ? page.nextCursor : null };
+  return {
+    items: page.items,
+    nextCursor: page.hasMore ? page.nextCursor : null,
+    requestId: page.requestId,
+  };
 };

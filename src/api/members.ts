@@ -23,6 +23,12 @@ const planRefused = (what: string) =>
 /** For a create that names no access groups, so a 403 cannot be about a scope group. */
 export const CREATE_REFUSED_BY_PLAN = planRefused('to create the member {email}');
 
+/**
+ * Longest display name sent. Sotion documents no limit; 255 is the usual column size (and the
+ * sandbox's), so longer names are refused before sending rather than failing inside a batch.
+ */
+export const MAX_DISPLAY_NAME = 255;
+
 /** Members (reference §2.4). */
 export const members = {
   /** Filters: email (exact), q, status, paid, verified; newest first by default. */

@@ -1,6 +1,7 @@
 import type { ZObject } from 'zapier-platform-core';
-import { splitEmails } from '../api/emails';
-import { inputError } from '../http/errors';
+import { parseAddresses } from '../api/emails';
+import { MAX_DISPLAY_NAME } from '../api/members';
+import { inputError, quote } from '../http/errors';
 import { toBool, toText } from '../zap/input';
 
 /** One address of the input, with where it came from and what the user said about it. */
@@ -10,6 +11,19 @@ export interface BulkEntry {
   displayName?: string;
   paid?: boolean;
 }
+
+/** A display name as sent: at most MAX_DISPLAY_NAME characters, or the step is refused. */
+const checkName = (z: ZObject, name: string | undefined, source: string): string | undefined => {
+  const length = name === undefined ? 0 : [...name].length;
+  if (length > MAX_DISPLAY_NAME) {
+    throw inputError(
+      z,
+      `Display Name of ${source} must be at most ${MAX_DISPLAY_NAME} characters; it has ` +
+        `${length.toLocaleString('en-US')} (${quote(name)}). Shorten it and try again.`,
+    );
+  }
+  return name;
+};
 
 /** The entries of a step's input in input order: line items first, then the email list. */
 export const collectEntries = (
@@ -24,25 +38,23 @@ export const collectEntries = (
   rows.forEach((row, index) => {
     const source = `line item ${index + 1}`;
     if (typeof row !== 'object' || row === null) {
-      throw inputError(z, `Members ${source} must have an Email; it was ${JSON.stringify(row)}.`);
+      throw inputError(z, `Members ${source} must have an Email; it was ${quote(row)}.`);
     }
     const record = row as Record<string, unknown>;
     const email = toText(z, record.email, `Email of ${source}`) ?? '';
-    const displayName = toText(z, record.display_name, `Display Name of ${source}`);
+    const given = checkName(z, toText(z, record.display_name, `Display Name of ${source}`), source);
     const paid = toBool(z, record.paid, `Paid of ${source}`) ?? defaultPaid;
-    const addresses = splitEmails(email);
+    const addresses = parseAddresses(email);
     if (addresses.length === 0) {
       // Nothing a user sent is dropped: a row without an email is reported as invalid.
-      entries.push({ raw: '', source, displayName, paid });
+      entries.push({ raw: '', source, displayName: given, paid });
       return;
     }
-    for (const raw of addresses) {
-      entries.push({
-        raw,
-        source,
-        displayName: addresses.length === 1 ? displayName : undefined,
-        paid,
-      });
+    for (const { address, name } of addresses) {
+      // Display Name wins; otherwise the name of `Ada Lovelace <ada@example.com>`.
+      const displayName =
+        (addresses.length === 1 ? given : undefined) ?? checkName(z, name, source);
+      entries.push({ raw: address, source, displayName, paid });
     }
   });
   const listItems = Array.isArray(emailList)
@@ -53,8 +65,15 @@ export const collectEntries = (
   listItems.forEach((value, index) => {
     const text = toText(z, value, `Emails entry ${index + 1}`);
     if (text === undefined) return;
-    for (const raw of splitEmails(text)) {
-      entries.push({ raw, source: `email list entry ${index + 1}`, paid: defaultPaid });
+    const source = `email list entry ${index + 1}`;
+    for (const { address, name } of parseAddresses(text)) {
+      const displayName = checkName(z, name, source);
+      entries.push({
+        raw: address,
+        source,
+        ...(displayName === undefined ? {} : { displayName }),
+        paid: defaultPaid,
+      });
     }
   });
   return entries;

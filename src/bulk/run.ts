@@ -49,8 +49,11 @@ export interface BulkReport {
   apiRequests: number;
   /** A request-level failure (key revoked, scope group, …) that stopped the run. */
   fatal?: unknown;
-  /** Members that were not sent because time ran out. */
+  /** Members that were not sent because time ran out or the run stopped. */
   notSent: number;
+  /** Members Sotion said exist whose groups were not checked before time ran out or the run
+   * stopped (sent, so not "not sent"; their groups are unconfirmed). */
+  groupsUnchecked?: number;
 }
 
 interface Pending {
@@ -145,6 +148,14 @@ export const bulkAddMembers = async (
       report.notSent += 1;
     }
   };
+  /** An existing member (sent; Sotion said it exists) whose groups were not checked. */
+  const markGroupsUnchecked = ({ result }: Pending) => {
+    result.status = 'failed';
+    result.reason = `Already a member, but the step ${
+      stopped() ? 'stopped after an error (see the step error)' : 'ran out of time'
+    } before checking its access groups. Replay the step to finish.`;
+    report.groupsUnchecked = (report.groupsUnchecked ?? 0) + 1;
+  };
   const fail = (items: Pending[], error: unknown) => {
     if (isFatal(error) && report.fatal === undefined) report.fatal = error;
     for (const { result } of items) {
@@ -202,7 +213,7 @@ export const bulkAddMembers = async (
   /** What the groups' member lists said: email → member id and the chosen groups it is in. */
   const known = new Map<string, { id: string; groups: Set<string> }>();
   const addToGroups = async (item: Pending) => {
-    if (outOfTime()) return markNotSent([item]);
+    if (outOfTime()) return markGroupsUnchecked(item);
     const { result } = item;
     try {
       const listed = known.get(result.email);
@@ -268,7 +279,7 @@ export const bulkAddMembers = async (
   if (joinGroups) {
     const probe = existing.slice(0, PROBE_SIZE);
     const rest = existing.slice(PROBE_SIZE);
-    await runPool(probe, MEMBER_CONCURRENCY, addToGroups, stopped, (item) => markNotSent([item]));
+    await runPool(probe, MEMBER_CONCURRENCY, addToGroups, stopped, markGroupsUnchecked);
     // A replay (or an import of people already in the groups) finds most existing members in
     // every group. Reading the groups then costs a page per 100 members instead of a look-up
     // and a group add per member, so replays of large imports converge instead of redoing it all.
@@ -291,9 +302,7 @@ export const bulkAddMembers = async (
         return false;
       });
     }
-    await runPool(unresolved, MEMBER_CONCURRENCY, addToGroups, stopped, (item) =>
-      markNotSent([item]),
-    );
+    await runPool(unresolved, MEMBER_CONCURRENCY, addToGroups, stopped, markGroupsUnchecked);
   } else {
     for (const { result } of existing) {
       result.status = 'existing';

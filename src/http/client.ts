@@ -6,9 +6,11 @@ import { resolveBaseUrl } from './config';
 import { Deadline, sleep } from './deadline';
 import {
   apiMessageOf,
+  containsKey,
   errorInfo,
   inputError,
   redact,
+  refuseKeyInInput,
   requestIdOf,
   requestIdSuffix,
   userError,
@@ -77,6 +79,9 @@ interface Prepared {
   lostAnswerHint?: string;
 }
 
+/** What a write that may or may not have been done tells the user by default. */
+const CHECK_FIRST = 'Check in Sotion before replaying the step.';
+
 const MAX_ATTEMPTS = 4;
 const BACKOFF_MS = 250;
 const PER_REQUEST_TIMEOUT_MS = 15_000;
@@ -120,6 +125,11 @@ export class SotionClient {
   readonly baseUrl: string;
   /** Requests sent in this run, retries included (Bulk Add Members reports it). */
   requestsSent = 0;
+  /**
+   * Writes sent again after an answer was lost (a reset, a time-out or a 5xx): Sotion may have
+   * done the first one, so what the resend calls "already there" may be this run's own work.
+   */
+  resentAfterLostAnswer = 0;
   private rateRemaining: number | undefined;
   private rateResetAtMs: number | undefined;
 
@@ -132,6 +142,9 @@ export class SotionClient {
     this.baseUrl = resolveBaseUrl();
     const problem = apiKeyProblem(bundle.authData?.apiKey);
     if (problem) throw inputError(z, problem);
+    // Every operation makes its client before reading its input: a key mapped into a field
+    // stops the step here, before any request.
+    refuseKeyInInput(z, bundle);
   }
 
   async call<S extends zod.ZodType, P extends string, E extends number>(
@@ -153,6 +166,7 @@ export class SotionClient {
       target,
       expect: ep.expect,
       forbidden: forbiddenOf(args.forbidden ?? ep.forbidden, values),
+      lostAnswer: prepared.idempotent ? undefined : (prepared.lostAnswerHint ?? CHECK_FIRST),
       throttled: ep.throttled === undefined ? undefined : word(ep.throttled, values),
       authTest: args.authTest,
     };
@@ -191,6 +205,8 @@ export class SotionClient {
       } catch (error) {
         const waitMs = this.retryDelayMs(error, attempt, prepared.idempotent);
         if (waitMs === undefined) throw this.finalError(error, prepared, attempt);
+        if (ep.method !== 'GET' && errorInfo(error)?.status !== 429)
+          this.resentAfterLostAnswer += 1;
         await sleep(waitMs);
       }
     }
@@ -214,8 +230,7 @@ export class SotionClient {
    * outputs (a group's name, say) where Zapier shows it. Refuse before sending.
    */
   private refuseKeyAsData(values: unknown, request: Prepared): void {
-    const key = (this.bundle.authData?.apiKey ?? '').trim();
-    if (!JSON.stringify(values).includes(key)) return;
+    if (!containsKey(JSON.stringify(values), this.bundle)) return;
     throw inputError(
       this.z,
       `A value of this step contains the connection's API key, so it was not sent to Sotion ` +
@@ -247,11 +262,7 @@ export class SotionClient {
     const tries = attempt > 1 ? ` after ${attempt} attempts` : '';
     const unsure = request.idempotent
       ? ' Replaying the step is safe; try again in a few minutes.'
-      : ` The change may or may not have been made.${
-          request.lostAnswerHint
-            ? ` ${request.lostAnswerHint}`
-            : ' Check in Sotion before replaying the step.'
-        }`;
+      : ` The change may or may not have been made.${` ${request.lostAnswerHint ?? CHECK_FIRST}`}`;
     return userError(
       this.z,
       `Sotion ${what} while ${request.action} ${request.target}${tries}.${unsure}`,

@@ -46,6 +46,8 @@ export interface RequestContext {
   expect: readonly number[];
   forbidden?: string;
   throttled?: string;
+  /** Set when a resend is not safe: what to do, since a 5xx may hide a change that was made. */
+  lostAnswer?: string;
   authTest?: boolean;
 }
 

@@ -23,15 +23,47 @@ export const withInfo = <E extends object>(error: E, info: ErrorInfo): E => {
 export const errorInfo = (error: unknown): ErrorInfo | undefined =>
   typeof error === 'object' && error !== null ? infos.get(error) : undefined;
 
-/** Anything that looks like a Sotion key, so no message ever carries one. */
-const KEY_PATTERN = /\bso_[A-Za-z0-9_\-.]{4,}/g;
+/** Anything that looks like a Sotion key, in any case, so no message ever carries one. */
+const KEY_PATTERN = /\bso_[A-Za-z0-9_\-.]{4,}/gi;
 
-export const redact = (text: string, bundle?: Pick<Bundle, 'authData'>): string => {
-  let out = text;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The connection's key in any upper/lower case, or undefined when there is none. */
+const keyMatcher = (bundle?: Pick<Bundle, 'authData'>): RegExp | undefined => {
   const key = bundle?.authData?.apiKey?.trim();
-  if (key) out = out.split(key).join('[redacted key]');
+  return key ? new RegExp(escapeRegExp(key), 'gi') : undefined;
+};
+
+/** The text with the connection's key (in any case) and anything shaped like a key taken out. */
+export const redact = (text: string, bundle?: Pick<Bundle, 'authData'>): string => {
+  const key = keyMatcher(bundle);
+  const out = key ? text.replace(key, '[redacted key]') : text;
   return out.replace(KEY_PATTERN, 'so_[redacted]');
 };
+
+/** Whether a text holds the connection's key in any upper/lower case. */
+export const containsKey = (text: string, bundle?: Pick<Bundle, 'authData'>): boolean =>
+  keyMatcher(bundle)?.test(text) ?? false;
+
+/** Longest value quoted whole in a message or output; longer ones are shortened. */
+export const QUOTE_MAX = 80;
+
+/**
+ * A value as a message or output shows it: whole when short, otherwise its start, an ellipsis
+ * and its length (a 1 MB email is not echoed back whole).
+ */
+export const shorten = (text: string, max = QUOTE_MAX): string => {
+  const chars = [...text];
+  return chars.length <= max
+    ? text
+    : `${chars.slice(0, max).join('')}… (${chars.length.toLocaleString('en-US')} characters)`;
+};
+
+/** A value quoted in a message: JSON-quoted, shortened when long. */
+export const quote = (value: unknown): string =>
+  typeof value === 'string'
+    ? JSON.stringify(shorten(value))
+    : shorten(JSON.stringify(value) ?? String(value));
 
 export const requestIdOf = (response: Pick<HttpResponse, 'getHeader'>): string | undefined =>
   response.getHeader('x-request-id') || undefined;
@@ -67,7 +99,7 @@ export const apiMessageOf = (content: string): string | undefined => {
 
 /** A user-facing failure that Zapier shows as the step's error. */
 export const userError = (z: ZObject, message: string, code: string, info: ErrorInfo): Error =>
-  withInfo(new z.errors.Error(message, code, info.status ?? 0), info);
+  withInfo(new z.errors.Error(redact(message), code, info.status ?? 0), info);
 
 /** The sentence of an error: z.errors.Error keeps its text as JSON {message, code, status}. */
 export const plainMessage = (error: unknown): string => {
@@ -85,4 +117,38 @@ export const plainMessage = (error: unknown): string => {
 
 /** Bad input found before any request: halts the step with a message naming the field. */
 export const inputError = (z: ZObject, message: string): Error =>
-  withInfo(new z.errors.Error(message, 'invalid_input', 400), { transient: false });
+  withInfo(new z.errors.Error(redact(message), 'invalid_input', 400), { transient: false });
+
+/** Where in a step's input a value holds the key ("emails[2]", "members[0].email"), if any. */
+const keyPath = (
+  value: unknown,
+  bundle: Pick<Bundle, 'authData'>,
+  path: string,
+): string | undefined => {
+  if (typeof value === 'string') return containsKey(value, bundle) ? path : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [name, child] of Object.entries(value)) {
+    const at = Array.isArray(value) ? `${path}[${name}]` : path ? `${path}.${name}` : name;
+    const found = containsKey(name, bundle) ? at : keyPath(child, bundle, at);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+};
+
+/**
+ * Refuses a step whose input holds the connection's API key in any upper/lower case (a field
+ * mapped from the wrong step): sent, it would be stored in Sotion and come back in outputs,
+ * errors and logs. Checked before any request, naming where the key was found.
+ */
+export const refuseKeyInInput = (
+  z: ZObject,
+  bundle: Pick<Bundle, 'authData' | 'inputData'>,
+): void => {
+  const where = keyPath(bundle.inputData, bundle, '');
+  if (where === undefined) return;
+  throw inputError(
+    z,
+    `A value of this step contains the connection's API key (in ${where}), so nothing was sent ` +
+      'to Sotion. Check which fields are mapped into this step.',
+  );
+};

@@ -157,9 +157,12 @@ const mapError = (
   }
   if (status >= 500) {
     fail(
-      `Sotion had a problem (HTTP ${status}) while ${action} ${target}. This is usually ` +
-        'temporary: replay the step in a few minutes, and contact Sotion support with the ' +
-        'request id if it keeps happening.',
+      context.lostAnswer
+        ? `Sotion had a problem (HTTP ${status}) while ${action} ${target}, so the change may or ` +
+            `may not have been made. ${context.lostAnswer}`
+        : `Sotion had a problem (HTTP ${status}) while ${action} ${target}. This is usually ` +
+            'temporary: replay the step in a few minutes, and contact Sotion support with the ' +
+            'request id if it keeps happening.',
       'server_error',
       true,
     );

@@ -1,5 +1,5 @@
 import type { ZObject } from 'zapier-platform-core';
-import { inputError } from '../http/errors';
+import { inputError, quote } from '../http/errors';
 
 /**
  * Zapier hands booleans over as booleans, or as the strings of a dropdown or a mapped value.
@@ -16,7 +16,7 @@ export const toBool = (z: ZObject, value: unknown, label: string): boolean | und
     if (['true', 'yes', 'y', '1', 'on'].includes(text)) return true;
     if (['false', 'no', 'n', '0', 'off'].includes(text)) return false;
   }
-  throw inputError(z, `${label} must be true or false (yes/no); it was ${JSON.stringify(value)}.`);
+  throw inputError(z, `${label} must be true or false (yes/no); it was ${quote(value)}.`);
 };
 
 /** A text value, trimmed; undefined when empty. Numbers are accepted as their text. */
@@ -24,7 +24,7 @@ export const toText = (z: ZObject, value: unknown, label: string): string | unde
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value !== 'string') {
-    throw inputError(z, `${label} must be text; it was ${JSON.stringify(value).slice(0, 80)}.`);
+    throw inputError(z, `${label} must be text; it was ${quote(value)}.`);
   }
   const text = value.trim();
   return text === '' ? undefined : text;

@@ -337,9 +337,9 @@ describe('bulk_add_members: outcomes', () => {
       ),
     );
     expect(messageOf(error)).toBe(
-      'Bulk Add Members could not add 2 members: bad@example.com (email list entry 2): Sotion could not create this member: invalid_email: Domain does not accept mail.; ' +
-        "missing@example.com (email list entry 3): Sotion's answer to the bulk request did not mention this email.. " +
-        'Of 3 emails: 1 created, 0 already members, 2 failed or not sent. Replaying the step is safe: members created by this run will show as already members, and nobody is added twice.',
+      'Bulk Add Members could not add 2 members: bad@example.com (email list entry 2): Sotion could not create this member: invalid_email: Domain does not accept mail. ' +
+        "missing@example.com (email list entry 3): Sotion's answer to the bulk request did not mention this email. " +
+        'Of 3 emails: 1 created, 0 already members, 2 failed. Replaying the step is safe: members created by this run will show as already members, and nobody is added twice.',
     );
   });
 
@@ -373,16 +373,101 @@ describe('bulk_add_members: outcomes', () => {
       ),
     );
     expect(messageOf(error)).toMatch(
-      /^1 email in the input is not valid and was not sent: a@@b \(email list entry 2\): Not sent: the email has more than one @\.\. Of 2 emails: 1 created/,
+      /^1 email in the input is not valid and was not sent: a@@b \(email list entry 2\): Not sent: the email has more than one @\. Of 2 emails: 1 created/,
     );
     const ok = await appTester(perform, makeBundle({ emails: ['a@example.com', 'a@@b'] }));
     expect(ok.invalidCount).toBe(1);
   });
 
-  it('all emails invalid: nothing is sent and the output says why', async () => {
-    const result = await appTester(perform, makeBundle({ emails: ['nope, also-nope@'] }));
+  it('all emails invalid: nothing is sent and, under the default, the step fails saying why', async () => {
+    const error = await rejection(appTester(perform, makeBundle({ emails: ['nope, also-nope@'] })));
+    expect(messageOf(error)).toBe(
+      'No email in the input is valid, so nothing was sent: nope (email list entry 1): Not sent: ' +
+        'the email has no @. also-nope@ (email list entry 1): Not sent: nothing comes after the ' +
+        '@. Of 2 emails: 0 created, 0 already members, 2 invalid. Fix them.',
+    );
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: ['nope, also-nope@'], fail_when: 'never' }),
+    );
     expect(result.invalidEmails).toEqual(['nope', 'also-nope@']);
     expect(result.apiRequests).toBe(0);
+  });
+});
+
+describe('bulk_add_members: invalid emails under "any_problem"', () => {
+  it('names each invalid email, one period per reason, and counts the rest', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`, { members: [{ email: 'ok@example.com' }] })
+      .reply(
+        207,
+        {
+          data: [
+            { email: 'ok@example.com', status: 'created', member: memberOf('ok@example.com', 1) },
+          ],
+          summary: { total: 1, created: 1, failed: 0 },
+        },
+        headers(),
+      );
+    const error = await rejection(
+      appTester(
+        perform,
+        makeBundle({ emails: ['a@@b, ok@example.com, c@'], fail_when: 'any_problem' }),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      '2 emails in the input are not valid and were not sent: a@@b (email list entry 1): Not ' +
+        'sent: the email has more than one @. c@ (email list entry 1): Not sent: nothing comes ' +
+        'after the @. Of 3 emails: 1 created, 0 already members, 2 invalid. Fix them, or set ' +
+        '"Fail the Step When" to another choice.',
+    );
+  });
+});
+
+describe('bulk_add_members: a lost answer', () => {
+  it("members the resend calls existing may be this step's own: the output and errors say so", async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    api()
+      .post(`${PREFIX}/members/bulk`, {
+        members: [{ email: 'a@example.com' }, { email: 'b@example.com' }],
+      })
+      .reply(
+        207,
+        {
+          data: [
+            { email: 'a@example.com', status: 'conflict' },
+            { email: 'b@example.com', status: 'created', member: memberOf('b@example.com', 2) },
+          ],
+          summary: { total: 2, created: 1, failed: 1 },
+        },
+        headers(),
+      );
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: ['a@example.com', 'b@example.com'] }),
+    );
+    expect(result.existingEmails).toEqual(['a@example.com']);
+    expect(result.results[0]?.reason).toBe(
+      "Already a member. It may have been created by this step's own earlier request, whose " +
+        'answer was lost.',
+    );
+  });
+
+  it('without a lost answer, existing members are plainly existing', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .reply(
+        207,
+        {
+          data: [{ email: 'a@example.com', status: 'conflict' }],
+          summary: { total: 1, created: 0, failed: 1 },
+        },
+        headers(),
+      );
+    const result = await appTester(perform, makeBundle({ emails: ['a@example.com'] }));
+    expect(result.results[0]?.reason).toBe('Already a member.');
   });
 });
 
@@ -394,7 +479,7 @@ describe('bulk_add_members: failures are never silent', () => {
       .reply(503, { error: 'maintenance' }, headers('down'));
     const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
     expect(messageOf(error)).toMatch(
-      /^Bulk Add Members could not add 1 member: a@example.com \(email list entry 1\): Sotion had a problem \(HTTP 503\) while creating members in bulk\..*req-down\)\. Of 1 email: 0 created, 0 already members, 1 failed or not sent\. Replaying the step is safe/,
+      /^Bulk Add Members could not add 1 member: a@example.com \(email list entry 1\): Sotion had a problem \(HTTP 503\) while creating members in bulk\..*req-down\)\. Of 1 email: 0 created, 0 already members, 1 failed\. Replaying the step is safe/,
     );
   });
 
@@ -433,7 +518,7 @@ describe('bulk_add_members: failures are never silent', () => {
       const emails = Array.from({ length: 2500 }, (_, i) => `m${i}@example.com`);
       const error = await rejection(appTester(perform, makeBundle({ emails })));
       expect(messageOf(error)).toMatch(
-        /^Bulk Add Members ran out of the time Zapier allows a step \(30 seconds\) before sending 500 members\. Of 2,500 emails: 2,000 created, 0 already members, 500 failed or not sent\./,
+        /^Bulk Add Members ran out of the time Zapier allows a step \(30 seconds\) before sending 500 members\. Of 2,500 emails: 2,000 created, 0 already members, 500 not sent\. Split the input across several steps, or replay this one to finish\./,
       );
     } finally {
       delete process.env.SOTION_RUN_BUDGET_MS;

@@ -137,4 +137,34 @@ describe('create_access_group', () => {
     );
     expect(result).toEqual({ ...vip, alreadyExisted: true });
   });
+
+  it.each([
+    [
+      'a reset',
+      (scope: ReturnType<typeof api>) =>
+        scope
+          .post(`${PREFIX}/access-groups`)
+          .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+      /^Sotion could not be reached \(ECONNRESET\) while creating an access group\. The change may or may not have been made\. /,
+    ],
+    [
+      'a 503',
+      (scope: ReturnType<typeof api>) =>
+        scope.post(`${PREFIX}/access-groups`).reply(503, { error: 'busy' }, headers('lost')),
+      /^Sotion had a problem \(HTTP 503\) while creating an access group, so the change may or may not have been made\. .*\(X-Request-Id: req-lost\)$/,
+    ],
+  ])(
+    'under the default, a lost answer (%s) points to "Return the existing group", never "replay is safe"',
+    async (_name, reply, pattern) => {
+      reply(api());
+      const error = await rejection(appTester(perform, makeBundle({ name: 'VIP' })));
+      const message = messageOf(error);
+      expect(message).toMatch(pattern);
+      expect(message).toContain(
+        'A replay stops on "name taken" if the group was created; set "If the Name Is Taken" to ' +
+          '"Return the existing group" and replay the step.',
+      );
+      expect(message).not.toMatch(/safe|replay the step in a few minutes/);
+    },
+  );
 });

@@ -1,4 +1,7 @@
+import nock from 'nock';
 import { perform } from '../../triggers/new_access_group';
+import { MAX_UNDATED_GROUPS } from '../../src/api/access-groups';
+import { MAX_EMPTY_PAGES, MAX_PAGES_PER_WALK } from '../../src/http/pagination';
 import type { AccessGroup } from '../../src/api/schemas';
 import {
   api,
@@ -154,6 +157,92 @@ describe('new_access_group', () => {
       );
     const missing = await rejection(appTester(perform, makeBundle({})));
     expect(messageOf(missing)).toMatch(/gave no cursor.*req-nocur/);
+  });
+
+  it('without createdAt on any group, returns every group so that no new one is missed', async () => {
+    // 250 groups, undated: which are new cannot be known, so all are returned and Zapier's dedupe
+    // (by id) triggers on the unseen ones. Before, the 100 highest ids came back.
+    const all = groups(250).map((g) => ({ ...g, createdAt: null }));
+    expect(serve(all)).toBe(3);
+    const result = await appTester(perform, makeBundle({}));
+    expect(result).toHaveLength(250);
+    expect(new Set(ids(result))).toEqual(new Set(ids(all)));
+    // The lowest id (what a "newest 100 by id" cut lost first) is there too.
+    expect(ids(result)).toContain(all[0]?.id);
+  });
+
+  it('dated groups: the newest 100; undated ones: all of them, after the dated', async () => {
+    const dated = groups(150);
+    const undated = [group(900, { createdAt: null }), group(901, { createdAt: null })];
+    serve([undated[0] as AccessGroup, ...dated, undated[1] as AccessGroup]);
+    const result = await appTester(perform, makeBundle({}));
+    expect(ids(result)).toEqual([
+      ...ids([...dated].reverse().slice(0, 100)),
+      ...ids([...undated].reverse()),
+    ]);
+  });
+
+  it('a sample of undated groups is still 3 from the first page', async () => {
+    const all = groups(150).map((g) => ({ ...g, createdAt: null }));
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf(all.slice(0, 100), all[99]?.id ?? null), headers());
+    const result = await appTester(perform, makeBundle({}, { isLoadingSample: true }));
+    expect(result).toHaveLength(3);
+  });
+
+  it(`more than ${MAX_UNDATED_GROUPS.toLocaleString('en-US')} undated groups fail clearly instead of missing some`, async () => {
+    const all = groups(MAX_UNDATED_GROUPS + 1).map((g) => ({ ...g, createdAt: null }));
+    serve(all);
+    const error = await rejection(appTester(perform, makeBundle({})));
+    expect(messageOf(error)).toBe(
+      "Sotion gives no creation time for 5,001 of this site's access groups, so this trigger " +
+        'cannot tell which of them are new; it returns all of them for Zapier to pick out the ' +
+        'new ones, which works for at most 5,000. Filter by Group Type if that helps, or ask ' +
+        "Sotion support to fill in the groups' creation times.",
+    );
+  });
+
+  it(`stops after ${MAX_EMPTY_PAGES} empty pages in a row that each promise more`, async () => {
+    let sent = 0;
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query(true)
+      .times(50)
+      .reply(() => {
+        sent += 1;
+        return [200, pageOf([], `cursor-${sent}`), headers(`empty${sent}`)];
+      });
+    const error = await rejection(appTester(perform, makeBundle({})));
+    expect(messageOf(error)).toBe(
+      'Sotion said more access groups follow but sent 5 empty pages in a row, each with a new ' +
+        'cursor, so the list cannot be read to the end. Please report this to Sotion support. ' +
+        '(X-Request-Id: req-empty5)',
+    );
+    expect(sent).toBe(MAX_EMPTY_PAGES);
+    nock.cleanAll();
+  });
+
+  it(`an empty page between full ones is fine; a list of more than ${MAX_PAGES_PER_WALK} pages stops`, async () => {
+    let sent = 0;
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query(true)
+      .times(MAX_PAGES_PER_WALK + 10)
+      .reply(() => {
+        sent += 1;
+        const items = sent % 2 ? [] : [group(sent, { createdAt: null })];
+        return [200, pageOf(items, `cursor-${sent}`), headers(`p${sent}`)];
+      });
+    const error = await rejection(appTester(perform, makeBundle({}, { isPopulatingDedupe: true })));
+    expect(messageOf(error)).toBe(
+      'Sotion said more access groups follow but 1,000 pages were read already (the most one ' +
+        'step reads), so the list cannot be read to the end. Please report this to Sotion ' +
+        'support. (X-Request-Id: req-p1000)',
+    );
+    expect(sent).toBe(MAX_PAGES_PER_WALK);
+    nock.cleanAll();
   });
 
   it('refuses an unknown group type before any request', async () => {
