@@ -494,9 +494,9 @@ const membershipList = async (
     ? pairs.map((p) => p.memberId)
     : (await newestMembers(client)).map((m) => String(m.id));
   for (const [i, memberId] of memberIds.slice(0, LIST_SIZE).entries()) {
-    const member = asJson(await getMember(client, memberId));
-    const first = Array.isArray(member.accessGroups) ? member.accessGroups[0] : undefined;
-    const groupId = pairs[i]?.groupId ?? (isRecord(first) ? pickText(first, 'id') : undefined);
+    const fetched = await getMember(client, memberId);
+    const member = asJson(fetched);
+    const groupId = pairs[i]?.groupId ?? fetched.accessGroups[0]?.id;
     if (!groupId) continue;
     const group = await groupById(groupId);
     out.push(
@@ -531,11 +531,3 @@ export const defineHookTrigger = (def: HookTriggerDef) => {
     },
   });
 };
-
-/** For tests: the operation functions of a definition, typed. */
-export const hookFunctions = (def: HookTriggerDef) => ({
-  perform: perform(def),
-  performList: list(def),
-  performSubscribe: subscribe(def),
-  performUnsubscribe: unsubscribe,
-});

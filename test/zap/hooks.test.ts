@@ -247,6 +247,7 @@ describe('performUnsubscribe', () => {
       .reply(
         200,
         pageOf([
+          { id: uuid(6), name: 'odd', url: 'not a url', events: [], active: true },
           {
             id: uuid(5),
             name: 'n',
@@ -669,5 +670,133 @@ describe('samples', () => {
       memberId: memberSample.id,
       eventType: 'member.created',
     });
+  });
+});
+
+describe('lenient edges', () => {
+  const bare = (inputData: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+    ({ authData: { apiKey: KEY }, inputData, meta: {}, ...extra }) as never;
+
+  it('the cap said in words with no active subscription listed, and no request id', async () => {
+    api()
+      .get(`${PREFIX}/webhooks`)
+      .query({ managedBy: 'zapier', limit: '100' })
+      .reply(200, pageOf([]), headers(1));
+    api().post(`${PREFIX}/webhooks`).reply(422, { error: 'Webhook limit reached' });
+    api().get(`${PREFIX}/webhooks`).query({ limit: '100' }).reply(200, pageOf([]), headers(2));
+    const error = await rejection(
+      appTester(created.performSubscribe, bare({}, { targetUrl: TARGET })),
+    );
+    expect(messageOf(error)).toMatch(
+      /and this site has 0: none listed\. .*which need no subscription\.$/,
+    );
+  });
+
+  it('unsubscribe with neither a kept id nor a hook URL does nothing', async () => {
+    expect(
+      await appTester(created.performUnsubscribe, bare({}, { subscribeData: { id: 5 } })),
+    ).toEqual({ id: null, deleted: false });
+  });
+
+  it('an envelope without timestamp or data object; a member without any id', async () => {
+    const raw = JSON.stringify({ id: 'e1', type: 'member.updated', data: 'text' });
+    const [item] = await appTester(hookOp('member_updated').perform, hookBundle(raw), true);
+    expect(item).toMatchObject({ id: 'e1', occurredAt: null, memberId: null, email: null });
+  });
+
+  it('a nested member without its own id takes memberId from the event', async () => {
+    const raw = envelope('member.updated', {
+      memberId: uuid(3),
+      member: { email: 'm3@example.com' },
+    });
+    const [item] = await appTester(hookOp('member_updated').perform, hookBundle(raw), true);
+    expect(item).toMatchObject({ memberId: uuid(3), email: 'm3@example.com' });
+  });
+
+  it('a membership whose group is gone keeps the group id', async () => {
+    const raw = envelope('access-group.member.removed', {
+      memberId: uuid(3),
+      accessGroupId: uuid(7),
+      member: member(3),
+    });
+    api()
+      .get(`${PREFIX}/access-groups/${uuid(7)}`)
+      .reply(404, { error: 'Not found' }, headers(1));
+    const [item] = await appTester(
+      hookOp('member_removed_from_access_group').perform,
+      hookBundle(raw),
+      true,
+    );
+    expect(item).toMatchObject({
+      accessGroupId: uuid(7),
+      accessGroupName: null,
+      memberId: uuid(3),
+    });
+  });
+
+  it('a group nested under accessGroup; a deleted group without fields; no group id at all', async () => {
+    const nested = envelope('access-group.updated', { accessGroup: group(7), note: 'x' });
+    const [item] = await appTester(
+      hookOp('access_group_updated').perform,
+      hookBundle(nested),
+      true,
+    );
+    expect(item).toMatchObject({ accessGroupId: uuid(7), name: 'Group 7', note: 'x' });
+    const empty = envelope('access-group.deleted', {});
+    const [gone] = await appTester(hookOp('access_group_deleted').perform, hookBundle(empty), true);
+    expect(gone).toMatchObject({ accessGroupId: null, name: null });
+    const none = envelope('access-group.created', { description: 'd' });
+    const [noId] = await appTester(hookOp('access_group_created').perform, hookBundle(none), true);
+    expect(noId).toMatchObject({ accessGroupId: null, name: null, description: 'd' });
+  });
+
+  it('dedupe without a subscription id falls back to the hook URL, then to a fixed key', async () => {
+    const raw = envelope('member.created', member(3));
+    const noId = hookBundle(raw, undefined, { secret: SECRET });
+    expect(await appTester(created.perform, noId, true)).toHaveLength(1);
+    expect(await appTester(created.perform, noId)).toEqual([]);
+    const noUrl = { ...(noId as object), targetUrl: undefined } as never;
+    expect(await appTester(created.perform, noUrl)).toHaveLength(1);
+  });
+
+  it('set-if-absent: a key that appeared between the check and the claim is a retry', async () => {
+    const get = jest.fn().mockResolvedValueOnce(null).mockResolvedValueOnce(1);
+    const set = jest.fn(async () => true);
+    const result = await appTester(
+      async (realZ, bundle) =>
+        created.perform({ ...realZ, cache: { get, set } } as never, bundle as never),
+      hookBundle(envelope('member.created', member(3))),
+      true,
+    );
+    expect(result).toEqual([]);
+    expect(set).not.toHaveBeenCalled();
+  });
+
+  it('performList: member created uses updatedAt; objects without timestamps; members without groups', async () => {
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '3' })
+      .reply(200, pageOf([member(3)]), headers(1));
+    api()
+      .get(`${PREFIX}/members/${uuid(3)}`)
+      .reply(200, { data: member(3, { updatedAt: null, createdAt: null }) }, headers(2));
+    const [item] = await appTester(created.performList, bare());
+    expect(item).toMatchObject({ memberId: uuid(3), occurredAt: null });
+
+    const groups = [uuid(8), uuid(9)];
+    api()
+      .get(`${PREFIX}/access-groups/${uuid(8)}/members`)
+      .query({ limit: '3' })
+      .reply(200, pageOf([member(4), member(5), member(6)]), headers(3));
+    for (const n of [4, 5, 6]) {
+      api()
+        .get(`${PREFIX}/members/${uuid(n)}`)
+        .reply(200, { data: member(n, { accessGroups: [] }) }, headers(n));
+    }
+    api()
+      .get(`${PREFIX}/access-groups/${uuid(8)}`)
+      .reply(200, { data: group(8) }, headers(9));
+    const items = await appTester(added.performList, bare({ access_group_ids: groups }));
+    expect(items.map((i) => i.memberId)).toEqual([uuid(4), uuid(5), uuid(6)]);
   });
 });
