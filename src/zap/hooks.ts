@@ -282,9 +282,17 @@ const memberOf = async (
   return { id, member: fetched ? { ...source, ...asJson(fetched) } : source };
 };
 
-const groupOf = async (client: SotionClient, data: Json): Promise<{ id?: string; group: Json }> => {
+/**
+ * The group of a group or membership event, fetched when the delivery carries only its id. In a
+ * group event the data may be the group itself (`own`); in a membership event it never is.
+ */
+const groupOf = async (
+  client: SotionClient,
+  data: Json,
+  own: boolean,
+): Promise<{ id?: string; group: Json }> => {
   const nested = isRecord(data.accessGroup) ? data.accessGroup : undefined;
-  const source = nested ?? {};
+  const source = nested ?? (own ? data : {});
   const id = pickText(source, 'id') ?? pickText(data, 'accessGroupId', 'groupId');
   if (pickText(source, 'name') !== undefined || !id) return { id, group: source };
   const fetched = await fetchOr(client.z, `Access group ${id}`, () => getAccessGroup(client, id));
@@ -313,15 +321,7 @@ export const shapeOutput = async (
       return withEnvelope(envelope, extra, { memberId: id ?? null, email: email ?? null });
     }
     case 'group': {
-      const nested = isRecord(data.accessGroup) ? data.accessGroup : data;
-      const id = pickText(nested, 'id') ?? pickText(data, 'accessGroupId');
-      let group = nested;
-      if (pickText(nested, 'name') === undefined && id) {
-        const fetched = await fetchOr(client.z, `Access group ${id}`, () =>
-          getAccessGroup(client, id),
-        );
-        if (fetched) group = { ...nested, ...asJson(fetched) };
-      }
+      const { id, group } = await groupOf(client, data, true);
       const extra = omit(data, ['accessGroup', 'accessGroupId', ...Object.keys(group)]);
       return withEnvelope(envelope, extra, groupFields(group, id));
     }
@@ -333,7 +333,7 @@ export const shapeOutput = async (
     case 'membership': {
       const [{ id: memberId, member }, { id: groupId, group }] = await Promise.all([
         memberOf(client, data),
-        groupOf(client, data),
+        groupOf(client, data, false),
       ]);
       const extra = omit(data, ['member', 'accessGroup', 'memberId', 'accessGroupId', 'groupId']);
       return withEnvelope(envelope, extra, {

@@ -42,6 +42,13 @@ const member = (n: number, over: Record<string, unknown> = {}) => ({
 const created = hookOp('member_created');
 const added = hookOp('member_added_to_access_group');
 
+/** GET /webhooks?managedBy=zapier: no subscription left over for the hook URL. */
+const noStale = () =>
+  api()
+    .get(`${PREFIX}/webhooks`)
+    .query({ managedBy: 'zapier', limit: '100' })
+    .reply(200, pageOf([]), headers(1));
+
 describe('performSubscribe', () => {
   const hook = (n: number, url: string, over: Record<string, unknown> = {}) => ({
     id: uuid(n),
@@ -116,10 +123,7 @@ describe('performSubscribe', () => {
   });
 
   it('the cap: names the limit, the subscriptions holding it, and the polling triggers', async () => {
-    api()
-      .get(`${PREFIX}/webhooks`)
-      .query({ managedBy: 'zapier', limit: '100' })
-      .reply(200, pageOf([]), headers(1));
+    noStale();
     api()
       .post(`${PREFIX}/webhooks`)
       .reply(
@@ -144,10 +148,7 @@ describe('performSubscribe', () => {
   it.each([400, 403, 409])(
     'the cap answered with %i and no words: counted from GET /webhooks',
     async (status) => {
-      api()
-        .get(`${PREFIX}/webhooks`)
-        .query({ managedBy: 'zapier', limit: '100' })
-        .reply(200, pageOf([]), headers(1));
+      noStale();
       api().post(`${PREFIX}/webhooks`).reply(status, '', headers(2));
       api()
         .get(`${PREFIX}/webhooks`)
@@ -164,10 +165,7 @@ describe('performSubscribe', () => {
   );
 
   it('another 4xx keeps the pipeline wording', async () => {
-    api()
-      .get(`${PREFIX}/webhooks`)
-      .query({ managedBy: 'zapier', limit: '100' })
-      .reply(200, pageOf([]), headers(1));
+    noStale();
     api()
       .post(`${PREFIX}/webhooks`)
       .reply(422, { error: 'url must start with https://' }, headers('bad'));
@@ -184,20 +182,14 @@ describe('performSubscribe', () => {
   });
 
   it('a 401 is not taken for the cap (no extra request)', async () => {
-    api()
-      .get(`${PREFIX}/webhooks`)
-      .query({ managedBy: 'zapier', limit: '100' })
-      .reply(200, pageOf([]), headers(1));
+    noStale();
     api().post(`${PREFIX}/webhooks`).reply(401, { error: 'Invalid API key.' }, headers(2));
     const error = await rejection(appTester(created.performSubscribe, subscribeBundle()));
     expect(messageOf(error)).toMatch(/no longer accepts the API key/);
   });
 
   it('the signing secret is kept in subscribeData but never printed in the logs', async () => {
-    api()
-      .get(`${PREFIX}/webhooks`)
-      .query({ managedBy: 'zapier', limit: '100' })
-      .reply(200, pageOf([]), headers(1));
+    noStale();
     api()
       .post(`${PREFIX}/webhooks`)
       .reply(201, { data: { ...hook(3, TARGET), secret: SECRET } }, headers(2));
@@ -678,10 +670,7 @@ describe('lenient edges', () => {
     ({ authData: { apiKey: KEY }, inputData, meta: {}, ...extra }) as never;
 
   it('the cap said in words with no active subscription listed, and no request id', async () => {
-    api()
-      .get(`${PREFIX}/webhooks`)
-      .query({ managedBy: 'zapier', limit: '100' })
-      .reply(200, pageOf([]), headers(1));
+    noStale();
     api().post(`${PREFIX}/webhooks`).reply(422, { error: 'Webhook limit reached' });
     api().get(`${PREFIX}/webhooks`).query({ limit: '100' }).reply(200, pageOf([]), headers(2));
     const error = await rejection(
