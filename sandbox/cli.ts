@@ -55,7 +55,7 @@ const main = async () => {
   console.log(`  faults:    ${JSON.stringify(sandbox.faults)}`);
   console.log(`  settings:  ${JSON.stringify(sandbox.settings)}`);
   console.log(
-    `  control:   ${sandbox.origin}/__sandbox/{health,state,stats,config,reset,sites,seed,save,load}`,
+    `  control:   ${sandbox.origin}/__sandbox/{health,state,stats,config,reset,sites,seed,member-auth,save,load}`,
   );
   console.log(
     `Try: SOTION_API_BASE_URL=${sandbox.url} authData_apiKey=${DEMO_KEY} npx zapier-platform invoke auth test`,

@@ -1,10 +1,12 @@
 /** The control endpoint, /__sandbox/* (a reserved path Sotion would never serve). */
 import type { Behaviour } from './decisions';
+import type { Deliveries } from './deliveries';
 import type { Faults } from './faults';
 import { HttpError, notFound, type Reply } from './http';
 import { checkConfig, type SandboxSettings } from './options';
 import { resetStats, type Stats } from './stats';
-import { makeGroup, makeMember, Store } from './store';
+import { memberView } from './routes/context';
+import { makeGroup, makeMember, now, Store } from './store';
 
 export interface ControlState {
   store: Store;
@@ -12,6 +14,8 @@ export interface ControlState {
   behaviour: Behaviour;
   faults: Faults;
   settings: SandboxSettings;
+  /** Webhook deliveries, for events only a site visitor causes (member.auth). */
+  deliveries: Deliveries;
   /** After a config change or a reset: forget rate-limit windows and fault draws. */
   restart(): void;
 }
@@ -73,6 +77,16 @@ export const createControl = (state: ControlState) => {
       for (const email of (body.members as string[] | undefined) ?? [])
         site.members.push(makeMember(email));
       return ok({ groups: site.groups.length, members: site.members.length });
+    },
+    // A member logging in or out on the site (no API route causes it): { key, memberId,
+    // action?: 'login' | 'logout' }. Emits member.auth with the member and the action.
+    'POST /member-auth': (body) => {
+      const site = store.siteForKey(String(body.key)) ?? notFound('Site for that key');
+      const member = site.members.find((m) => m.id === body.memberId) ?? notFound('Member');
+      const action = body.action === 'logout' ? 'logout' : 'login';
+      if (action === 'login') member.lastLoginAt = now();
+      state.deliveries.emit(site, 'member.auth', { ...memberView(site, member), action });
+      return ok({ memberId: member.id, action });
     },
   };
 

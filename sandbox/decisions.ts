@@ -94,7 +94,9 @@ export const DECISIONS = {
    * access-group.deleted {id, name}; access-group.member.added/removed see
    * `Behaviour.membershipPayload`. Every mutating route emits its event: PATCH /members (also a
    * block/unblock) member.updated; POST /members and each created bulk member member.created, then
-   * access-group.member.added for each group in accessGroupIds. */
+   * access-group.member.added for each group in accessGroupIds. member.auth (a visitor logging
+   * in or out, which no API route causes) is emitted by POST /__sandbox/member-auth with the
+   * member as GET /members/{id} returns it plus `action: "login" | "logout"`. */
   webhooks: { maxActive: 10, limitStatus: 422, retries: 3 },
   /** §1.7/§5.7: a fixed window per key (the docs say neither per key nor per site). The window
    * may be fractional (0.5 s, 2 s); X-RateLimit-Reset is Unix seconds as documented, so it is the

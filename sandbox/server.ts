@@ -102,6 +102,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     behaviour,
     faults,
     settings,
+    deliveries,
     restart: () => {
       limiter.clear();
       dice.clear();

@@ -242,6 +242,7 @@ const main = async () => {
         '["Course Students"]',
       'type filter "scope" returns only the scope group',
     );
+    await (await import('./demo-hooks')).demoInstantTrigger(sandbox, check, 5);
   } finally {
     await sandbox.close();
   }

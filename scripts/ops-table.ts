@@ -14,7 +14,23 @@ export const END = '<!-- ops:end -->';
  * Requests per path, by operation key (measured in the unit tests, which pin each request).
  * Every operation needs a line here: the docs test fails on one without.
  */
+const SUBSCRIBE =
+  'turning the Zap on: 1 page of `GET /webhooks?managedBy=zapier` per 100 + 1 `POST /webhooks` (+1 `DELETE` per stale subscription of the same Zap); off: 1';
+const HOOK_PLAIN = `${SUBSCRIBE}; each event: 0`;
+const HOOK = `${SUBSCRIBE}; each event: 0 (1 when the delivery lacks the member's email)`;
+const HOOK_MEMBERSHIP = `${SUBSCRIBE}; each event: 0 (1 each for the member and the group when the delivery carries only ids)`;
+
 export const REQUESTS: Record<string, string> = {
+  member_created: HOOK,
+  member_updated: HOOK,
+  member_logged_in_or_out: HOOK,
+  member_deleted: HOOK_PLAIN,
+  access_group_created: HOOK_PLAIN,
+  access_group_updated: HOOK_PLAIN,
+  access_group_deleted: HOOK_PLAIN,
+  member_added_to_access_group: HOOK_MEMBERSHIP,
+  member_removed_from_access_group: HOOK_MEMBERSHIP,
+
   authentication: '1 (`GET /site`)',
   new_access_group:
     '1 when Sotion lists groups newest first; otherwise every page (100 groups each) within the run',

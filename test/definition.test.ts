@@ -73,8 +73,17 @@ describe('app definition', () => {
 
   it('registers the promised operations under their keys', () => {
     expect(Object.keys(App.triggers ?? {}).sort()).toEqual([
+      'access_group_created',
+      'access_group_deleted',
+      'access_group_updated',
       'custom_access_group_choices',
+      'member_added_to_access_group',
       'member_choices',
+      'member_created',
+      'member_deleted',
+      'member_logged_in_or_out',
+      'member_removed_from_access_group',
+      'member_updated',
       'new_access_group',
       'new_member',
     ]);

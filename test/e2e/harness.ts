@@ -136,6 +136,8 @@ export const configure = async (
 };
 
 export interface Delivery {
+  /** The path and query the delivery was posted to (one receiver can stand for several Zaps). */
+  path: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
@@ -150,7 +152,11 @@ export const useReceiver = (status: (n: number) => number = () => 200) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+      received.push({
+        path: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       res.writeHead(status(received.length - 1)).end();
     });
   });

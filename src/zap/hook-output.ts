@@ -1,0 +1,212 @@
+import type { PlainOutputField } from 'zapier-platform-core';
+import type { AccessGroup, Member, MemberListItem } from '../api/schemas';
+import {
+  accessGroupOutputFields,
+  accessGroupSample,
+  memberOutput,
+  memberOutputFields,
+  memberSample,
+} from './samples';
+
+/**
+ * What an instant trigger outputs: the event's `data` flattened for mapping (the member's or the
+ * group's fields at the top level), plus the envelope's `id`, `type` and `timestamp` as `id`,
+ * `eventType` and `occurredAt`. The object's own id moves to `memberId` / `accessGroupId`, since
+ * `id` is the event's. The payloads are undocumented, so reading is lenient: unknown fields are
+ * kept, a missing optional field is null, and nothing here throws.
+ */
+
+/** The shape of an event's `data`, which decides the output, the sample and the fields. */
+export type HookShape = 'member' | 'memberDeleted' | 'group' | 'groupDeleted' | 'membership';
+
+export type Json = Record<string, unknown>;
+
+export interface Envelope {
+  id: string;
+  type: string;
+  timestamp: string | null;
+}
+
+export const isRecord = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const textOf = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+
+/** The first text among `keys` of `data`. */
+export const pickText = (data: Json, ...keys: string[]): string | undefined => {
+  for (const key of keys) {
+    const found = textOf(data[key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+};
+
+const MEMBER_DEFAULTS = {
+  email: null,
+  displayName: null,
+  status: null,
+  verified: null,
+  paid: null,
+  registeredAt: null,
+  lastLoginAt: null,
+  createdAt: null,
+  updatedAt: null,
+};
+
+const GROUP_DEFAULTS = {
+  name: null,
+  description: null,
+  type: null,
+  memberCount: null,
+  createdAt: null,
+  updatedAt: null,
+};
+
+/** A member's fields for an output: `memberId` instead of `id`, groups as lists. */
+export const memberFields = (member: Json, memberId: string | undefined): Json => {
+  const groups = Array.isArray(member.accessGroups)
+    ? member.accessGroups.filter((g): g is Json => isRecord(g) && textOf(g.id) !== undefined)
+    : [];
+  const {
+    id: _id,
+    memberId: _memberId,
+    ...rest
+  } = memberOutput({
+    ...MEMBER_DEFAULTS,
+    ...member,
+    accessGroups: groups,
+  } as unknown as Member);
+  return { memberId: memberId ?? null, ...rest };
+};
+
+/** A group's fields for an output: `accessGroupId` instead of `id`. */
+export const groupFields = (group: Json, groupId: string | undefined): Json => {
+  const { id: _id, accessGroupId: _gid, ...rest }: Json = { ...GROUP_DEFAULTS, ...group };
+  return { accessGroupId: groupId ?? null, ...rest };
+};
+
+/** A group's fields beside a member's: `accessGroup` + the field name (`accessGroupName`). */
+export const prefixedGroupFields = (group: Json, groupId: string | undefined): Json => {
+  const { accessGroupId, ...rest } = groupFields(group, groupId);
+  const out: Json = { accessGroupId };
+  for (const [key, value] of Object.entries(rest)) {
+    out[`accessGroup${key.charAt(0).toUpperCase()}${key.slice(1)}`] = value;
+  }
+  return out;
+};
+
+export const envelopeFields = (envelope: Envelope): Json => ({
+  id: envelope.id,
+  eventType: envelope.type,
+  occurredAt: envelope.timestamp,
+});
+
+/** Unknown fields of `data` are kept, but never over the fields the trigger documents. */
+export const withEnvelope = (envelope: Envelope, extra: Json, fields: Json): Json => ({
+  ...extra,
+  ...fields,
+  ...envelopeFields(envelope),
+});
+
+/* ---- samples and output fields, per shape ---- */
+
+const ENVELOPE_FIELDS = [
+  { key: 'id', label: 'Event ID', type: 'string', required: true },
+  { key: 'eventType', label: 'Event Type', type: 'string', required: true },
+  { key: 'occurredAt', label: 'Occurred At', type: 'datetime' },
+] satisfies PlainOutputField[];
+
+const renamed = (fields: PlainOutputField[], id: PlainOutputField): PlainOutputField[] =>
+  fields.map((field) => (field.key === 'id' ? id : field));
+
+const MEMBER_ID_FIELD = {
+  key: 'memberId',
+  label: 'Member ID',
+  type: 'string',
+  required: true,
+} satisfies PlainOutputField;
+const GROUP_ID_FIELD = {
+  key: 'accessGroupId',
+  label: 'Access Group ID',
+  type: 'string',
+  required: true,
+} satisfies PlainOutputField;
+
+const memberFieldList = renamed(memberOutputFields, MEMBER_ID_FIELD);
+const groupFieldList = renamed(accessGroupOutputFields, GROUP_ID_FIELD);
+
+/** The membership events' group fields: "Group Name" and so on, beside the member's lists. */
+const prefixedGroupFieldList: PlainOutputField[] = accessGroupOutputFields.map((field) =>
+  field.key === 'id'
+    ? { ...GROUP_ID_FIELD, label: 'Group ID' }
+    : {
+        ...field,
+        key: `accessGroup${field.key.charAt(0).toUpperCase()}${field.key.slice(1)}`,
+        label: `Group ${field.label}`,
+      },
+);
+
+const sampleEnvelope = (type: string): Envelope => ({
+  id: '6a1f0c2e-93b7-4d5a-8e21-0f4c7b9d2a63',
+  type,
+  timestamp: '2026-05-06T08:01:45.000Z',
+});
+
+const memberSampleFields = memberFields({ ...memberSample }, String(memberSample.id));
+const groupSampleFields = groupFields({ ...accessGroupSample }, accessGroupSample.id);
+
+export const SHAPES: Record<
+  HookShape,
+  { sample: (event: string) => Json; outputFields: PlainOutputField[] }
+> = {
+  member: {
+    sample: (event) => withEnvelope(sampleEnvelope(event), {}, memberSampleFields),
+    outputFields: [...ENVELOPE_FIELDS, ...memberFieldList],
+  },
+  memberDeleted: {
+    sample: (event) =>
+      withEnvelope(
+        sampleEnvelope(event),
+        {},
+        { memberId: String(memberSample.id), email: memberSample.email },
+      ),
+    outputFields: [
+      ...ENVELOPE_FIELDS,
+      MEMBER_ID_FIELD,
+      { key: 'email', label: 'Email', type: 'string' },
+    ],
+  },
+  group: {
+    sample: (event) => withEnvelope(sampleEnvelope(event), {}, groupSampleFields),
+    outputFields: [...ENVELOPE_FIELDS, ...groupFieldList],
+  },
+  groupDeleted: {
+    sample: (event) =>
+      withEnvelope(
+        sampleEnvelope(event),
+        {},
+        { accessGroupId: accessGroupSample.id, name: accessGroupSample.name },
+      ),
+    outputFields: [
+      ...ENVELOPE_FIELDS,
+      GROUP_ID_FIELD,
+      { key: 'name', label: 'Name', type: 'string' },
+    ],
+  },
+  membership: {
+    sample: (event) =>
+      withEnvelope(
+        sampleEnvelope(event),
+        {},
+        {
+          ...memberSampleFields,
+          ...prefixedGroupFields({ ...accessGroupSample }, accessGroupSample.id),
+        },
+      ),
+    outputFields: [...ENVELOPE_FIELDS, ...memberFieldList, ...prefixedGroupFieldList],
+  },
+};
+
+/** The objects a list endpoint returns, as the plain records the shapers read. */
+export const asJson = (value: AccessGroup | Member | MemberListItem): Json => ({ ...value });

@@ -1,0 +1,98 @@
+import { SHAPES } from '../../src/zap/hook-output';
+import { api, appTester, headers, KEY, pageOf, PREFIX, uuid } from '../helpers';
+import App from '../../index';
+import { envelope, hookBundle, hookOp, SECRET, TARGET } from '../zap/hook-helpers';
+
+/** The public contract of the nine instant triggers (issue 10): key, label, event, shape. */
+const TRIGGERS = [
+  ['member_created', 'Member Created', 'member.created', 'member'],
+  ['member_updated', 'Member Updated', 'member.updated', 'member'],
+  ['member_logged_in_or_out', 'Member Logged In or Out', 'member.auth', 'member'],
+  ['member_deleted', 'Member Deleted', 'member.deleted', 'memberDeleted'],
+  ['access_group_created', 'Access Group Created', 'access-group.created', 'group'],
+  ['access_group_updated', 'Access Group Updated', 'access-group.updated', 'group'],
+  ['access_group_deleted', 'Access Group Deleted', 'access-group.deleted', 'groupDeleted'],
+  [
+    'member_added_to_access_group',
+    'Member Added to Access Group',
+    'access-group.member.added',
+    'membership',
+  ],
+  [
+    'member_removed_from_access_group',
+    'Member Removed From Access Group',
+    'access-group.member.removed',
+    'membership',
+  ],
+] as const;
+
+const display = (key: string) =>
+  (App.triggers as Record<string, { display: { label: string; description: string } }>)[key]
+    ?.display;
+
+describe.each(TRIGGERS)('%s', (key, label, event, shape) => {
+  const op = hookOp(key);
+
+  it('is an instant trigger with its label, description, sample and fields', () => {
+    expect(op.type).toBe('hook');
+    expect(display(key)?.label).toBe(label);
+    expect(display(key)?.description).toMatch(/^Triggers when .+ \(instantly\)\.$/);
+    expect(op.sample).toEqual(SHAPES[shape].sample(event));
+    expect(op.outputFields).toEqual(SHAPES[shape].outputFields);
+    expect(op.inputFields.map((f) => f.key)).toEqual(
+      shape === 'membership' ? ['access_group_ids'] : [],
+    );
+  });
+
+  it(`subscribes to ${event} only`, async () => {
+    api()
+      .get(`${PREFIX}/webhooks`)
+      .query({ managedBy: 'zapier', limit: '100' })
+      .reply(200, pageOf([]), headers(1));
+    api()
+      .post(`${PREFIX}/webhooks`, {
+        url: TARGET,
+        events: [event],
+        managedBy: 'zapier',
+        name: `Zapier: ${label} trigger`,
+      })
+      .reply(
+        201,
+        {
+          data: {
+            id: uuid(3),
+            name: 'n',
+            url: TARGET,
+            events: [event],
+            active: true,
+            secret: SECRET,
+          },
+        },
+        headers(2),
+      );
+    const bundle = { authData: { apiKey: KEY }, inputData: {}, meta: {}, targetUrl: TARGET };
+    expect(await appTester(op.performSubscribe, bundle as never)).toEqual({
+      id: uuid(3),
+      secret: SECRET,
+    });
+  });
+
+  it(`runs for ${event} with the sample's keys, and for no other event`, async () => {
+    const data = { ...SHAPES[shape].sample(event) };
+    // The delivery carries the object as Sotion does (its own `id`), complete enough to need no
+    // request.
+    const object =
+      shape === 'membership'
+        ? {
+            memberId: data.memberId,
+            accessGroupId: data.accessGroupId,
+            member: { id: data.memberId, email: data.email, accessGroups: data.accessGroups },
+            accessGroup: { id: data.accessGroupId, name: data.accessGroupName },
+          }
+        : { ...data, id: data.memberId ?? data.accessGroupId };
+    const [item] = await appTester(op.perform, hookBundle(envelope(event, object)), true);
+    expect(Object.keys(item ?? {}).sort()).toEqual(Object.keys(op.sample).sort());
+    const other = event === 'member.created' ? 'member.updated' : 'member.created';
+    expect(await appTester(op.perform, hookBundle(envelope(other, object)), true)).toEqual([]);
+  });
+});

@@ -1,0 +1,10 @@
+import { defineHookTrigger } from '../src/zap/hooks';
+
+export default defineHookTrigger({
+  key: 'access_group_created',
+  noun: 'Access Group',
+  label: 'Access Group Created',
+  description: 'Triggers when an access group is created (instantly).',
+  event: 'access-group.created',
+  shape: 'group',
+});

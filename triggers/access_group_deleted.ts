@@ -1,0 +1,10 @@
+import { defineHookTrigger } from '../src/zap/hooks';
+
+export default defineHookTrigger({
+  key: 'access_group_deleted',
+  noun: 'Access Group',
+  label: 'Access Group Deleted',
+  description: 'Triggers when an access group is deleted (instantly).',
+  event: 'access-group.deleted',
+  shape: 'groupDeleted',
+});

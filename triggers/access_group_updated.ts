@@ -1,0 +1,10 @@
+import { defineHookTrigger } from '../src/zap/hooks';
+
+export default defineHookTrigger({
+  key: 'access_group_updated',
+  noun: 'Access Group',
+  label: 'Access Group Updated',
+  description: "Triggers when an access group's name or description changes (instantly).",
+  event: 'access-group.updated',
+  shape: 'group',
+});

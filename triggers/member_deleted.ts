@@ -1,0 +1,10 @@
+import { defineHookTrigger } from '../src/zap/hooks';
+
+export default defineHookTrigger({
+  key: 'member_deleted',
+  noun: 'Member',
+  label: 'Member Deleted',
+  description: 'Triggers when a member is deleted from the site (instantly).',
+  event: 'member.deleted',
+  shape: 'memberDeleted',
+});

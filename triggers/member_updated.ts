@@ -1,0 +1,10 @@
+import { defineHookTrigger } from '../src/zap/hooks';
+
+export default defineHookTrigger({
+  key: 'member_updated',
+  noun: 'Member',
+  label: 'Member Updated',
+  description: "Triggers when a member's details change (instantly).",
+  event: 'member.updated',
+  shape: 'member',
+});
