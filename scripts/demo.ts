@@ -243,6 +243,9 @@ const main = async () => {
       'type filter "scope" returns only the scope group',
     );
     await (await import('./demo-hooks')).demoInstantTrigger(sandbox, check, 5);
+    await (
+      await import('./demo-flows')
+    ).demoFlows(site, (args) => invoke(sandbox, args), check, step, 6);
   } finally {
     await sandbox.close();
   }
