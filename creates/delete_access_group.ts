@@ -2,10 +2,8 @@ import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-plat
 import { accessGroups } from '../src/api/access-groups';
 import { SotionClient } from '../src/http/client';
 import { requestIdSuffix, userError } from '../src/http/errors';
-import { accessGroup, choice, fieldsOf, readInputs } from '../src/zap/fields';
+import { accessGroup, fieldsOf, readInputs, IF_NOT_FOUND, ifNotFound } from '../src/zap/fields';
 import { accessGroupSample } from '../src/zap/samples';
-
-export const IF_NOT_FOUND = { error: 'error', succeed: 'succeed' } as const;
 
 const fields = {
   group: accessGroup({
@@ -15,18 +13,7 @@ const fields = {
       'The custom group to delete, permanently. Its members stay on the site and in their ' +
       'other groups. Example: `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
   }),
-  ifNotFound: choice({
-    key: 'if_not_found',
-    label: 'If Not Found',
-    default: IF_NOT_FOUND.error,
-    choices: [
-      { value: IF_NOT_FOUND.error, label: 'Stop with an error' },
-      { value: IF_NOT_FOUND.succeed, label: 'Succeed (safe to replay)' },
-    ],
-    helpText:
-      'What to do when the group does not exist (already deleted, for example). `succeed` ' +
-      'finishes the step with Deleted set to false.',
-  }),
+  ifNotFound: ifNotFound('access group'),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
 

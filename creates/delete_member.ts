@@ -1,11 +1,9 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
 import { members } from '../src/api/members';
 import { SotionClient } from '../src/http/client';
-import { choice, fieldsOf, member, readInputs } from '../src/zap/fields';
+import { fieldsOf, member, readInputs, IF_NOT_FOUND, ifNotFound } from '../src/zap/fields';
 import { locateMember, memberNotFound } from '../src/zap/members';
 import { deletedMemberOutputFields, deletedMemberSample } from '../src/zap/samples';
-
-export const IF_NOT_FOUND = { error: 'error', succeed: 'succeed' } as const;
 
 const fields = {
   member: member({
@@ -16,18 +14,7 @@ const fields = {
       'undone (to take access away and keep the member, use Block Member). Email or Sotion ' +
       'member ID. Example: `ada@example.com`.',
   }),
-  ifNotFound: choice({
-    key: 'if_not_found',
-    label: 'If Not Found',
-    default: IF_NOT_FOUND.error,
-    choices: [
-      { value: IF_NOT_FOUND.error, label: 'Stop with an error' },
-      { value: IF_NOT_FOUND.succeed, label: 'Succeed with Deleted: false (safe to replay)' },
-    ],
-    helpText:
-      'What to do when there is no such member, for example because an earlier run deleted it. ' +
-      'Example: `succeed`.',
-  }),
+  ifNotFound: ifNotFound('member'),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
 

@@ -107,6 +107,24 @@ export function choice<const V extends string>(def: ChoiceDef<V>): FieldSpec<V |
   };
 }
 
+/** What a delete does when its object is already gone. */
+export const IF_NOT_FOUND = { error: 'error', succeed: 'succeed' } as const;
+
+/** "If Not Found" for deletes: stop with an error (default), or succeed with `deleted: false`. */
+export const ifNotFound = (what: string) =>
+  choice({
+    key: 'if_not_found',
+    label: 'If Not Found',
+    default: IF_NOT_FOUND.error,
+    choices: [
+      { value: IF_NOT_FOUND.error, label: 'Stop with an error' },
+      { value: IF_NOT_FOUND.succeed, label: 'Succeed with Deleted: false (safe to replay)' },
+    ],
+    helpText:
+      `What to do when there is no such ${what}, for example because an earlier run deleted ` +
+      'it. Example: `succeed`.',
+  });
+
 /** Yes/no; empty is the default (or undefined). */
 export function bool(def: Common & { default: boolean }): FieldSpec<boolean>;
 export function bool(def: Common): FieldSpec<boolean | undefined>;
