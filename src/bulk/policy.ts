@@ -1,5 +1,6 @@
 import type { ZObject } from 'zapier-platform-core';
 import { errorInfo, plainMessage, userError, withInfo } from '../http/errors';
+import { withJitter } from '../http/middleware';
 import { count, plural, progressSentence, summarize, type BulkOutput } from './output';
 import type { BulkReport, Outcome } from './run';
 
@@ -40,7 +41,8 @@ export const runBulkStep = async (
       throw withInfo(
         new z.errors.ThrottledError(
           `Sotion's rate limit stopped Bulk Add Members part way. ${progressSentence(out)}${REPLAY}`,
-          (info.retryAfterSeconds ?? 60) + 1,
+          // The delay the pipeline chose, jitter included, so throttled Zaps come back apart.
+          info.retryDelaySeconds ?? withJitter(info.retryAfterSeconds ?? 60),
         ),
         info,
       );

@@ -8,6 +8,7 @@ import { USER_AGENT, resolveBaseUrl } from './config';
 import { apiMessageOf, redact, requestIdOf, requestIdSuffix, userError, withInfo } from './errors';
 import { KEY_HELP } from './api-key';
 import type { RequestContext } from './endpoint';
+import { readRateHeaders } from './rate-gate';
 
 /**
  * The one request pipeline. Every z.request of the integration passes through
@@ -80,11 +81,14 @@ export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) =>
   const said = apiMessageOf(response.content ?? '');
   const sotionSays = said ? ` Sotion said: "${redact(said, bundle)}".` : '';
   const suffix = requestIdSuffix(requestId);
+  // Every answer's rate-limit headers count, 429s and other errors included.
+  const rate = readRateHeaders(response);
   const fail = (message: string, code: string, transient = false): never => {
     throw userError(z as ZObject, `${message}${sotionSays}${suffix}`, code, {
       status,
       requestId,
       transient,
+      rate,
     });
   };
 
@@ -110,7 +114,7 @@ export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) =>
           `${target}: it was revoked, rolled or deleted. Reconnect Sotion with a current key.` +
           `${sotionSays}${suffix}`,
       ),
-      { status, requestId, transient: false },
+      { status, requestId, transient: false, rate },
     );
   }
   if (status === 403) {
@@ -131,13 +135,14 @@ export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) =>
   }
   if (status === 429) {
     const delay = throttleDelaySeconds(response) ?? DEFAULT_THROTTLE_SECONDS;
+    const retryDelaySeconds = withJitter(delay);
     throw withInfo(
       new z.errors.ThrottledError(
         `Sotion's rate limit was reached while ${action} ${target}; Zapier will try again in ` +
           `about ${delay} seconds.${suffix}`,
-        withJitter(delay),
+        retryDelaySeconds,
       ),
-      { status, requestId, transient: true, retryAfterSeconds: delay },
+      { status, requestId, transient: true, retryAfterSeconds: delay, retryDelaySeconds, rate },
     );
   }
   if (status >= 500) {
