@@ -6,12 +6,14 @@ export type BulkOutput = {
   createdCount: number;
   existingCount: number;
   addedToGroupsCount: number;
+  updatedCount: number;
   invalidCount: number;
   duplicateCount: number;
   failedCount: number;
   createdEmails: string[];
   existingEmails: string[];
   addedToGroupsEmails: string[];
+  updatedEmails: string[];
   invalidEmails: string[];
   duplicateEmails: string[];
   failedEmails: string[];
@@ -29,6 +31,7 @@ export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOut
     createdEmails: emailsWith(results, 'created'),
     existingEmails: emailsWith(results, 'existing'),
     addedToGroupsEmails: emailsWith(results, 'added_to_groups'),
+    updatedEmails: emailsWith(results, 'updated'),
     invalidEmails: emailsWith(results, 'invalid'),
     duplicateEmails: emailsWith(results, 'duplicate'),
     failedEmails: emailsWith(results, 'failed'),
@@ -38,6 +41,7 @@ export const summarize = (report: BulkReport, accessGroupIds: string[]): BulkOut
     createdCount: lists.createdEmails.length,
     existingCount: lists.existingEmails.length,
     addedToGroupsCount: lists.addedToGroupsEmails.length,
+    updatedCount: lists.updatedEmails.length,
     invalidCount: lists.invalidEmails.length,
     duplicateCount: lists.duplicateEmails.length,
     failedCount: lists.failedEmails.length,
@@ -56,10 +60,11 @@ export const plural = (n: number, one: string, many = `${one}s`) =>
 export const progressSentence = (out: BulkOutput): string => {
   const parts = [
     `${count(out.createdCount)} created`,
-    `${count(out.existingCount + out.addedToGroupsCount)} already members` +
+    `${count(out.existingCount + out.addedToGroupsCount + out.updatedCount)} already members` +
       (out.addedToGroupsCount
         ? ` (${count(out.addedToGroupsCount)} of them added to the groups)`
-        : ''),
+        : '') +
+      (out.updatedCount ? ` (${count(out.updatedCount)} of them updated)` : ''),
   ];
   if (out.invalidCount) parts.push(`${count(out.invalidCount)} invalid`);
   if (out.duplicateCount) parts.push(`${count(out.duplicateCount)} duplicates in the input`);
@@ -72,12 +77,14 @@ export const bulkSample: BulkOutput = {
   createdCount: 1,
   existingCount: 0,
   addedToGroupsCount: 1,
+  updatedCount: 0,
   invalidCount: 1,
   duplicateCount: 1,
   failedCount: 0,
   createdEmails: ['ada@example.com'],
   existingEmails: [],
   addedToGroupsEmails: ['grace@example.com'],
+  updatedEmails: [],
   invalidEmails: ['not-an-email'],
   duplicateEmails: ['ada@example.com'],
   failedEmails: [],
@@ -125,12 +132,19 @@ export const bulkOutputFields = [
     type: 'integer',
     required: true,
   },
+  {
+    key: 'updatedCount',
+    label: 'Existing Members Updated',
+    type: 'integer',
+    required: true,
+  },
   { key: 'invalidCount', label: 'Invalid Emails', type: 'integer', required: true },
   { key: 'duplicateCount', label: 'Duplicates in Input', type: 'integer', required: true },
   { key: 'failedCount', label: 'Failed', type: 'integer', required: true },
   { key: 'createdEmails', label: 'Created Emails', type: 'string', list: true },
   { key: 'existingEmails', label: 'Already Member Emails', type: 'string', list: true },
   { key: 'addedToGroupsEmails', label: 'Added to Groups Emails', type: 'string', list: true },
+  { key: 'updatedEmails', label: 'Updated Emails', type: 'string', list: true },
   { key: 'invalidEmails', label: 'Invalid Emails List', type: 'string', list: true },
   { key: 'duplicateEmails', label: 'Duplicate Emails List', type: 'string', list: true },
   { key: 'failedEmails', label: 'Failed Emails List', type: 'string', list: true },

@@ -16,6 +16,8 @@ export interface ErrorInfo {
   retryDelaySeconds?: number;
   /** What the answer's rate-limit headers said (the run's rate gate remembers it). */
   rate?: RateHeaders;
+  /** Sotion's own words, the key redacted (a refused bulk batch reports them per member). */
+  apiMessage?: string;
 }
 
 const infos = new WeakMap<object, ErrorInfo>();

@@ -89,6 +89,7 @@ export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) =>
       requestId,
       transient,
       rate,
+      apiMessage: said ? redact(said, bundle) : undefined,
     });
   };
 
