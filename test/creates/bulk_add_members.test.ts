@@ -1,7 +1,6 @@
 import { perform } from '../../creates/bulk_add_members';
 import { BULK_CONCURRENCY } from '../../src/bulk/run';
 
-const PROBE_SIZE = 16;
 import {
   api,
   BASE,
