@@ -29,7 +29,10 @@ const digest = (email: string) =>
 export class StepMemory {
   private readonly key: string;
   private readonly cache: ScopedCache;
-  /** Email digest → member id ('' when not known). */
+  /**
+   * Email digest → member id ('' when not known) of members confirmed done; `~` + id for
+   * existing members whose id was found but whose work was not finished.
+   */
   private done: Record<string, string> = {};
 
   constructor(z: ZObject, input: unknown) {
@@ -50,12 +53,26 @@ export class StepMemory {
 
   /** The member id an earlier run confirmed for this email ('' when not known), or undefined. */
   confirmed(email: string): string | undefined {
-    return this.done[digest(email)];
+    const value = this.done[digest(email)];
+    return value === undefined || value.startsWith('~') ? undefined : value;
   }
 
-  /** Adds what this run confirmed to what earlier runs did. */
-  async save(confirmed: Array<{ email: string; memberId: string | null }>): Promise<void> {
-    if (confirmed.length === 0) return;
+  /** The id of an existing member an earlier run found but did not finish, or undefined. */
+  existingId(email: string): string | undefined {
+    const value = this.done[digest(email)];
+    return value?.startsWith('~') ? value.slice(1) : undefined;
+  }
+
+  /**
+   * Adds what this run confirmed, and the ids of existing members it found but did not finish,
+   * to what earlier runs did.
+   */
+  async save(
+    confirmed: Array<{ email: string; memberId: string | null }>,
+    found: Array<{ email: string; memberId: string }> = [],
+  ): Promise<void> {
+    if (confirmed.length === 0 && found.length === 0) return;
+    for (const { email, memberId } of found) this.done[digest(email)] = `~${memberId}`;
     for (const { email, memberId } of confirmed) this.done[digest(email)] = memberId ?? '';
     try {
       await this.cache.set(this.key, this.done, MEMORY_TTL_SECONDS, ['auth']);

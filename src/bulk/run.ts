@@ -159,12 +159,19 @@ export const bulkAddMembers = async (
     memberPages: 0,
     isolated: 0,
   };
+  /** Existing members whose id is known (from a list, a look-up or an earlier run). */
+  const foundIds = new Map<string, string>();
   const finish = async () => {
     report.apiRequests = client.requestsSent;
+    const done = unique
+      .map(({ result }) => result)
+      .filter((r) => ['created', 'existing', 'added_to_groups', 'updated'].includes(r.status));
+    const doneEmails = new Set(done.map((r) => r.email));
     await memory?.save(
-      unique
-        .map(({ result }) => result)
-        .filter((r) => ['created', 'existing', 'added_to_groups', 'updated'].includes(r.status)),
+      done,
+      [...foundIds]
+        .filter(([email]) => !doneEmails.has(email))
+        .map(([email, memberId]) => ({ email, memberId })),
     );
     return report;
   };
@@ -180,6 +187,18 @@ export const bulkAddMembers = async (
     return false;
   });
   if (pending.length === 0) return finish();
+  const joinGroups = options.groupIds.length > 0 && options.addExistingToGroups;
+  const updating = update !== UPDATE_EXISTING.leave;
+  // Existing members an earlier run found need no bulk request and no look-up again (only
+  // when their Paid and status need not be read).
+  const existing: Pending[] = [];
+  const toSend = pending.filter((item) => {
+    const memberId = updating ? undefined : memory?.existingId(item.result.email);
+    if (memberId === undefined) return true;
+    foundIds.set(item.result.email, memberId);
+    existing.push(item);
+    return false;
+  });
 
   // Chosen groups must exist and be custom before any member is sent.
   const groups: AccessGroup[] = [];
@@ -218,7 +237,6 @@ export const bulkAddMembers = async (
     }
   };
 
-  const existing: Pending[] = [];
   /**
    * Sends one batch. When Sotion rejects it whole (400, 413, 422, or a 5xx on every try), it is
    * split in two and each half sent again, down to the members Sotion refuses on their own:
@@ -279,10 +297,8 @@ export const bulkAddMembers = async (
       slowestMs = Math.max(slowestMs, Date.now() - started);
     }
   };
-  await runPool(chunk(pending, BULK_BATCH_SIZE), BULK_CONCURRENCY, sendBatch, stopped, markNotSent);
+  await runPool(chunk(toSend, BULK_BATCH_SIZE), BULK_CONCURRENCY, sendBatch, stopped, markNotSent);
 
-  const joinGroups = options.groupIds.length > 0 && options.addExistingToGroups;
-  const updating = update !== UPDATE_EXISTING.leave;
   if (!joinGroups && !updating) {
     for (const { result } of existing) {
       result.status = 'existing';
@@ -320,6 +336,7 @@ export const bulkAddMembers = async (
               const email = normalizeEmail(member.email);
               if (!left.delete(email)) continue;
               known.set(email, member);
+              foundIds.set(email, member.id);
               const set = inGroups.get(email) ?? new Set<string>();
               set.add(groupId);
               inGroups.set(email, set);
@@ -355,7 +372,9 @@ export const bulkAddMembers = async (
         report.memberPages += 1;
         for (const member of page.items) {
           const email = normalizeEmail(member.email);
-          if (emails.delete(email)) known.set(email, member);
+          if (!emails.delete(email)) continue;
+          known.set(email, member);
+          foundIds.set(email, member.id);
         }
         if (emails.size === 0 || outOfTime() || stopped()) return;
         // Past this run's new members, a page that finds nobody costs as much as a look-up.
@@ -375,13 +394,16 @@ export const bulkAddMembers = async (
     (sum, group) => sum + Math.ceil((group.memberCount + created) / MAX_PAGE_SIZE),
     0,
   );
-  if (joinGroups && groupPages * 2 <= existing.length && created <= existing.length) {
+  const conflicts = existing.length - (pending.length - toSend.length);
+  if (joinGroups && groupPages * 2 <= conflicts && created <= conflicts) {
     await readGroups();
   }
   const inAll = (email: string) =>
     joinGroups && options.groupIds.every((id) => inGroups.get(email)?.has(id));
   const needIds = new Set(
-    existing.map(({ result }) => result.email).filter((email) => !known.has(email)),
+    existing
+      .map(({ result }) => result.email)
+      .filter((email) => !known.has(email) && !foundIds.has(email)),
   );
   if (!stopped() && needIds.size > 0) await readMembers(needIds);
 
@@ -389,7 +411,11 @@ export const bulkAddMembers = async (
     if (outOfTime()) return markNotSent([item]);
     const { result, entry } = item;
     try {
-      let member = known.get(result.email);
+      let member: Known | undefined = known.get(result.email);
+      const remembered = foundIds.get(result.email);
+      if (member === undefined && remembered !== undefined) {
+        member = { id: remembered, paid: null, status: 'active' };
+      }
       if (member === undefined) {
         report.lookups += 1;
         member = await findMemberByEmail(client, result.email);
@@ -402,6 +428,7 @@ export const bulkAddMembers = async (
         return;
       }
       result.memberId = member.id;
+      foundIds.set(result.email, member.id);
       let added = 0;
       if (joinGroups) {
         for (const groupId of options.groupIds) {
