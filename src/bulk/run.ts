@@ -45,8 +45,7 @@ export type UpdateExisting = (typeof UPDATE_EXISTING)[keyof typeof UPDATE_EXISTI
 export interface BulkOptions {
   groupIds: string[];
   addExistingToGroups: boolean;
-  /** Default: leave existing members as they are. */
-  updateExisting?: UpdateExisting;
+  updateExisting: UpdateExisting;
   /** What earlier runs of the same step confirmed; none without it. */
   memory?: StepMemory;
 }
@@ -80,16 +79,18 @@ const chunk = <T>(items: T[], size: number): T[][] => {
 /** What is known of an existing member: from a list page or a look-up. */
 type Known = Pick<GroupMemberItem, 'id' | 'paid' | 'status'>;
 
-/** A whole batch refused for what is in it (not for who sends it): split it to find who. */
-const isRejection = (error: unknown): boolean => {
+/**
+ * The status of a whole batch refused for what is in it (400, 413, 422, or a 5xx on every try),
+ * rather than for who sends it: split such a batch to find who. Undefined for other errors.
+ */
+const rejectionStatus = (error: unknown): number | undefined => {
   const status = errorInfo(error)?.status;
-  return (
-    status === 400 || status === 413 || status === 422 || (status !== undefined && status >= 500)
-  );
+  if (status === undefined) return undefined;
+  return status === 400 || status === 413 || status === 422 || status >= 500 ? status : undefined;
 };
 
 /** Sotion's reason in the user's terms: `members[137]` is this member, already named. */
-const refusalReason = (error: unknown): string => {
+const refusalReason = (error: unknown, status: number): string => {
   const info = errorInfo(error);
   const said = (info?.apiMessage ?? '')
     .replace(/\s*\bat\s+members\[\d+\](?:\.\w+)*/gi, '')
@@ -98,7 +99,7 @@ const refusalReason = (error: unknown): string => {
     .replace(/\.+$/, '');
   const request = info?.requestId ? `, X-Request-Id: ${info.requestId}` : '';
   return (
-    `Sotion refused this member (HTTP ${info?.status ?? '?'}${request})` +
+    `Sotion refused this member (HTTP ${status}${request})` +
     (said ? `: ${said}.` : '.') +
     ' The other members of its batch were sent without it.'
   );
@@ -122,7 +123,7 @@ export const bulkAddMembers = async (
   options: BulkOptions,
 ): Promise<BulkReport> => {
   const z = client.z;
-  const update = options.updateExisting ?? UPDATE_EXISTING.leave;
+  const update = options.updateExisting;
   const memory = options.memory;
   const results: MemberResult[] = [];
   const firstByEmail = new Map<string, Pending>();
@@ -280,13 +281,14 @@ export const bulkAddMembers = async (
         }
       }
     } catch (error) {
-      if (!isRejection(error)) return fail(batch, error);
+      const status = rejectionStatus(error);
+      if (status === undefined) return fail(batch, error);
       // A member alone failing with a 5xx on every try is Sotion's problem, not a refusal.
-      if (batch.length === 1 && (errorInfo(error)?.status ?? 0) >= 500) return fail(batch, error);
+      if (batch.length === 1 && status >= 500) return fail(batch, error);
       if (batch.length === 1) {
         const { result } = batch[0] as Pending;
         result.status = 'failed';
-        result.reason = refusalReason(error);
+        result.reason = refusalReason(error, status);
         report.isolated += 1;
         return;
       }

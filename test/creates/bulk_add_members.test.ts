@@ -719,4 +719,102 @@ describe('bulk_add_members: hostile conditions (issue 11)', () => {
     expect(left.results[0]?.status).toBe('existing');
     expect(left.apiRequests).toBe(1);
   });
+
+  it('a batch refused without a body or request id: the member is reported with the status alone', async () => {
+    let n = 0;
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .times(3)
+      .reply((_uri, body) => {
+        n += 1;
+        const request = body as BulkBody;
+        if (n === 1) return [413, ''];
+        if (request.members[0]?.email === 'b@example.com') return [400, ''];
+        const data = [
+          { email: 'a@example.com', status: 'created', member: memberOf('a@example.com', 1) },
+        ];
+        return [207, { data, summary: { total: 1, created: 1, failed: 0 } }, headers()];
+      });
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: ['a@example.com', 'b@example.com'], fail_when: 'never' }),
+    );
+    expect(result.results.map((r) => [r.status, r.reason])).toEqual([
+      ['created', null],
+      [
+        'failed',
+        'Sotion refused this member (HTTP 400). The other members of its batch were sent without it.',
+      ],
+    ]);
+  });
+
+  it('a group list that keeps resetting is skipped, the rest found another way; a 401 there stops the step', async () => {
+    groupWith(G1, 5);
+    bulkReplies(new Set(existing), []);
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .times(4)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(
+        200,
+        pageOf([memberOf('outsider@example.com', 1), ...existing.map((e) => listed(e))]),
+        headers(),
+      );
+    addReplies(G1, existing.length);
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: existing, access_group_ids: [G1] }),
+    );
+    expect(result.addedToGroupsCount).toBe(20);
+    expect(result.apiRequests).toBe(1 + 1 + 4 + 1 + 20);
+
+    groupWith(G1, 5);
+    bulkReplies(new Set(existing), []);
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(401, { error: 'unauthorized' }, headers('revoked'));
+    const error = await rejection(
+      appTester(perform, makeBundle({ emails: existing, access_group_ids: [G1] }), true),
+    );
+    expect(error.name).toBe('ExpiredAuthError');
+  });
+
+  it('a member the group list shows in the group is only PATCHed, when Paid differs', async () => {
+    const [a, b] = existing.slice(0, 2) as [string, string];
+    groupWith(G1, 2);
+    bulkReplies(new Set([a, b]), []);
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(
+        200,
+        pageOf([
+          { ...listed(a), paid: false },
+          { ...listed(b), paid: true },
+        ]),
+        headers(),
+      );
+    api()
+      .patch(`${PREFIX}/members/${idOf(a)}`, { paid: true })
+      .reply(200, { data: { ...listed(a), paid: true, accessGroups: [] } }, headers());
+    const result = await appTester(
+      perform,
+      makeBundle({
+        emails: [a, b],
+        access_group_ids: [G1],
+        default_paid: 'true',
+        update_existing: 'set_paid',
+      }),
+    );
+    expect(result.results.map((r) => [r.status, r.reason])).toEqual([
+      ['updated', 'Already a member; Paid set to true; already in every chosen group.'],
+      ['existing', 'Already a member, already in every chosen group.'],
+    ]);
+    expect(result.apiRequests).toBe(1 + 1 + 1 + 1);
+  });
 });

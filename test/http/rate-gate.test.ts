@@ -71,6 +71,20 @@ describe('rate gate', () => {
     expect(Number(/\d+/.exec(error.message)?.[0])).toBeGreaterThan(59_000);
   });
 
+  it('hands back a wait for answers that the run has no time left for', async () => {
+    const gate = new RateGate(() => 0);
+    const deadline = new Deadline(10_000);
+    gate.release(await gate.acquire(deadline, tooLong), {
+      limit: 1,
+      remaining: 0,
+      resetAtMs: Date.now() + 100,
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    // The new window's one place is taken by a request still in flight; no time to wait for it.
+    await gate.acquire(deadline, tooLong);
+    await expect(gate.acquire(new Deadline(900), tooLong)).rejects.toThrow('too long: 0');
+  });
+
   it('ignores late answers about an older window, and counts of a window already over', async () => {
     const gate = new RateGate(() => 0);
     const deadline = new Deadline(10_000);
@@ -99,6 +113,10 @@ describe('rate gate', () => {
     expect(
       readRateHeaders(of(429, { 'retry-after': '1.5', 'x-ratelimit-limit': '20' }), now),
     ).toEqual({ limit: 20, remaining: 0, resetAtMs: now + 1_500, throttled: true });
+    expect(
+      readRateHeaders(of(429, { 'retry-after': new Date(now + 3_000).toUTCString() }), now),
+    ).toMatchObject({ resetAtMs: now + 3_000 });
+    expect(readRateHeaders(of(429, { 'retry-after': 'soon' }), now).resetAtMs).toBeUndefined();
     expect(readRateHeaders(of(429, { 'x-ratelimit-reset': '1800000002' }), now)).toMatchObject({
       resetAtMs: 1_800_000_002_000,
       remaining: 0,
