@@ -174,5 +174,19 @@ describe('bulk summary sentences', () => {
       [],
     );
     expect(progressSentence(one)).toBe('Of 1 email: 1 created, 0 already members.');
+    const updated = summarize(
+      {
+        results: [row('updated', 1), row('existing', 2)],
+        apiRequests: 2,
+        notSent: 0,
+        lookups: 0,
+        memberPages: 0,
+        isolated: 0,
+      },
+      [],
+    );
+    expect(progressSentence(updated)).toBe(
+      'Of 2 emails: 0 created, 2 already members (1 of them updated).',
+    );
   });
 });

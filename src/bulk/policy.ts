@@ -41,8 +41,8 @@ export const runBulkStep = async (
       throw withInfo(
         new z.errors.ThrottledError(
           `Sotion's rate limit stopped Bulk Add Members part way. ${progressSentence(out)}${REPLAY}`,
-          // The delay the pipeline chose, jitter included, so throttled Zaps come back apart.
-          info.retryDelaySeconds ?? withJitter(info.retryAfterSeconds ?? 60),
+          // With jitter, so throttled Zaps do not all come back in the same second.
+          withJitter(info.retryAfterSeconds ?? 60),
         ),
         info,
       );

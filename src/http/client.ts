@@ -270,14 +270,13 @@ export class SotionClient {
   /** A wait for the rate limit longer than the run can afford: handed back to Zapier. */
   private throttled(request: Prepared, waitMs: number): Error {
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    const retryDelaySeconds = withJitter(seconds);
     return withInfo(
       new this.z.errors.ThrottledError(
         `Sotion's rate limit for this site is used up until its window resets in about ${seconds} ` +
           `seconds, so ${request.action} ${request.target} has to wait; Zapier will try again then.`,
-        retryDelaySeconds,
+        withJitter(seconds),
       ),
-      { status: 429, transient: true, retryAfterSeconds: seconds, retryDelaySeconds },
+      { status: 429, transient: true, retryAfterSeconds: seconds },
     );
   }
 

@@ -12,8 +12,6 @@ export interface ErrorInfo {
   transient: boolean;
   /** For 429: seconds until Sotion accepts requests again, before jitter. */
   retryAfterSeconds?: number;
-  /** For 429: the delay to hand Zapier, jitter included. */
-  retryDelaySeconds?: number;
   /** What the answer's rate-limit headers said (the run's rate gate remembers it). */
   rate?: RateHeaders;
   /** Sotion's own words, the key redacted (a refused bulk batch reports them per member). */

@@ -136,14 +136,13 @@ export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) =>
   }
   if (status === 429) {
     const delay = throttleDelaySeconds(response) ?? DEFAULT_THROTTLE_SECONDS;
-    const retryDelaySeconds = withJitter(delay);
     throw withInfo(
       new z.errors.ThrottledError(
         `Sotion's rate limit was reached while ${action} ${target}; Zapier will try again in ` +
           `about ${delay} seconds.${suffix}`,
-        retryDelaySeconds,
+        withJitter(delay),
       ),
-      { status, requestId, transient: true, retryAfterSeconds: delay, retryDelaySeconds, rate },
+      { status, requestId, transient: true, retryAfterSeconds: delay, rate },
     );
   }
   if (status >= 500) {
