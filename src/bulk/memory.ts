@@ -57,6 +57,17 @@ export class StepMemory {
     return value === undefined || value.startsWith('~') ? undefined : value;
   }
 
+  /** Where an earlier run stopped reading a group's member list (its next cursor), if it did. */
+  cursor(groupId: string): string | undefined {
+    return this.done[`#${groupId}`];
+  }
+
+  /** Notes where this run stopped reading a group's list; null once the list was read to the end. */
+  setCursor(groupId: string, cursor: string | null): void {
+    if (cursor === null) delete this.done[`#${groupId}`];
+    else this.done[`#${groupId}`] = cursor;
+  }
+
   /** The id of an existing member an earlier run found but did not finish, or undefined. */
   existingId(email: string): string | undefined {
     const value = this.done[digest(email)];
@@ -71,7 +82,6 @@ export class StepMemory {
     confirmed: Array<{ email: string; memberId: string | null }>,
     found: Array<{ email: string; memberId: string }> = [],
   ): Promise<void> {
-    if (confirmed.length === 0 && found.length === 0) return;
     for (const { email, memberId } of found) this.done[digest(email)] = `~${memberId}`;
     for (const { email, memberId } of confirmed) this.done[digest(email)] = memberId ?? '';
     try {

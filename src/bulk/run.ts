@@ -330,10 +330,14 @@ export const bulkAddMembers = async (
         if (memberCount + created === 0) return;
         const left = new Set(wanted);
         try {
+          // A list longer than one run can read goes on where the last run stopped: whoever
+          // was in the pages before was confirmed then.
           for await (const page of walkPages(client, groupMembers.list, {
             params: { groupId },
             limit: MAX_PAGE_SIZE,
+            after: memory?.cursor(groupId),
           })) {
+            memory?.setCursor(groupId, page.hasMore ? page.nextCursor : null);
             for (const member of page.items) {
               const email = normalizeEmail(member.email);
               if (!left.delete(email)) continue;
@@ -352,6 +356,8 @@ export const bulkAddMembers = async (
           const info = errorInfo(error);
           const endsListOnly = info !== undefined && info.status === undefined;
           if (!endsListOnly && isFatal(error) && report.fatal === undefined) report.fatal = error;
+          // The next run reads this list from the start (a cursor Sotion refuses is not kept).
+          memory?.setCursor(groupId, null);
         }
       }),
     );
