@@ -269,7 +269,8 @@ export class SotionClient {
 
   /** A wait for the rate limit longer than the run can afford: handed back to Zapier. */
   private throttled(request: Prepared, waitMs: number): Error {
-    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    // The wait includes a fraction of a second of jitter: round rather than overstate it.
+    const seconds = Math.max(1, Math.round(waitMs / 1000));
     return withInfo(
       new this.z.errors.ThrottledError(
         `Sotion's rate limit for this site is used up until its window resets in about ${seconds} ` +
