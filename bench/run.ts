@@ -56,7 +56,11 @@ const MEMBER_CONCURRENCY = 16;
 interface ZapierCore {
   createAppTester: (
     app: object,
-  ) => <T>(fn: (z: unknown, bundle: unknown) => Promise<T>, bundle: object) => Promise<T>;
+  ) => <T>(
+    fn: (z: unknown, bundle: unknown) => Promise<T>,
+    bundle: object,
+    clearCache?: boolean,
+  ) => Promise<T>;
 }
 
 const startSandboxProcess = async (): Promise<{
@@ -213,7 +217,8 @@ const main = async () => {
         };
         const requests = {
           bulk: stats.byRoute['POST /members/bulk'] ?? 0,
-          lookups: stats.byRoute['GET /members'] ?? 0,
+          lookups:
+            (stats.byRoute['GET /members?email'] ?? 0) + (stats.byRoute['GET /members'] ?? 0),
           groupAdds: stats.byRoute['POST /access-groups/:id/members'] ?? 0,
           groupChecks: stats.byRoute['GET /access-groups/:id'] ?? 0,
           listPages: stats.byRoute['GET /access-groups/:id/members'] ?? 0,
@@ -290,6 +295,137 @@ const main = async () => {
     }
   }
   results.bulk = bulkRows;
+
+  // ---- Hostile conditions (issue 11) -----------------------------------------------------------
+  // The issue's scenario: 1,235 emails into one group, 100 of them existing members not yet in
+  // it, 429s carrying only X-RateLimit-Reset. Between runs Zapier waits out the throttle it was
+  // handed; a new rate-limit window stands in for that wait.
+  const stateOf = async () =>
+    (await control(sandbox.origin, 'state')) as {
+      sites: Array<{
+        members: Array<{ email: string; createdAt: string; id: string }>;
+        memberships: Record<string, string[]>;
+      }>;
+    };
+  const runUntilDone = async (
+    bundle: object,
+    maxRuns: number,
+    newWindow: () => Promise<unknown>,
+  ) => {
+    const runs: Array<{ ok: boolean; requests: number; lookups: number; pages: number }> = [];
+    for (let i = 0; i < maxRuns; i += 1) {
+      await control(sandbox.origin, 'stats/reset', {});
+      let ok = true;
+      try {
+        await tester(bulkPerform, bundle, i === 0);
+      } catch {
+        ok = false;
+      }
+      const stats = (await control(sandbox.origin, 'stats')) as {
+        total: number;
+        byRoute: Record<string, number>;
+      };
+      runs.push({
+        ok,
+        requests: stats.total,
+        lookups: stats.byRoute['GET /members?email'] ?? 0,
+        pages: stats.byRoute['GET /members'] ?? 0,
+      });
+      if (ok) break;
+      await newWindow();
+    }
+    return runs;
+  };
+  const hostileRows: Array<Record<string, unknown>> = [];
+  for (const [limit, windowSeconds] of [
+    [20, 2],
+    [5, 1],
+    [60, 60],
+  ] as const) {
+    await control(sandbox.origin, 'reset', {});
+    const existingEmails = Array.from({ length: 100 }, (_, i) => `existing${i}@example.org`);
+    await control(sandbox.origin, 'seed', { key: KEY, members: existingEmails });
+    const groupId = (await api(sandbox.url, 'POST', '/access-groups', { name: 'Hostile' })).data.id;
+    const emails = [
+      ...Array.from({ length: 1135 }, (_, i) => `fresh${i}@example.org`),
+      ...existingEmails,
+    ];
+    const settings = {
+      rateLimit: limit,
+      rateWindowSeconds: windowSeconds,
+      behaviour: { throttle: 'reset-only' },
+      faults: { latencyMs: LATENCY },
+    };
+    await control(sandbox.origin, 'config', settings);
+    const runs = await runUntilDone(
+      {
+        authData: { apiKey: KEY },
+        inputData: { emails: [emails.join('\n')], access_group_ids: [groupId] },
+        meta: {},
+      },
+      12,
+      () => control(sandbox.origin, 'config', settings),
+    );
+    // The fewest requests that find the 100 ids: look-ups, or the member-list pages down to the
+    // last of them (newest first).
+    const site = (await stateOf()).sites[0]!;
+    const newestFirst = [...site.members].sort(
+      (a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id),
+    );
+    const wanted = new Set(existingEmails);
+    const lastWanted = newestFirst.reduce((last, m, i) => (wanted.has(m.email) ? i : last), 0);
+    const idMinimum = Math.min(wanted.size, Math.ceil((lastWanted + 1) / 100));
+    const idRequests = runs[0]!.lookups + runs[0]!.pages;
+    hostileRows.push({
+      scenario: `${limit} per ${windowSeconds} s`,
+      runsToConverge: runs.length,
+      converged: runs[runs.length - 1]!.ok,
+      requestsPerRun: runs.map((r) => r.requests),
+      inGroup: (site.memberships[groupId] ?? []).length,
+      idRequests,
+      idMinimum,
+      idRatio: round(idRequests / idMinimum),
+    });
+    console.log(JSON.stringify(hostileRows[hostileRows.length - 1]));
+  }
+  await control(sandbox.origin, 'config', {
+    rateLimit: 1_000_000,
+    rateWindowSeconds: 60,
+    behaviour: { throttle: 'retry-after' },
+    faults: { latencyMs: LATENCY },
+  });
+  results.hostile = hostileRows;
+
+  // A replay of a 25,000-member import whose members are all in the group, at 100 ms a request.
+  if (!QUICK) {
+    await control(sandbox.origin, 'reset', {});
+    await control(sandbox.origin, 'config', { faults: { latencyMs: 100 } });
+    const groupId = (await api(sandbox.url, 'POST', '/access-groups', { name: 'Big' })).data.id;
+    const emails = Array.from({ length: 25_000 }, (_, i) => `big${i}@example.org`);
+    const bundle = {
+      authData: { apiKey: KEY },
+      inputData: { emails: [emails.join('\n')], access_group_ids: [groupId], fail_when: 'never' },
+      meta: {},
+    };
+    const noWait = async () => undefined;
+    const importRuns = await runUntilDone(bundle, 8, noWait);
+    await control(sandbox.origin, 'stats/reset', {});
+    const replay = await measure(() => tester(bulkPerform, bundle));
+    const replayStats = (await control(sandbox.origin, 'stats')) as { total: number };
+    // Without the memory (expired, or another worker): the same replay, from nothing.
+    const cold = await runUntilDone(bundle, 8, noWait);
+    results.replay25k = {
+      importRuns: importRuns.length,
+      replayRuns: 1,
+      replayRequests: replayStats.total,
+      replayMs: Math.round(replay.ms),
+      withoutMemoryRuns: cold.length,
+      withoutMemoryConverged: cold[cold.length - 1]!.ok,
+      withoutMemoryRequestsPerRun: cold.map((r) => r.requests),
+    };
+    console.log(JSON.stringify(results.replay25k));
+    await control(sandbox.origin, 'config', { faults: { latencyMs: LATENCY } });
+  }
 
   // ---- The alternative: one Create Member request per member, in a loop ----------------------
   await control(sandbox.origin, 'reset', {});
@@ -458,6 +594,8 @@ const markdown = (r: Record<string, unknown>): string => {
     medianEmptyNodeMs: number;
     buildZipBytes: number;
   };
+  const hostile = (r.hostile ?? []) as Array<Record<string, unknown>>;
+  const big = r.replay25k as Record<string, unknown> | undefined;
   const lines = [
     `Measured by \`npm run bench\` on ${String(r.date).slice(0, 10)}, Node ${String(r.node)}, sandbox latency ${String(r.latencyMs)} ms per request, 2 cores.`,
     '',
@@ -479,6 +617,21 @@ const markdown = (r: Record<string, unknown>): string => {
         `| ${String(c.scenario)} | ${String(c.singleRequests)} | ${String(c.bulkRequests)} | ${String(c.requestRatio)}× | ${String(c.singleMs)} ms (${String(c.singleMsIs)}) | ${String(c.bulkMs)} ms | ${String(c.timeRatio)}× |`,
     ),
     '',
+    '**Under rate limits** (1,235 emails into one group, 100 existing members not in it, 429s with only X-RateLimit-Reset; ids of existing members: look-ups + member-list pages in the first run, against the fewest possible)',
+    '',
+    '| Rate limit | Runs to converge | Requests per run | Ids: requests | Ids: minimum | Ratio |',
+    '|---|---|---|---|---|---|',
+    ...hostile.map(
+      (h) =>
+        `| ${String(h.scenario)} | ${String(h.runsToConverge)}${h.converged ? '' : ' (not converged)'} | ${(h.requestsPerRun as number[]).join(', ')} | ${String(h.idRequests)} | ${String(h.idMinimum)} | ${String(h.idRatio)} |`,
+    ),
+    '',
+    ...(big
+      ? [
+          `**Replay of a 25,000-member import, all in the group, at 100 ms per request**: ${String(big.replayRuns)} run, ${String(big.replayRequests)} requests, ${String(big.replayMs)} ms (the import took ${String(big.importRuns)} run(s)). Without the step's memory: ${String(big.withoutMemoryRuns)} run(s)${big.withoutMemoryConverged ? '' : ' (not converged)'}, requests per run ${(big.withoutMemoryRequestsPerRun as number[]).join(', ')}.`,
+          '',
+        ]
+      : []),
     '**New Access Group** (one poll)',
     '',
     '| Groups | Sandbox order | Returned | Requests | Minimum | Ratio | Time | Minimum time | Ratio |',

@@ -7,7 +7,8 @@ import {
 import { collectEntries } from '../src/bulk/entries';
 import { bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
 import { FAIL_WHEN, runBulkStep } from '../src/bulk/policy';
-import { bulkAddMembers, MAX_MEMBERS_PER_STEP } from '../src/bulk/run';
+import { StepMemory } from '../src/bulk/memory';
+import { bulkAddMembers, MAX_MEMBERS_PER_STEP, UPDATE_EXISTING } from '../src/bulk/run';
 import { SotionClient } from '../src/http/client';
 import { inputError } from '../src/http/errors';
 import { accessGroups, bool, choice, fieldsOf, readInputs } from '../src/zap/fields';
@@ -77,6 +78,21 @@ const fields = {
       'Sotion gives groups only to the members it creates. When this is `true` (the default), ' +
       'members who already exist are looked up by email and put into the chosen groups too.',
   }),
+  updateExisting: choice({
+    key: 'update_existing',
+    label: 'Update Existing Members',
+    default: UPDATE_EXISTING.leave,
+    choices: [
+      { value: UPDATE_EXISTING.leave, label: 'Leave them as they are' },
+      { value: UPDATE_EXISTING.paid, label: 'Set Paid as given' },
+      { value: UPDATE_EXISTING.paidAndUnblock, label: 'Set Paid as given and unblock them' },
+    ],
+    helpText:
+      'What happens to members who already exist, for example a returning customer: ' +
+      '`set_paid` sets their Paid flag to the line item\'s Paid (or "Paid by Default"), ' +
+      '`set_paid_and_unblock` also unblocks blocked members. Only members whose values differ ' +
+      'are changed. Example: `set_paid`.',
+  }),
   failWhen: choice({
     key: 'fail_when',
     label: 'Fail the Step When',
@@ -102,14 +118,24 @@ const fields = {
 const inputFields = defineInputFields([
   membersField,
   emailsField,
-  ...fieldsOf(fields.defaultPaid, fields.groupIds, fields.addExisting, fields.failWhen),
+  ...fieldsOf(
+    fields.defaultPaid,
+    fields.groupIds,
+    fields.addExisting,
+    fields.updateExisting,
+    fields.failWhen,
+  ),
 ]);
 
 export const perform = (async (z, bundle) => {
   // First: the client refuses an input that carries the API key before anything reads it.
   const client = new SotionClient(z, bundle);
   const input: Record<string, unknown> = bundle.inputData;
-  const { defaultPaid, groupIds, addExisting, failWhen } = readInputs(z, input, fields);
+  const { defaultPaid, groupIds, addExisting, updateExisting, failWhen } = readInputs(
+    z,
+    input,
+    fields,
+  );
   const entries = collectEntries(z, input.members, input.emails, defaultPaid);
   if (entries.length === 0) {
     throw inputError(
@@ -125,9 +151,26 @@ export const perform = (async (z, bundle) => {
         'seconds. Split the list across several runs (for example with Looping by Zapier).',
     );
   }
+  // What an earlier run of this very step (same members, groups and options) confirmed.
+  const memory = new StepMemory(z, {
+    members: entries.map((e) => [
+      e.raw.trim().toLowerCase(),
+      e.displayName ?? null,
+      e.paid ?? null,
+    ]),
+    groupIds: [...groupIds].sort(),
+    addExisting,
+    updateExisting,
+  });
   return runBulkStep(
     z,
-    () => bulkAddMembers(client, entries, { groupIds, addExistingToGroups: addExisting }),
+    () =>
+      bulkAddMembers(client, entries, {
+        groupIds,
+        addExistingToGroups: addExisting,
+        updateExisting,
+        memory,
+      }),
     groupIds,
     failWhen,
     client,

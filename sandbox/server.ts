@@ -168,7 +168,9 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     const match = routes
       .map((route) => ({ route, params: route.pattern.exec(path) }))
       .find((r) => r.params && r.route.method === method);
-    const routeKey = `${method} ${path.replace(/[0-9a-f-]{36}/gi, ':id')}`;
+    // A look-up by email is counted apart from reading pages of the member list.
+    const lookup = method === 'GET' && path === '/members' && url.searchParams.has('email');
+    const routeKey = `${method} ${path.replace(/[0-9a-f-]{36}/gi, ':id')}${lookup ? '?email' : ''}`;
     stats.byRoute[routeKey] = (stats.byRoute[routeKey] ?? 0) + 1;
 
     if (!key) return fail(DECISIONS.authFailureStatus, DECISIONS.missingKeyMessage, 'unauthorized');

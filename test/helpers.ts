@@ -90,8 +90,10 @@ export const rejection = async (promise: Promise<unknown>): Promise<Error> => {
   throw new Error('expected the call to fail, but it succeeded');
 };
 
-afterEach(() => {
+afterEach(async () => {
   const pending = nock.pendingMocks();
   nock.cleanAll();
+  // Each test starts without what an earlier test's step remembered in z.cache.
+  await appTester(async () => undefined, makeBundle({}), true);
   if (pending.length) throw new Error(`Requests expected but not made: ${pending.join(', ')}`);
 });

@@ -154,12 +154,39 @@ describe('bulk summary sentences', () => {
       row('duplicate', 5),
       row('failed', 6),
     ];
-    const out = summarize({ results, apiRequests: 3, notSent: 0 }, []);
+    const out = summarize(
+      { results, apiRequests: 3, notSent: 0, lookups: 0, memberPages: 0, isolated: 0 },
+      [],
+    );
     expect(out.apiRequests).toBe(3);
     expect(progressSentence(out)).toBe(
       'Of 6 emails: 1 created, 2 already members (1 of them added to the groups), 1 invalid, 1 duplicates in the input, 1 failed.',
     );
-    const one = summarize({ results: [row('created', 1)], apiRequests: 1, notSent: 0 }, []);
+    const one = summarize(
+      {
+        results: [row('created', 1)],
+        apiRequests: 1,
+        notSent: 0,
+        lookups: 0,
+        memberPages: 0,
+        isolated: 0,
+      },
+      [],
+    );
     expect(progressSentence(one)).toBe('Of 1 email: 1 created, 0 already members.');
+    const updated = summarize(
+      {
+        results: [row('updated', 1), row('existing', 2)],
+        apiRequests: 2,
+        notSent: 0,
+        lookups: 0,
+        memberPages: 0,
+        isolated: 0,
+      },
+      [],
+    );
+    expect(progressSentence(updated)).toBe(
+      'Of 2 emails: 0 created, 2 already members (1 of them updated).',
+    );
   });
 });

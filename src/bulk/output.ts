@@ -21,12 +21,14 @@ export type BulkOutput = {
   createdCount: number;
   existingCount: number;
   addedToGroupsCount: number;
+  updatedCount: number;
   invalidCount: number;
   duplicateCount: number;
   failedCount: number;
   createdEmails: string[];
   existingEmails: string[];
   addedToGroupsEmails: string[];
+  updatedEmails: string[];
   invalidEmails: string[];
   duplicateEmails: string[];
   failedEmails: string[];
@@ -70,6 +72,7 @@ export const summarize = (
     createdEmails: emailsWith(results, 'created'),
     existingEmails: emailsWith(results, 'existing'),
     addedToGroupsEmails: emailsWith(results, 'added_to_groups'),
+    updatedEmails: emailsWith(results, 'updated'),
     invalidEmails: emailsWith(results, 'invalid'),
     duplicateEmails: emailsWith(results, 'duplicate'),
     failedEmails: emailsWith(results, 'failed'),
@@ -79,6 +82,7 @@ export const summarize = (
     createdCount: lists.createdEmails.length,
     existingCount: lists.existingEmails.length,
     addedToGroupsCount: lists.addedToGroupsEmails.length,
+    updatedCount: lists.updatedEmails.length,
     invalidCount: lists.invalidEmails.length,
     duplicateCount: lists.duplicateEmails.length,
     failedCount: lists.failedEmails.length,
@@ -152,13 +156,14 @@ export const progressSentence = (out: BulkOutput, progress: Progress = {}): stri
   const failed = out.failedCount - notSent - unchecked;
   const notes = [
     out.addedToGroupsCount ? `${count(out.addedToGroupsCount)} of them added to the groups` : '',
+    out.updatedCount ? `${count(out.updatedCount)} of them updated` : '',
     progress.ownCreatesPossible && out.existingCount + out.addedToGroupsCount
       ? "some may have been created by this step's own earlier request, whose answer was lost"
       : '',
   ].filter(Boolean);
   const parts = [
     `${count(out.createdCount)} created`,
-    `${count(out.existingCount + out.addedToGroupsCount)} already members` +
+    `${count(out.existingCount + out.addedToGroupsCount + out.updatedCount)} already members` +
       (notes.length ? ` (${notes.join('; ')})` : ''),
   ];
   if (out.invalidCount) parts.push(`${count(out.invalidCount)} invalid`);
@@ -176,12 +181,14 @@ export const bulkSample: BulkOutput = {
   createdCount: 1,
   existingCount: 0,
   addedToGroupsCount: 1,
+  updatedCount: 0,
   invalidCount: 1,
   duplicateCount: 1,
   failedCount: 0,
   createdEmails: ['ada@example.com'],
   existingEmails: [],
   addedToGroupsEmails: ['grace@example.com'],
+  updatedEmails: [],
   invalidEmails: ['not-an-email'],
   duplicateEmails: ['ada@example.com'],
   failedEmails: [],
@@ -230,12 +237,19 @@ export const bulkOutputFields = [
     type: 'integer',
     required: true,
   },
+  {
+    key: 'updatedCount',
+    label: 'Existing Members Updated',
+    type: 'integer',
+    required: true,
+  },
   { key: 'invalidCount', label: 'Invalid Emails', type: 'integer', required: true },
   { key: 'duplicateCount', label: 'Duplicates in Input', type: 'integer', required: true },
   { key: 'failedCount', label: 'Failed', type: 'integer', required: true },
   { key: 'createdEmails', label: 'Created Emails', type: 'string', list: true },
   { key: 'existingEmails', label: 'Already Member Emails', type: 'string', list: true },
   { key: 'addedToGroupsEmails', label: 'Added to Groups Emails', type: 'string', list: true },
+  { key: 'updatedEmails', label: 'Updated Emails', type: 'string', list: true },
   { key: 'invalidEmails', label: 'Invalid Emails List', type: 'string', list: true },
   { key: 'duplicateEmails', label: 'Duplicate Emails List', type: 'string', list: true },
   { key: 'failedEmails', label: 'Failed Emails List', type: 'string', list: true },

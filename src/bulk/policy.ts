@@ -1,5 +1,6 @@
 import type { ZObject } from 'zapier-platform-core';
 import { errorInfo, plainMessage, userError, withInfo } from '../http/errors';
+import { withJitter } from '../http/middleware';
 import { count, plural, progressSentence, summarize, type BulkOutput } from './output';
 import type { BulkReport, Outcome } from './run';
 
@@ -50,7 +51,8 @@ export const runBulkStep = async (
       throw withInfo(
         new z.errors.ThrottledError(
           `Sotion's rate limit stopped Bulk Add Members part way. ${progress}${REPLAY}`,
-          (info.retryAfterSeconds ?? 60) + 1,
+          // With jitter, so throttled Zaps do not all come back in the same second.
+          withJitter(info.retryAfterSeconds ?? 60),
         ),
         info,
       );

@@ -1,6 +1,8 @@
 import type { Bundle, HttpRequestOptions, HttpResponse, ZObject } from 'zapier-platform-core';
 import type { z as zod } from 'zod';
 import { apiKeyProblem } from './api-key';
+import { withJitter } from './middleware';
+import { RateGate, readRateHeaders } from './rate-gate';
 import { rawText } from './raw-body';
 import { resolveBaseUrl } from './config';
 import { Deadline, sleep } from './deadline';
@@ -86,8 +88,6 @@ const MAX_ATTEMPTS = 4;
 const BACKOFF_MS = 250;
 const PER_REQUEST_TIMEOUT_MS = 15_000;
 const MIN_REQUEST_MS = 500;
-/** A throttle longer than this is handed back to Zapier instead of waited out in the run. */
-const MAX_IN_RUN_WAIT_MS = 10_000;
 
 const NETWORK_CODES = new Set([
   'ECONNRESET',
@@ -130,8 +130,8 @@ export class SotionClient {
    * done the first one, so what the resend calls "already there" may be this run's own work.
    */
   resentAfterLostAnswer = 0;
-  private rateRemaining: number | undefined;
-  private rateResetAtMs: number | undefined;
+  /** The run's rate gate: every request of the run waits its turn there. */
+  readonly gate = new RateGate();
 
   constructor(
     readonly z: ZObject,
@@ -171,13 +171,30 @@ export class SotionClient {
       authTest: args.authTest,
     };
     this.refuseKeyAsData([prepared.url, args.query ?? {}, args.body ?? null], prepared);
-    for (let attempt = 1; ; attempt += 1) {
-      await this.paceForRateLimit(prepared);
+    // A 429 means nothing was processed: it is sent again after the reset for as long as the
+    // run's deadline allows, without spending the attempts meant for 5xx and lost answers.
+    let lastThrottle: unknown = undefined;
+    /** Another attempt after a lost answer or a 5xx, or undefined when the error is final. */
+    const again = (error: unknown, attempt: number): number | undefined => {
+      const waitMs = this.retryDelayMs(error, attempt, prepared.idempotent);
+      // A write sent again: Sotion may have done the first one.
+      if (waitMs !== undefined && ep.method !== 'GET') this.resentAfterLostAnswer += 1;
+      return waitMs;
+    };
+    for (let attempt = 1; ;) {
+      // A wait the run cannot afford goes back to Zapier: as Sotion's own 429 when there was one.
+      const ticket = await this.gate.acquire(this.deadline, (waitMs) =>
+        lastThrottle instanceof Error ? lastThrottle : this.throttled(prepared, waitMs),
+      );
       const timeout = Math.min(PER_REQUEST_TIMEOUT_MS, this.deadline.remainingMs());
-      if (timeout < MIN_REQUEST_MS) throw this.outOfTime(prepared);
+      if (timeout < MIN_REQUEST_MS) {
+        this.gate.release(ticket);
+        throw this.outOfTime(prepared);
+      }
+      let answer: { response: Pick<HttpResponse, 'status' | 'getHeader'>; content: string };
       try {
         this.requestsSent += 1;
-        const { response, content } = await this.send(
+        answer = await this.send(
           {
             url: prepared.url,
             method: ep.method,
@@ -188,25 +205,39 @@ export class SotionClient {
           },
           args.sensitive === true,
         );
-        this.remember(response);
-        const requestId = requestIdOf(response);
-        if ((ep.expect as readonly number[]).includes(response.status)) {
-          const said = apiMessageOf(content);
-          return {
-            ok: false,
-            status: response.status,
-            requestId,
-            apiMessage: said === undefined ? undefined : redact(said, this.bundle),
-          } as Expected<E>;
+      } catch (error) {
+        const info = errorInfo(error);
+        this.gate.release(ticket, info?.rate);
+        if (info?.status === 429) {
+          lastThrottle = error;
+          continue;
         }
+        const waitMs = again(error, attempt);
+        if (waitMs === undefined) throw this.finalError(error, prepared, attempt);
+        attempt += 1;
+        await sleep(waitMs);
+        continue;
+      }
+      const { response, content } = answer;
+      this.gate.release(ticket, readRateHeaders(response));
+      const requestId = requestIdOf(response);
+      if ((ep.expect as readonly number[]).includes(response.status)) {
+        const said = apiMessageOf(content);
+        return {
+          ok: false,
+          status: response.status,
+          requestId,
+          apiMessage: said === undefined ? undefined : redact(said, this.bundle),
+        } as Expected<E>;
+      }
+      try {
         // A body that is not JSON is retried like a 5xx; one of the wrong shape is not.
         const data = this.parse(ep.schema, prepared, response, content);
         return { ok: true, data, status: response.status, requestId };
       } catch (error) {
-        const waitMs = this.retryDelayMs(error, attempt, prepared.idempotent);
-        if (waitMs === undefined) throw this.finalError(error, prepared, attempt);
-        if (ep.method !== 'GET' && errorInfo(error)?.status !== 429)
-          this.resentAfterLostAnswer += 1;
+        const waitMs = again(error, attempt);
+        if (waitMs === undefined) throw error;
+        attempt += 1;
         await sleep(waitMs);
       }
     }
@@ -242,11 +273,6 @@ export class SotionClient {
   private retryDelayMs(error: unknown, attempt: number, idempotent: boolean): number | undefined {
     if (attempt >= MAX_ATTEMPTS) return undefined;
     const info = errorInfo(error);
-    if (info?.status === 429) {
-      // A 429 means the request was not processed, so any method may be sent again.
-      const waitMs = (info.retryAfterSeconds ?? 60) * 1000 + 250;
-      return waitMs <= MAX_IN_RUN_WAIT_MS && this.deadline.canWait(waitMs) ? waitMs : undefined;
-    }
     if (!idempotent) return undefined;
     if (!(info?.transient || isNetworkError(error))) return undefined;
     const waitMs = BACKOFF_MS * 2 ** (attempt - 1) + Math.floor(Math.random() * BACKOFF_MS);
@@ -283,31 +309,15 @@ export class SotionClient {
     );
   }
 
-  private remember(response: Pick<HttpResponse, 'getHeader'>): void {
-    // Core's getHeader answers null (not undefined) for a header the response does not carry.
-    const remaining = headerNumber(response, 'x-ratelimit-remaining');
-    const reset = headerNumber(response, 'x-ratelimit-reset');
-    if (remaining !== undefined) this.rateRemaining = remaining;
-    if (reset !== undefined) this.rateResetAtMs = reset * 1000;
-  }
-
-  /** When the last response said no requests are left, wait for the window to reset. */
-  private async paceForRateLimit(request: Prepared): Promise<void> {
-    if (this.rateRemaining === undefined || this.rateRemaining > 0) return;
-    if (this.rateResetAtMs === undefined) return;
-    const waitMs = this.rateResetAtMs - Date.now() + 100;
-    this.rateRemaining = undefined;
-    if (waitMs <= 0) return;
-    if (waitMs <= MAX_IN_RUN_WAIT_MS && this.deadline.canWait(waitMs)) {
-      await sleep(waitMs);
-      return;
-    }
-    const seconds = Math.ceil(waitMs / 1000);
-    throw withInfo(
+  /** A wait for the rate limit longer than the run can afford: handed back to Zapier. */
+  private throttled(request: Prepared, waitMs: number): Error {
+    // The wait includes a fraction of a second of jitter: round rather than overstate it.
+    const seconds = Math.max(1, Math.round(waitMs / 1000));
+    return withInfo(
       new this.z.errors.ThrottledError(
         `Sotion's rate limit for this site is used up until its window resets in about ${seconds} ` +
           `seconds, so ${request.action} ${request.target} has to wait; Zapier will try again then.`,
-        seconds + 1,
+        withJitter(seconds),
       ),
       { status: 429, transient: true, retryAfterSeconds: seconds },
     );
@@ -353,14 +363,6 @@ export class SotionClient {
 
 const forbiddenOf = (template: string | undefined, values: Record<string, string>) =>
   template === undefined ? undefined : word(template, values);
-
-/** A numeric header, or undefined when it is missing or not a number. */
-const headerNumber = (response: Pick<HttpResponse, 'getHeader'>, name: string) => {
-  const raw = response.getHeader(name);
-  if (raw === null || raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  return Number.isFinite(value) ? value : undefined;
-};
 
 const compactQuery = (query: Query): Record<string, string> => {
   const out: Record<string, string> = {};

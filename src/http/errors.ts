@@ -1,4 +1,5 @@
 import type { Bundle, HttpResponse, ZObject } from 'zapier-platform-core';
+import type { RateHeaders } from './rate-gate';
 
 /**
  * What the request pipeline knows about an error it raised. Kept beside the error (not in its
@@ -11,6 +12,10 @@ export interface ErrorInfo {
   transient: boolean;
   /** For 429: seconds until Sotion accepts requests again, before jitter. */
   retryAfterSeconds?: number;
+  /** What the answer's rate-limit headers said (the run's rate gate remembers it). */
+  rate?: RateHeaders;
+  /** Sotion's own words, the key redacted (a refused bulk batch reports them per member). */
+  apiMessage?: string;
 }
 
 const infos = new WeakMap<object, ErrorInfo>();

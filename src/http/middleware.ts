@@ -10,6 +10,7 @@ import { apiMessageOf, redact, requestIdOf, requestIdSuffix, userError, withInfo
 import { KEY_HELP } from './api-key';
 import type { RequestContext } from './endpoint';
 import { isRaw, rawText } from './raw-body';
+import { readRateHeaders } from './rate-gate';
 
 /**
  * The one request pipeline. Every z.request of the integration passes through
@@ -94,11 +95,15 @@ const mapError = (
   const said = apiMessageOf(content);
   const sotionSays = said ? ` Sotion said: "${redact(said, bundle)}".` : '';
   const suffix = requestIdSuffix(requestId);
+  // Every answer's rate-limit headers count, 429s and other errors included.
+  const rate = readRateHeaders(response);
   const fail = (message: string, code: string, transient = false): never => {
     throw userError(z, `${message}${sotionSays}${suffix}`, code, {
       status,
       requestId,
       transient,
+      rate,
+      apiMessage: said ? redact(said, bundle) : undefined,
     });
   };
 
@@ -124,7 +129,7 @@ const mapError = (
           `${target}: it was revoked, rolled or deleted. Reconnect Sotion with a current key.` +
           `${sotionSays}${suffix}`,
       ),
-      { status, requestId, transient: false },
+      { status, requestId, transient: false, rate },
     );
   }
   if (status === 403) {
@@ -152,7 +157,7 @@ const mapError = (
         }; Zapier will try again in about ${delay} seconds.${suffix}`,
         withJitter(delay),
       ),
-      { status, requestId, transient: true, retryAfterSeconds: delay },
+      { status, requestId, transient: true, retryAfterSeconds: delay, rate },
     );
   }
   if (status >= 500) {

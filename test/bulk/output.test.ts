@@ -13,6 +13,7 @@ const REASONS: Record<Outcome, string | null> = {
   created: null,
   existing: 'Already a member, already in every chosen group.',
   added_to_groups: 'Already a member; added to 2 of 2 group(s), already in the rest.',
+  updated: 'Already a member; Paid set to true.',
   invalid: 'Not sent: the part before the @ has characters an email cannot have.',
   duplicate: 'Not sent again: the same email is in email list entry 12345.',
   failed: 'Not sent: the step ran out of the time Zapier allows. Replay the step to add the rest.',
@@ -21,6 +22,9 @@ const REASONS: Record<Outcome, string | null> = {
 const report = (outcome: (i: number) => Outcome, n = 25_000) => ({
   apiRequests: 120,
   notSent: 0,
+  lookups: 0,
+  memberPages: 0,
+  isolated: 0,
   results: Array.from({ length: n }, (_, i): MemberResult => {
     const status = outcome(i);
     return {
@@ -99,6 +103,9 @@ describe('bulk output size at the 25,000-member cap', () => {
       {
         apiRequests: 0,
         notSent: 0,
+        lookups: 0,
+        memberPages: 0,
+        isolated: 0,
         results: [
           {
             email: huge,
@@ -122,6 +129,9 @@ describe('bulk output size at the 25,000-member cap', () => {
       {
         apiRequests: 1,
         notSent: 0,
+        lookups: 0,
+        memberPages: 0,
+        isolated: 0,
         results: [
           {
             email: 'a@example.org',

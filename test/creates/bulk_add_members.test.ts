@@ -1,7 +1,9 @@
 import { perform } from '../../creates/bulk_add_members';
-import { BULK_CONCURRENCY, PROBE_SIZE } from '../../src/bulk/run';
+import { BULK_CONCURRENCY } from '../../src/bulk/run';
+
 import {
   api,
+  BASE,
   appTester,
   group,
   headers,
@@ -375,7 +377,7 @@ describe('bulk_add_members: outcomes', () => {
     expect(messageOf(error)).toMatch(
       /^1 email in the input is not valid and was not sent: a@@b \(email list entry 2\): Not sent: the email has more than one @\. Of 2 emails: 1 created/,
     );
-    const ok = await appTester(perform, makeBundle({ emails: ['a@example.com', 'a@@b'] }));
+    const ok = await appTester(perform, makeBundle({ emails: ['a@example.com', 'a@@b'] }), true);
     expect(ok.invalidCount).toBe(1);
   });
 
@@ -507,7 +509,9 @@ describe('bulk_add_members: failures are never silent', () => {
     expect(body.message).toMatch(
       /^Sotion's rate limit stopped Bulk Add Members part way\. Of 1 email: 0 created/,
     );
-    expect(body.delay).toBe(121);
+    // 120 seconds plus jitter (so throttled Zaps do not all come back in the same second).
+    expect(body.delay).toBeGreaterThanOrEqual(121);
+    expect(body.delay).toBeLessThanOrEqual(121 + 30);
   });
 
   it('work that does not fit in the time is reported, not dropped', async () => {
@@ -544,31 +548,16 @@ describe('bulk_add_members: failures are never silent', () => {
   });
 });
 
-describe('bulk_add_members: existing members found through the group lists', () => {
-  const existing = Array.from({ length: PROBE_SIZE + 4 }, (_, i) => `e${i}@example.com`);
+describe('bulk_add_members: hostile conditions (issue 11)', () => {
+  const existing = Array.from({ length: 20 }, (_, i) => `e${i}@example.com`);
   const idOf = (email: string) => uuid(7000 + existing.indexOf(email));
-  const listed = (email: string) => ({ ...memberOf(email, 0), id: idOf(email) });
-  const lookups: string[] = [];
+  const listed = (email: string, over: Record<string, unknown> = {}) => ({
+    ...memberOf(email, 0),
+    id: idOf(email),
+    ...over,
+  });
   const adds: Array<[string, string]> = [];
-
-  /** GET /members?email= for `emails`, each found. */
-  const lookupReplies = (emails: string[]) => {
-    for (const email of emails) {
-      api()
-        .get(`${PREFIX}/members`)
-        .query({ email, limit: '1' })
-        .reply(
-          200,
-          () => {
-            lookups.push(email);
-            return pageOf([listed(email)]);
-          },
-          headers(),
-        );
-    }
-  };
-  /** POST /access-groups/{id}/members: 409 for the members in `already`, 201 otherwise. */
-  const addReplies = (groupId: string, times: number, already: Set<string>) => {
+  const addReplies = (groupId: string, times: number, already: Set<string> = new Set()) => {
     api()
       .post(`${PREFIX}/access-groups/${groupId}/members`)
       .times(times)
@@ -579,13 +568,20 @@ describe('bulk_add_members: existing members found through the group lists', () 
           ? [409, { error: 'already in group' }, headers()]
           : [
               201,
-              { data: { ...memberOf('x@example.com', 0), id: memberId, accessGroups: [] } },
+              { data: { ...listed('x@example.com'), id: memberId, accessGroups: [] } },
               headers(),
             ];
       });
   };
-  /** A page of GET /access-groups/{id}/members: the group-list form has no timestamps. */
-  const page = (emails: string[], nextCursor: string | null) =>
+  const groupWith = (id: string, memberCount: number) =>
+    api()
+      .get(`${PREFIX}/access-groups/${id}`)
+      .reply(
+        200,
+        { data: group(Number.parseInt(id.slice(-3), 16), { id, memberCount }) },
+        headers(),
+      );
+  const groupPage = (emails: string[], nextCursor: string | null) =>
     pageOf(
       emails.map((email) => {
         const { createdAt: _c, updatedAt: _u, ...rest } = listed(email);
@@ -593,168 +589,317 @@ describe('bulk_add_members: existing members found through the group lists', () 
       }),
       nextCursor,
     );
-
   beforeEach(() => {
-    lookups.length = 0;
     adds.length = 0;
   });
 
-  it('after a probe finds them in every group, reads the groups once instead of per member', async () => {
-    const probe = existing.slice(0, PROBE_SIZE);
-    const [inBoth, inG1, inG1Already, unlisted] = existing.slice(PROBE_SIZE) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    verifyGroups(G1, G2);
+  it('a replay sends nothing an earlier run of the same step confirmed (z.cache, per connection)', async () => {
+    const sent: BulkBody[] = [];
+    verifyGroups(G1);
+    bulkReplies(new Set(), sent);
+    const input = makeBundle({
+      emails: ['a@example.com', 'b@example.com'],
+      access_group_ids: [G1],
+    });
+    const first = await appTester(perform, input);
+    expect(first.createdCount).toBe(2);
+    // The replay: no request at all, everyone reported as done.
+    const replay = await appTester(perform, input);
+    expect(replay.apiRequests).toBe(0);
+    expect(replay.results.map((r) => [r.email, r.status, r.memberId, r.reason])).toEqual([
+      [
+        'a@example.com',
+        'existing',
+        uuid(5001),
+        'Done by an earlier run of this step; not sent again.',
+      ],
+      [
+        'b@example.com',
+        'existing',
+        uuid(5002),
+        'Done by an earlier run of this step; not sent again.',
+      ],
+    ]);
+    // Another step (other groups) or another connection does not share that memory.
+    verifyGroups(G2);
+    bulkReplies(new Set(['a@example.com', 'b@example.com']), sent);
+    addReplies(G2, 2);
+    api()
+      .get(`${PREFIX}/members`)
+      .query(true)
+      .times(2)
+      .reply(
+        200,
+        (uri) => pageOf([listed(new URL(uri, BASE).searchParams.get('email')!)]),
+        headers(),
+      );
+    const other = await appTester(
+      perform,
+      makeBundle({ emails: ['a@example.com', 'b@example.com'], access_group_ids: [G2] }),
+    );
+    expect(other.addedToGroupsCount).toBe(2);
+  });
+
+  it("splits a batch Sotion rejects whole and reports the refused member in the user's terms", async () => {
+    const emails = Array.from({ length: 8 }, (_, i) => `p${i}@example.com`);
+    const bad = 'p5@example.com';
+    const sizes: number[] = [];
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .times(7)
+      .reply((_uri, body) => {
+        const request = body as BulkBody;
+        sizes.push(request.members.length);
+        const index = request.members.findIndex((m) => m.email === bad);
+        if (index >= 0)
+          return [422, { error: `Invalid email at members[${index}]: ${bad}` }, headers('no')];
+        const data = request.members.map((m, n) => ({
+          email: m.email,
+          status: 'created',
+          member: memberOf(m.email, n),
+        }));
+        return [
+          207,
+          { data, summary: { total: data.length, created: data.length, failed: 0 } },
+          headers(),
+        ];
+      });
+    const result = await appTester(perform, makeBundle({ emails, fail_when: 'never' }));
+    // 8 → 4 + 4 → the bad half in 2 + 2 → 1 + 1: the refused member alone, everyone else created.
+    expect(sizes).toEqual([8, 4, 4, 2, 1, 1, 2]);
+    expect(result.createdCount).toBe(7);
+    const refused = result.results.find((r) => r.email === bad);
+    expect(refused).toEqual({
+      email: bad,
+      source: 'email list entry 6',
+      status: 'failed',
+      memberId: null,
+      reason:
+        'Sotion refused this member (HTTP 422, X-Request-Id: req-no): Invalid email: p5@example.com. The other members of its batch were sent without it.',
+    });
+  });
+
+  it('reads the site member list instead of one look-up per existing member, and stops when all are found', async () => {
+    // A group too long to read for 20 members (11 pages).
+    groupWith(G1, 1001);
     bulkReplies(new Set(existing), []);
-    // The probe: every one of them is already in both groups.
-    lookupReplies(probe);
-    const everyone = new Set(existing.map(idOf));
-    addReplies(G1, PROBE_SIZE, everyone);
-    addReplies(G2, PROBE_SIZE, everyone);
-    // The group lists: two pages for G1 (with someone not in this step), one for G2.
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(
+        200,
+        pageOf(
+          existing.slice(0, 12).map((e) => listed(e)),
+          'c1',
+        ),
+        headers(),
+      );
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100', after: 'c1' })
+      .reply(
+        200,
+        pageOf(
+          existing.slice(12).map((e) => listed(e)),
+          'c2',
+        ),
+        headers(),
+      );
+    addReplies(G1, existing.length);
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: existing, access_group_ids: [G1] }),
+    );
+    expect(result.addedToGroupsCount).toBe(20);
+    // 1 group check + 1 bulk + 2 list pages (not 20 look-ups; the third page is not read) + 20 adds.
+    expect(result.apiRequests).toBe(1 + 1 + 2 + 20);
+  });
+
+  it('with nobody created, reads short group lists and adds only who is missing', async () => {
+    const [inG1, unlisted] = existing.slice(18) as [string, string];
+    groupWith(G1, 19);
+    groupWith(G2, 18);
+    bulkReplies(new Set(existing), []);
     api()
       .get(`${PREFIX}/access-groups/${G1}/members`)
       .query({ limit: '100' })
-      .reply(200, page([inBoth, 'outsider@example.com', inG1], 'c1'), headers());
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(200, page([inG1Already], null), headers());
+      .reply(
+        200,
+        groupPage([...existing.slice(0, 18), inG1, 'outsider@example.com'], null),
+        headers(),
+      );
     api()
       .get(`${PREFIX}/access-groups/${G2}/members`)
       .query({ limit: '100' })
-      .reply(200, page([inBoth], null), headers());
-    // The rest: inG1 and inG1Already need G2 only (no look-up); unlisted is handled as before.
-    lookupReplies([unlisted]);
-    addReplies(G2, 3, new Set([idOf(inG1Already)]));
-    addReplies(G1, 1, new Set());
-
+      .reply(200, groupPage(existing.slice(0, 18), null), headers());
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: unlisted, limit: '1' })
+      .reply(200, pageOf([listed(unlisted)]), headers());
+    addReplies(G2, 2);
+    addReplies(G1, 1);
     const result = await appTester(
       perform,
-      makeBundle({ emails: [existing.join(' ')], access_group_ids: [G1, G2] }),
+      makeBundle({ emails: existing, access_group_ids: [G1, G2] }),
     );
-    expect(lookups.sort()).toEqual([...probe, unlisted].sort());
-    expect(adds.slice(PROBE_SIZE * 2).sort()).toEqual(
+    expect(adds.sort()).toEqual(
       [
         [G2, idOf(inG1)],
-        [G2, idOf(inG1Already)],
         [G1, idOf(unlisted)],
         [G2, idOf(unlisted)],
       ].sort(),
     );
-    expect(result.results.slice(PROBE_SIZE).map((r) => [r.email, r.status, r.memberId])).toEqual([
-      [inBoth, 'existing', idOf(inBoth)],
-      [inG1, 'added_to_groups', idOf(inG1)],
-      [inG1Already, 'existing', idOf(inG1Already)],
-      [unlisted, 'added_to_groups', idOf(unlisted)],
-    ]);
-    expect(result.results[PROBE_SIZE]?.reason).toBe(
-      'Already a member, already in every chosen group.',
-    );
-    expect(result.existingCount).toBe(PROBE_SIZE + 2);
-    // 2 group checks + 1 bulk + probe (look-up + 2 adds each) + 3 list pages + 1 + 1 + 3.
-    expect(result.apiRequests).toBe(2 + 1 + PROBE_SIZE * 3 + 3 + 1 + 1 + 3);
+    expect(result.existingCount).toBe(18);
+    expect(result.apiRequests).toBe(2 + 1 + 2 + 1 + 3);
   });
 
-  it('does not read the groups when the probe finds members outside them', async () => {
-    verifyGroups(G1);
-    bulkReplies(new Set(existing), []);
-    lookupReplies(existing);
-    // Half the probe is already in the group; the other half and the rest are not.
-    const already = new Set(existing.slice(0, PROBE_SIZE / 2 - 1).map(idOf));
-    addReplies(G1, existing.length, already);
-    const result = await appTester(
-      perform,
-      makeBundle({ emails: existing, access_group_ids: [G1] }),
-    );
-    expect(lookups).toHaveLength(existing.length);
-    expect(result.addedToGroupsCount).toBe(existing.length - already.size);
-    expect(result.apiRequests).toBe(1 + 1 + existing.length * 2);
-  });
-
-  it('does not read a group whose list is longer than the look-ups it would save', async () => {
+  it('"Update Existing Members": PATCHes only members whose Paid or blocked status differ, and says what changed', async () => {
+    const [unpaid, blocked, fine] = ['back@example.com', 'blocked@example.com', 'fine@example.com'];
+    bulkReplies(new Set([unpaid, blocked, fine]), []);
+    const member = (email: string, over: Record<string, unknown>) => ({
+      ...memberOf(email, 0),
+      id: uuid(email.length),
+      ...over,
+    });
+    const replies: Record<string, unknown> = {
+      [unpaid]: member(unpaid, { paid: false }),
+      [blocked]: member(blocked, { paid: true, status: 'blocked', id: uuid(900) }),
+      [fine]: member(fine, { paid: true, id: uuid(901) }),
+    };
+    for (const email of [unpaid, blocked, fine]) {
+      api()
+        .get(`${PREFIX}/members`)
+        .query({ email, limit: '1' })
+        .reply(200, pageOf([replies[email]]), headers());
+    }
+    const patches: unknown[] = [];
     api()
-      .get(`${PREFIX}/access-groups/${G1}`)
-      .reply(200, { data: group(0x101, { id: G1, memberCount: 401 }) }, headers());
-    bulkReplies(new Set(existing), []);
-    lookupReplies(existing);
-    addReplies(G1, existing.length, new Set(existing.map(idOf)));
+      .patch(new RegExp(`${PREFIX}/members/.+`))
+      .times(2)
+      .reply((uri, body) => {
+        patches.push([uri.split('/').pop(), body]);
+        return [200, { data: { ...member(unpaid, {}), accessGroups: [] } }, headers()];
+      });
     const result = await appTester(
       perform,
-      makeBundle({ emails: existing, access_group_ids: [G1] }),
+      makeBundle({
+        emails: [unpaid, blocked, fine],
+        default_paid: 'true',
+        update_existing: 'set_paid_and_unblock',
+      }),
     );
-    expect(result.existingCount).toBe(existing.length);
-    expect(result.apiRequests).toBe(1 + 1 + existing.length * 2);
+    expect(patches).toEqual([
+      [uuid(unpaid.length), { paid: true }],
+      [uuid(900), { status: 'active' }],
+    ]);
+    expect(result.results.map((r) => [r.email, r.status, r.reason])).toEqual([
+      [unpaid, 'updated', 'Already a member; Paid set to true.'],
+      [blocked, 'updated', 'Already a member; unblocked.'],
+      [fine, 'existing', 'Already a member; nothing to change.'],
+    ]);
+    expect(result.updatedCount).toBe(2);
+    // The default leaves them alone: no look-up, no PATCH.
+    bulkReplies(new Set([unpaid]), []);
+    const left = await appTester(perform, makeBundle({ emails: [unpaid], default_paid: 'true' }));
+    expect(left.results[0]?.status).toBe('existing');
+    expect(left.apiRequests).toBe(1);
   });
 
-  it('a group list whose connection keeps resetting is skipped; the rest go one by one', async () => {
-    verifyGroups(G1);
+  it('a batch refused without a body or request id: the member is reported with the status alone', async () => {
+    let n = 0;
+    api()
+      .post(`${PREFIX}/members/bulk`)
+      .times(3)
+      .reply((_uri, body) => {
+        n += 1;
+        const request = body as BulkBody;
+        if (n === 1) return [413, ''];
+        if (request.members[0]?.email === 'b@example.com') return [400, ''];
+        const data = [
+          { email: 'a@example.com', status: 'created', member: memberOf('a@example.com', 1) },
+        ];
+        return [207, { data, summary: { total: 1, created: 1, failed: 0 } }, headers()];
+      });
+    const result = await appTester(
+      perform,
+      makeBundle({ emails: ['a@example.com', 'b@example.com'], fail_when: 'never' }),
+    );
+    expect(result.results.map((r) => [r.status, r.reason])).toEqual([
+      ['created', null],
+      [
+        'failed',
+        'Sotion refused this member (HTTP 400). The other members of its batch were sent without it.',
+      ],
+    ]);
+  });
+
+  it('a group list that keeps resetting is skipped, the rest found another way; a 401 there stops the step', async () => {
+    groupWith(G1, 5);
     bulkReplies(new Set(existing), []);
-    lookupReplies(existing);
-    addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
     api()
       .get(`${PREFIX}/access-groups/${G1}/members`)
       .query({ limit: '100' })
       .times(4)
       .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    addReplies(G1, existing.length - PROBE_SIZE, new Set());
-    const result = await appTester(
-      perform,
-      makeBundle({ emails: existing, access_group_ids: [G1] }),
-    );
-    expect(lookups).toHaveLength(existing.length);
-    expect(result.addedToGroupsEmails).toEqual(existing.slice(PROBE_SIZE));
-    expect(result.failedCount).toBe(0);
-    // 1 group check + 1 bulk + probe (2 each) + 4 tries of the list + the rest (2 each).
-    expect(result.apiRequests).toBe(
-      1 + 1 + PROBE_SIZE * 2 + 4 + (existing.length - PROBE_SIZE) * 2,
-    );
-  });
-
-  it('a group list that fails part-way is used as far as it went; a 401 there stops the step', async () => {
-    verifyGroups(G1);
-    bulkReplies(new Set(existing), []);
-    lookupReplies(existing.slice(0, PROBE_SIZE));
-    addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
-    const rest = existing.slice(PROBE_SIZE);
     api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .get(`${PREFIX}/members`)
       .query({ limit: '100' })
-      .reply(200, page([rest[0]!], 'c1'), headers());
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(404, { error: 'not found' }, headers('lost'));
-    lookupReplies(rest.slice(1));
-    addReplies(G1, rest.length - 1, new Set());
+      .reply(
+        200,
+        pageOf([memberOf('outsider@example.com', 1), ...existing.map((e) => listed(e))]),
+        headers(),
+      );
+    addReplies(G1, existing.length);
     const result = await appTester(
       perform,
       makeBundle({ emails: existing, access_group_ids: [G1] }),
     );
-    expect(result.results.slice(PROBE_SIZE).map((r) => r.status)).toEqual([
-      'existing',
-      'added_to_groups',
-      'added_to_groups',
-      'added_to_groups',
-    ]);
+    expect(result.addedToGroupsCount).toBe(20);
+    expect(result.apiRequests).toBe(1 + 1 + 4 + 1 + 20);
 
-    verifyGroups(G1);
+    groupWith(G1, 5);
     bulkReplies(new Set(existing), []);
-    lookupReplies(existing.slice(0, PROBE_SIZE));
-    addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
     api()
       .get(`${PREFIX}/access-groups/${G1}/members`)
       .query({ limit: '100' })
       .reply(401, { error: 'unauthorized' }, headers('revoked'));
     const error = await rejection(
-      appTester(perform, makeBundle({ emails: existing, access_group_ids: [G1] })),
+      appTester(perform, makeBundle({ emails: existing, access_group_ids: [G1] }), true),
     );
     expect(error.name).toBe('ExpiredAuthError');
-    expect(messageOf(error)).toMatch(
-      /^Sotion no longer accepts the API key of this connection \(HTTP 401\) while reading members of access group .*\(X-Request-Id: req-revoked\)/,
+  });
+
+  it('a member the group list shows in the group is only PATCHed, when Paid differs', async () => {
+    const [a, b] = existing.slice(0, 2) as [string, string];
+    groupWith(G1, 2);
+    bulkReplies(new Set([a, b]), []);
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(
+        200,
+        pageOf([
+          { ...listed(a), paid: false },
+          { ...listed(b), paid: true },
+        ]),
+        headers(),
+      );
+    api()
+      .patch(`${PREFIX}/members/${idOf(a)}`, { paid: true })
+      .reply(200, { data: { ...listed(a), paid: true, accessGroups: [] } }, headers());
+    const result = await appTester(
+      perform,
+      makeBundle({
+        emails: [a, b],
+        access_group_ids: [G1],
+        default_paid: 'true',
+        update_existing: 'set_paid',
+      }),
     );
+    expect(result.results.map((r) => [r.status, r.reason])).toEqual([
+      ['updated', 'Already a member; Paid set to true; already in every chosen group.'],
+      ['existing', 'Already a member, already in every chosen group.'],
+    ]);
+    expect(result.apiRequests).toBe(1 + 1 + 1 + 1);
   });
 });
