@@ -36,11 +36,11 @@ const memberOf = (email: string, n: number) => ({
 const bulkReplies = (
   existing: Set<string>,
   sent: BulkBody[],
-  opts: { delayMs?: number; times?: number } = {},
+  opts: { delayMs?: number; times?: number; body?: BulkBody } = {},
 ) => {
   let n = 0;
   api()
-    .post(`${PREFIX}/members/bulk`)
+    .post(`${PREFIX}/members/bulk`, opts.body)
     .times(opts.times ?? 1)
     .delay(opts.delayMs ?? 0)
     .reply(
@@ -240,19 +240,19 @@ describe('bulk_add_members: outcomes', () => {
     );
   });
 
-  it('splits 1,201 members into 500/500/201 with at most 4 requests in flight', async () => {
+  it('splits 2,201 members into 5 batches (4 of 500, 1 of 201) with exactly 4 requests in flight at the peak', async () => {
     const sent: BulkBody[] = [];
     let inFlight = 0;
     let peak = 0;
     api()
       .post(`${PREFIX}/members/bulk`)
-      .times(3)
+      .times(5)
       .reply(
         207,
         async (_uri, body) => {
           inFlight += 1;
           peak = Math.max(peak, inFlight);
-          await new Promise((r) => setTimeout(r, 50));
+          await new Promise((r) => setTimeout(r, 100));
           inFlight -= 1;
           const request = body as BulkBody;
           sent.push(request);
@@ -267,14 +267,18 @@ describe('bulk_add_members: outcomes', () => {
         },
         headers(),
       );
-    const emails = Array.from({ length: 1201 }, (_, i) => `m${i}@example.com`);
+    const emails = Array.from({ length: 2201 }, (_, i) => `m${i}@example.com`);
     const result = await appTester(perform, makeBundle({ emails: [emails.join(',')] }));
-    expect(sent.map((b) => b.members.length).sort((a, b) => b - a)).toEqual([500, 500, 201]);
+    expect(sent.map((b) => b.members.length).sort((a, b) => b - a)).toEqual([
+      500, 500, 500, 500, 201,
+    ]);
     expect(sent.flatMap((b) => b.members.map((m) => m.email)).sort()).toEqual([...emails].sort());
     expect(sent.every((b) => b.accessGroupIds === undefined)).toBe(true);
-    expect(peak).toBeLessThanOrEqual(BULK_CONCURRENCY);
-    expect(result.createdCount).toBe(1201);
-    expect(result.apiRequests).toBe(3);
+    // Five batches answered after 100 ms each: four overlap, the fifth waits for a free lane.
+    expect(BULK_CONCURRENCY).toBe(4);
+    expect(peak).toBe(BULK_CONCURRENCY);
+    expect(result.createdCount).toBe(2201);
+    expect(result.apiRequests).toBe(5);
   });
 
   it('leaves existing members alone when "Add Existing Members to the Groups" is off', async () => {
@@ -299,6 +303,7 @@ describe('bulk_add_members: outcomes', () => {
           'Already a member; not added to the groups ("Add Existing Members to the Groups" is off).',
       },
     ]);
+    expect(sent).toEqual([{ members: [{ email: 'old@example.com' }], accessGroupIds: [G1] }]);
   });
 
   it('a replay after a lost first try reports everyone as existing and adds nobody twice', async () => {
@@ -308,13 +313,20 @@ describe('bulk_add_members: outcomes', () => {
       perform,
       makeBundle({ emails: ['a@example.com b@example.com'] }),
     );
+    expect(sent).toEqual([{ members: [{ email: 'a@example.com' }, { email: 'b@example.com' }] }]);
     expect(result.existingEmails).toEqual(['a@example.com', 'b@example.com']);
     expect(result.results[0]?.reason).toBe('Already a member.');
   });
 
   it('per-member errors fail the step by default, naming the email and reason', async () => {
     api()
-      .post(`${PREFIX}/members/bulk`)
+      .post(`${PREFIX}/members/bulk`, {
+        members: [
+          { email: 'ok@example.com' },
+          { email: 'bad@example.com' },
+          { email: 'missing@example.com' },
+        ],
+      })
       .reply(
         207,
         {
@@ -345,7 +357,7 @@ describe('bulk_add_members: outcomes', () => {
 
   it('with "never" the same run succeeds and reports the failures in the output', async () => {
     api()
-      .post(`${PREFIX}/members/bulk`)
+      .post(`${PREFIX}/members/bulk`, { members: [{ email: 'bad@example.com' }] })
       .reply(
         207,
         {
@@ -377,6 +389,11 @@ describe('bulk_add_members: outcomes', () => {
     );
     const ok = await appTester(perform, makeBundle({ emails: ['a@example.com', 'a@@b'] }));
     expect(ok.invalidCount).toBe(1);
+    // The invalid address is never sent, in either run.
+    expect(sent).toEqual([
+      { members: [{ email: 'a@example.com' }] },
+      { members: [{ email: 'a@example.com' }] },
+    ]);
   });
 
   it('all emails invalid: nothing is sent and the output says why', async () => {
@@ -389,7 +406,7 @@ describe('bulk_add_members: outcomes', () => {
 describe('bulk_add_members: failures are never silent', () => {
   it('a batch that keeps failing fails the step with what was done', async () => {
     api()
-      .post(`${PREFIX}/members/bulk`)
+      .post(`${PREFIX}/members/bulk`, { members: [{ email: 'a@example.com' }] })
       .times(4)
       .reply(503, { error: 'maintenance' }, headers('down'));
     const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
@@ -399,13 +416,17 @@ describe('bulk_add_members: failures are never silent', () => {
   });
 
   it('a revoked key mid-run stops the step as ExpiredAuthError', async () => {
-    api().post(`${PREFIX}/members/bulk`).reply(401, '', headers('gone'));
+    api()
+      .post(`${PREFIX}/members/bulk`, { members: [{ email: 'a@example.com' }] })
+      .reply(401, '', headers('gone'));
     const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
     expect(error.name).toBe('ExpiredAuthError');
   });
 
   it('a 403 mid-run stops sending and says what was done', async () => {
-    api().post(`${PREFIX}/members/bulk`).reply(403, '', headers('no'));
+    api()
+      .post(`${PREFIX}/members/bulk`, { members: [{ email: 'a@example.com' }] })
+      .reply(403, '', headers('no'));
     const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
     expect(messageOf(error)).toMatch(
       /^Bulk Add Members stopped: One of the chosen access groups is a scope group.*Of 1 email: 0 created/,
@@ -414,7 +435,7 @@ describe('bulk_add_members: failures are never silent', () => {
 
   it('a long throttle hands the step back to Zapier with progress', async () => {
     api()
-      .post(`${PREFIX}/members/bulk`)
+      .post(`${PREFIX}/members/bulk`, { members: [{ email: 'a@example.com' }] })
       .reply(429, '', headers('rl', { 'retry-after': '120' }));
     const error = await rejection(appTester(perform, makeBundle({ emails: ['a@example.com'] })));
     expect(error.name).toBe('ThrottledError');
@@ -435,6 +456,10 @@ describe('bulk_add_members: failures are never silent', () => {
       expect(messageOf(error)).toMatch(
         /^Bulk Add Members ran out of the time Zapier allows a step \(30 seconds\) before sending 500 members\. Of 2,500 emails: 2,000 created, 0 already members, 500 failed or not sent\./,
       );
+      // The first four batches went out in input order; the fifth was never sent.
+      expect(sent.flatMap((b) => b.members.map((m) => m.email)).sort()).toEqual(
+        emails.slice(0, 2000).sort(),
+      );
     } finally {
       delete process.env.SOTION_RUN_BUDGET_MS;
     }
@@ -443,7 +468,9 @@ describe('bulk_add_members: failures are never silent', () => {
   it('an existing member who cannot be found by email is reported as failed', async () => {
     const sent: BulkBody[] = [];
     verifyGroups(G1);
-    bulkReplies(new Set(['ghost@example.com']), sent);
+    bulkReplies(new Set(['ghost@example.com']), sent, {
+      body: { members: [{ email: 'ghost@example.com' }], accessGroupIds: [G1] },
+    });
     api()
       .get(`${PREFIX}/members`)
       .query({ email: 'ghost@example.com', limit: '1' })
@@ -465,6 +492,10 @@ describe('bulk_add_members: existing members found through the group lists', () 
   const listed = (email: string) => ({ ...memberOf(email, 0), id: idOf(email) });
   const lookups: string[] = [];
   const adds: Array<[string, string]> = [];
+  /** The one bulk request of these runs: every member of `existing`, into `groups`. */
+  const everyoneInto = (...groups: string[]) => ({
+    body: { members: existing.map((email) => ({ email })), accessGroupIds: groups },
+  });
 
   /** GET /members?email= for `emails`, each found. */
   const lookupReplies = (emails: string[]) => {
@@ -523,7 +554,7 @@ describe('bulk_add_members: existing members found through the group lists', () 
       string,
     ];
     verifyGroups(G1, G2);
-    bulkReplies(new Set(existing), []);
+    bulkReplies(new Set(existing), [], everyoneInto(G1, G2));
     // The probe: every one of them is already in both groups.
     lookupReplies(probe);
     const everyone = new Set(existing.map(idOf));
@@ -576,7 +607,7 @@ describe('bulk_add_members: existing members found through the group lists', () 
 
   it('does not read the groups when the probe finds members outside them', async () => {
     verifyGroups(G1);
-    bulkReplies(new Set(existing), []);
+    bulkReplies(new Set(existing), [], everyoneInto(G1));
     lookupReplies(existing);
     // Half the probe is already in the group; the other half and the rest are not.
     const already = new Set(existing.slice(0, PROBE_SIZE / 2 - 1).map(idOf));
@@ -594,7 +625,7 @@ describe('bulk_add_members: existing members found through the group lists', () 
     api()
       .get(`${PREFIX}/access-groups/${G1}`)
       .reply(200, { data: group(0x101, { id: G1, memberCount: 401 }) }, headers());
-    bulkReplies(new Set(existing), []);
+    bulkReplies(new Set(existing), [], everyoneInto(G1));
     lookupReplies(existing);
     addReplies(G1, existing.length, new Set(existing.map(idOf)));
     const result = await appTester(
@@ -607,7 +638,7 @@ describe('bulk_add_members: existing members found through the group lists', () 
 
   it('a group list whose connection keeps resetting is skipped; the rest go one by one', async () => {
     verifyGroups(G1);
-    bulkReplies(new Set(existing), []);
+    bulkReplies(new Set(existing), [], everyoneInto(G1));
     lookupReplies(existing);
     addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
     api()
@@ -631,7 +662,7 @@ describe('bulk_add_members: existing members found through the group lists', () 
 
   it('a group list that fails part-way is used as far as it went; a 401 there stops the step', async () => {
     verifyGroups(G1);
-    bulkReplies(new Set(existing), []);
+    bulkReplies(new Set(existing), [], everyoneInto(G1));
     lookupReplies(existing.slice(0, PROBE_SIZE));
     addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
     const rest = existing.slice(PROBE_SIZE);
@@ -657,7 +688,7 @@ describe('bulk_add_members: existing members found through the group lists', () 
     ]);
 
     verifyGroups(G1);
-    bulkReplies(new Set(existing), []);
+    bulkReplies(new Set(existing), [], everyoneInto(G1));
     lookupReplies(existing.slice(0, PROBE_SIZE));
     addReplies(G1, PROBE_SIZE, new Set(existing.map(idOf)));
     api()

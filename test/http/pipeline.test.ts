@@ -2,7 +2,9 @@ import nock from 'nock';
 import { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core';
 import App from '../../index';
 import { SotionClient } from '../../src/http/client';
+import * as deadline from '../../src/http/deadline';
 import { Deadline } from '../../src/http/deadline';
+import { resolveBaseUrl } from '../../src/http/config';
 import { throttleDelaySeconds, withJitter } from '../../src/http/middleware';
 import { api as sotion } from '../../src/api';
 import {
@@ -276,6 +278,67 @@ describe('request pipeline: 429', () => {
     );
   });
 
+  describe('the 10-second cap on waiting inside a run', () => {
+    /** Records the waits the client asks for and skips them, so the test does not sleep. */
+    const waits: number[] = [];
+    beforeEach(() => {
+      waits.length = 0;
+      jest.spyOn(deadline, 'sleep').mockImplementation(async (ms: number) => {
+        waits.push(ms);
+      });
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    it('Retry-After 9 is waited out (9.25 s) and the request sent again', async () => {
+      api().get(`${PREFIX}/access-groups/${G}`).reply(429, '', headers('c9', { 'retry-after': '9' }));
+      api()
+        .get(`${PREFIX}/access-groups/${G}`)
+        .reply(200, { data: group(7) }, headers('c9b'));
+      const result = await appTester(getGroup(G), makeBundle({}));
+      expect(result.requestId).toBe('req-c9b');
+      expect(waits).toEqual([9250]);
+    });
+
+    it('Retry-After 10 (10.25 s) is handed back to Zapier though the run has time to wait', async () => {
+      api()
+        .get(`${PREFIX}/access-groups/${G}`)
+        .reply(429, '', headers('c10', { 'retry-after': '10' }));
+      const error = await rejection(appTester(getGroup(G), makeBundle({})));
+      expect(error.name).toBe('ThrottledError');
+      expect(waits).toEqual([]);
+    });
+
+    it('an exhausted window resetting in 9 s is waited out; in 11 s it is handed back', async () => {
+      const twoReads = (resetIn: number) => {
+        const reset = String(Math.floor(Date.now() / 1000) + resetIn);
+        api()
+          .get(`${PREFIX}/access-groups/${G}`)
+          .reply(
+            200,
+            { data: group(7) },
+            headers('w', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }),
+          );
+        if (resetIn < 10)
+          api()
+            .get(`${PREFIX}/access-groups/${G}`)
+            .reply(200, { data: group(7) }, headers('w2'));
+        return appTester(async (z: ZObject, bundle: Bundle) => {
+          const client = new SotionClient(z, bundle);
+          await client.call(sotion.accessGroups.get, { params: { groupId: G } });
+          return client.call(sotion.accessGroups.get, { params: { groupId: G } });
+        }, makeBundle({}));
+      };
+      expect((await twoReads(9)).requestId).toBe('req-w2');
+      expect(waits).toHaveLength(1);
+      expect(waits[0]).toBeGreaterThan(8000);
+      expect(waits[0]).toBeLessThanOrEqual(9100);
+      waits.length = 0;
+      const error = await rejection(twoReads(11));
+      expect(error.name).toBe('ThrottledError');
+      expect(waits).toEqual([]);
+    });
+  });
+
   it('computes delays from Retry-After dates and resets in the past', () => {
     const now = Date.parse('2026-11-22T10:00:00Z');
     const get = (h: Record<string, string>) => ({ getHeader: (k: string) => h[k] });
@@ -384,8 +447,38 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     );
   });
 
-  it('keeps the base URL and no error message contains the key', async () => {
-    expect(BASE).toBe('https://api.sotion.so');
+  // Sotion echoing the key (or another site's key) back in an error body must never put it in a
+  // message Zapier shows: every status the pipeline maps, each request to the documented base URL.
+  it.each([400, 401, 403, 404, 409, 418, 422, 429, 500, 503])(
+    'HTTP %i: the base URL is the documented one and no error message contains a key',
+    async (status) => {
+      const other = 'so_live_other_site_key_abcdef';
+      api()
+        .post(`${PREFIX}/access-groups`)
+        .reply(
+          status,
+          { error: `key ${KEY} (also ${other}) was used` },
+          headers('leak', { 'retry-after': '120' }),
+        );
+      const error = await rejection(appTester(postGroup, makeBundle({})));
+      const text = `${error.message} ${String(error.stack)}`;
+      expect(text).not.toContain(KEY);
+      expect(text).not.toContain(other);
+      // A 429 says when to come back, not what Sotion said; every other status quotes Sotion.
+      if (status === 429) expect(messageOf(error)).not.toContain('Sotion said');
+      else expect(messageOf(error)).toContain('Sotion said: "key [redacted key] (also so_[redacted]) was used".');
+      expect(messageOf(error)).toContain('(X-Request-Id: req-leak)');
+      expect(nock.isDone()).toBe(true);
+    },
+  );
+
+  it('a non-JSON error body carrying the key is redacted too; a resolved URL is on BASE', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(422, `no: ${KEY}`, headers('leak2'));
+    const error = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(error)).toBe(
+      'Sotion rejected the request while creating an access group (HTTP 422). Check the values in this step\'s fields. Sotion said: "no: [redacted key]". (X-Request-Id: req-leak2)',
+    );
+    expect(BASE + PREFIX).toBe(resolveBaseUrl({}));
   });
 });
 
