@@ -251,12 +251,16 @@ describe('bulk edges', () => {
   });
 
   it('stops sending once a batch hits a fatal error and says the rest were not sent', async () => {
-    api().post(`${PREFIX}/members/bulk`).reply(403, '', headers());
     const emails = Array.from({ length: 2600 }, (_, i) => `m${i}@example.com`);
+    type Sent = { members: Array<{ email: string }> };
+    // The first of the four batches in flight is refused; the three others are created.
+    const isBatch = (body: Sent) =>
+      body.members.length === 500 && body.members.every((m) => emails.includes(m.email));
+    api().post(`${PREFIX}/members/bulk`, isBatch).reply(403, '', headers());
     process.env.SOTION_RUN_BUDGET_MS = '20000';
     try {
       api()
-        .post(`${PREFIX}/members/bulk`)
+        .post(`${PREFIX}/members/bulk`, isBatch)
         .times(3)
         .delay(200)
         .reply(
@@ -287,7 +291,10 @@ describe('bulk edges', () => {
         .get(`${PREFIX}/access-groups/${G}`)
         .reply(200, { data: group(300, { id: G }) }, headers());
       api()
-        .post(`${PREFIX}/members/bulk`)
+        .post(`${PREFIX}/members/bulk`, {
+          members: [{ email: 'old@example.com' }],
+          accessGroupIds: [G],
+        })
         .delay(1200)
         .reply(
           207,
@@ -316,7 +323,10 @@ describe('bulk edges: the existing-member pass', () => {
       .get(`${PREFIX}/access-groups/${G}`)
       .reply(200, { data: group(400, { id: G }) }, headers());
     api()
-      .post(`${PREFIX}/members/bulk`)
+      .post(`${PREFIX}/members/bulk`, {
+        members: emails.map((email) => ({ email })),
+        accessGroupIds: [G],
+      })
       .reply(
         207,
         {
@@ -349,10 +359,13 @@ describe('bulk edges: the existing-member pass', () => {
   it('a 403 stops the pass; members not started are reported as not sent', async () => {
     const existing = Array.from({ length: 20 }, (_, i) => `old${i}@example.com`);
     conflicts(existing);
-    api().get(`${PREFIX}/members`).query(true).reply(403, '', headers('stop'));
+    // Each look-up asks for exactly one member of this step by email.
+    const oneOfThem = (q: Record<string, unknown>) =>
+      Object.keys(q).length === 2 && q.limit === '1' && existing.includes(String(q.email));
+    api().get(`${PREFIX}/members`).query(oneOfThem).reply(403, '', headers('stop'));
     api()
       .get(`${PREFIX}/members`)
-      .query(true)
+      .query(oneOfThem)
       .times(15)
       .delay(50)
       .reply(200, pageOf([]), headers());
