@@ -101,10 +101,45 @@ describe('bulk_add_members: input', () => {
       { members: [{ email: 'a@example.com', paid: 'perhaps' }] },
       'Paid of line item 1 must be true or false (yes/no); it was "perhaps".',
     ],
+    // Moved from the abuse suite: they need no sandbox (nock refuses any request, so a request
+    // would change the message).
+    [{ emails: [] }, /^No members to add/],
+    [{ emails: ['   ', '\n'] }, /^No members to add/],
+    [{ emails: null, members: null }, /^No members to add/],
+    [
+      { emails: ['a@example.org'], access_group_ids: [42] },
+      /^Access Groups must be Sotion IDs .*"42" is not\./,
+    ],
+    [
+      { emails: ['a@example.org'], add_existing_to_groups: 'perhaps' },
+      /^Add Existing Members to the Groups must be true or false/,
+    ],
+    [{ members: [{ email: { a: 1 } }] }, /^Email of line item 1 must be text/],
+    [
+      { members: [{ email: 'a@example.org', display_name: ['x'] }] },
+      /^Display Name of line item 1 must be text/,
+    ],
+    [{ emails: [{ email: 'a@example.org' }] }, /^Emails entry 1 must be text/],
+    [{ emails: ['a@example.org'], default_paid: 2 }, /^Paid by Default must be true or false/],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));
     if (typeof message === 'string') expect(messageOf(error)).toBe(message);
     else expect(messageOf(error)).toMatch(message);
+  });
+
+  it('refuses a key that is not a v1 key before any request, whatever the input', async () => {
+    const error = await rejection(
+      appTester(perform, makeBundle({ emails: ['a@example.org'] }, {}, 'api_key_123')),
+    );
+    expect(messageOf(error)).toMatch(/^This is not a Sotion API v1 key/);
+  });
+
+  it('refuses 100,000 emails before any request', async () => {
+    const emails = Array.from({ length: 100_000 }, (_, i) => `m${i}@example.org`);
+    const error = await rejection(appTester(perform, makeBundle({ emails })));
+    expect(messageOf(error)).toMatch(
+      /^This step got 100,000 emails; one step takes at most 25,000/,
+    );
   });
 
   it('refuses more than 25,000 emails before any request', async () => {

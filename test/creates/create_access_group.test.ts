@@ -52,6 +52,15 @@ describe('create_access_group', () => {
       'If the Name Is Taken must be "error" or "return_existing"; it was "merge".',
     ],
     [{ name: { nested: true } }, 'Name must be text; it was {"nested":true}.'],
+    // Moved from the abuse suite: they need no sandbox (nock refuses any request, so a request
+    // would change the message).
+    [{ name: ' \t\n ' }, 'Name is required: enter 1 to 100 characters, such as "Premium Members".'],
+    [{ name: null }, 'Name is required: enter 1 to 100 characters, such as "Premium Members".'],
+    [{ name: ['a', 'b'] }, 'Name must be text; it was ["a","b"].'],
+    [
+      { name: 'ok', if_name_taken: 'overwrite' },
+      'If the Name Is Taken must be "error" or "return_existing"; it was "overwrite".',
+    ],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));
     expect(messageOf(error)).toBe(message);

@@ -290,7 +290,9 @@ describe('request pipeline: 429', () => {
     afterEach(() => jest.restoreAllMocks());
 
     it('Retry-After 9 is waited out (9.25 s) and the request sent again', async () => {
-      api().get(`${PREFIX}/access-groups/${G}`).reply(429, '', headers('c9', { 'retry-after': '9' }));
+      api()
+        .get(`${PREFIX}/access-groups/${G}`)
+        .reply(429, '', headers('c9', { 'retry-after': '9' }));
       api()
         .get(`${PREFIX}/access-groups/${G}`)
         .reply(200, { data: group(7) }, headers('c9b'));
@@ -467,7 +469,10 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
       expect(text).not.toContain(other);
       // A 429 says when to come back, not what Sotion said; every other status quotes Sotion.
       if (status === 429) expect(messageOf(error)).not.toContain('Sotion said');
-      else expect(messageOf(error)).toContain('Sotion said: "key [redacted key] (also so_[redacted]) was used".');
+      else
+        expect(messageOf(error)).toContain(
+          'Sotion said: "key [redacted key] (also so_[redacted]) was used".',
+        );
       expect(messageOf(error)).toContain('(X-Request-Id: req-leak)');
       expect(nock.isDone()).toBe(true);
     },

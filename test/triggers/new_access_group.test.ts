@@ -230,8 +230,11 @@ describe('new_access_group', () => {
     expect(messageOf(missing)).toMatch(/gave no cursor.*req-nocur/);
   });
 
-  it('refuses an unknown group type before any request', async () => {
-    const error = await rejection(appTester(perform, makeBundle({ type: 'secret' })));
-    expect(messageOf(error)).toBe('Group Type must be "custom" or "scope"; it was "secret".');
+  it.each([
+    [{ type: 'secret' }, 'Group Type must be "custom" or "scope"; it was "secret".'],
+    [{ type: { a: 1 } }, 'Group Type must be text; it was {"a":1}.'],
+  ])('refuses %j before any request', async (input, message) => {
+    const error = await rejection(appTester(perform, makeBundle(input)));
+    expect(messageOf(error)).toBe(message);
   });
 });
