@@ -110,9 +110,21 @@ const STEADY: Record<
   number,
   { replays: number; faults: Record<string, number>; requests: number }
 > = {
-  11: { replays: -1, faults: {}, requests: -1 },
-  23: { replays: -1, faults: {}, requests: -1 },
-  37: { replays: -1, faults: {}, requests: -1 },
+  11: {
+    replays: 0,
+    faults: { fail: 9, reset: 8, malformed: 9, slow: 0, throttle: 3 },
+    requests: 222,
+  },
+  23: {
+    replays: 0,
+    faults: { fail: 8, reset: 1, malformed: 1, slow: 0, throttle: 3 },
+    requests: 206,
+  },
+  37: {
+    replays: 0,
+    faults: { fail: 12, reset: 7, malformed: 5, slow: 0, throttle: 3 },
+    requests: 220,
+  },
 };
 
 describe('faults: 429 bursts, 5% 5xx, 2% resets, 2% malformed (and slow answers under time pressure); replays converge', () => {

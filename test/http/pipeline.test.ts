@@ -112,7 +112,7 @@ describe('request pipeline: error mapping', () => {
   });
 
   it('403 on creating members names the scope-group rule; other 403s name the plan or key', async () => {
-    api().post(`${PREFIX}/members/bulk`).reply(403, '', headers('f2'));
+    api().post(`${PREFIX}/members/bulk`, {}).reply(403, '', headers('f2'));
     api().get(`${PREFIX}/site`).reply(403, '', headers('f3'));
     const bulk = await rejection(
       appTester(
