@@ -274,6 +274,7 @@ describe('bulk_add_members: outcomes', () => {
     expect(result.results[5]?.reason).toBe(
       'Already a member; added to 1 of 2 group(s), already in the rest.',
     );
+    expect(result.results[6]?.reason).toBe('Already a member, already in every chosen group.');
   });
 
   it('splits 2,201 members into 5 batches (4 of 500, 1 of 201) with exactly 4 requests in flight at the peak', async () => {
