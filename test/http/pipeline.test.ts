@@ -383,6 +383,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     expect(messageOf(reset)).toBe(
       'Sotion could not be reached (ECONNRESET) while creating an access group. The change may or may not have been made. Check in Sotion before replaying the step.',
     );
+    expect(JSON.parse(reset.message)).toMatchObject({ code: 'network_error' });
   });
 
   it('times out a slow answer and says so after retries', async () => {
@@ -397,6 +398,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
       expect(messageOf(error)).toBe(
         `Sotion did not answer in time while reading access group ${G}. Replaying the step is safe; try again in a few minutes.`,
       );
+      expect(JSON.parse(error.message)).toMatchObject({ code: 'timeout' });
     } finally {
       delete process.env.SOTION_RUN_BUDGET_MS;
     }
@@ -413,6 +415,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     expect(messageOf(error)).toBe(
       'The step ran out of time (Zapier allows 30 seconds) before reading your Sotion site. Replay the step; if it keeps happening, Sotion is answering slowly.',
     );
+    expect(JSON.parse(error.message)).toMatchObject({ code: 'deadline' });
   });
 
   it('a GET whose body is cut short is asked again', async () => {
@@ -489,6 +492,19 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
 });
 
 describe('request pipeline: the key is never sent as data', () => {
+  it('refuses a query that carries the connection key, before sending', async () => {
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call(sotion.members.list, { query: { q: KEY } }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      "A value of this step contains the connection's API key, so it was not sent to Sotion (reading members). Check which fields are mapped into this step.",
+    );
+  });
+
   it('refuses a body or query that carries the connection key, before sending', async () => {
     const error = await rejection(
       appTester(
