@@ -149,7 +149,9 @@ export class RateGate {
       // Wait for the reset, a minute when none is given, and never ask again at once.
       reset = Math.max(reset ?? now + DEFAULT_THROTTLE_MS, now + MIN_THROTTLE_WAIT_MS);
     }
-    // A count without a window end cannot say when room comes back: the next 429 will.
+    // A count without a window end belongs to the window an earlier answer named, while that
+    // window lasts; with none known it cannot say when room comes back: the next 429 will.
+    if (reset === undefined && this.lastResetMs > now) reset = this.lastResetMs;
     if (reset === undefined) return;
     if (reset > this.lastResetMs) {
       this.lastResetMs = reset;

@@ -52,6 +52,15 @@ describe('create_access_group', () => {
       'If the Name Is Taken must be "error" or "return_existing"; it was "merge".',
     ],
     [{ name: { nested: true } }, 'Name must be text; it was {"nested":true}.'],
+    // Moved from the abuse suite: they need no sandbox (nock refuses any request, so a request
+    // would change the message).
+    [{ name: ' \t\n ' }, 'Name is required: enter 1 to 100 characters, such as "Premium Members".'],
+    [{ name: null }, 'Name is required: enter 1 to 100 characters, such as "Premium Members".'],
+    [{ name: ['a', 'b'] }, 'Name must be text; it was ["a","b"].'],
+    [
+      { name: 'ok', if_name_taken: 'overwrite' },
+      'If the Name Is Taken must be "error" or "return_existing"; it was "overwrite".',
+    ],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));
     expect(messageOf(error)).toBe(message);
@@ -95,7 +104,7 @@ describe('create_access_group', () => {
 
   it('falls back to a single case-insensitive match', async () => {
     const vip = group(4, { name: 'vip ' });
-    api().post(`${PREFIX}/access-groups`).reply(409, '', headers());
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, '', headers());
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
@@ -108,7 +117,7 @@ describe('create_access_group', () => {
   });
 
   it('says so when Sotion reports a conflict but lists no such group', async () => {
-    api().post(`${PREFIX}/access-groups`).reply(409, '', headers('c3'));
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, '', headers('c3'));
     api()
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
@@ -124,7 +133,7 @@ describe('create_access_group', () => {
   it('with "return the existing group" a lost POST is sent again and the 409 resolves to the group', async () => {
     const vip = group(5, { name: 'VIP' });
     api()
-      .post(`${PREFIX}/access-groups`)
+      .post(`${PREFIX}/access-groups`, { name: 'VIP' })
       .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, '', headers());
     api()
@@ -167,4 +176,48 @@ describe('create_access_group', () => {
       expect(message).not.toMatch(/safe|replay the step in a few minutes/);
     },
   );
+
+  it('by default a lost answer is not sent again blindly: one POST, and the error says how to replay', async () => {
+    // One interceptor: a resend would find none and fail with another message (ERR_NOCK_NO_MATCH).
+    api()
+      .post(`${PREFIX}/access-groups`, { name: 'VIP' })
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const error = await rejection(appTester(perform, makeBundle({ name: 'VIP' })));
+    expect(messageOf(error)).toBe(
+      'Sotion could not be reached (ECONNRESET) while creating an access group. The change may or may not have been made. A replay stops on "name taken" if the group was created; set "If the Name Is Taken" to "Return the existing group" and replay the step.',
+    );
+  });
+
+  it('an exact name wins over a case-insensitive one listed before it', async () => {
+    const folded = group(6, { name: 'vip' });
+    const exact = group(7, { name: 'VIP' });
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, '', headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([folded], folded.id), headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100', after: folded.id })
+      .reply(200, pageOf([exact]), headers());
+    const result = await appTester(
+      perform,
+      makeBundle({ name: 'VIP', if_name_taken: 'return_existing' }),
+    );
+    expect(result).toEqual({ ...exact, alreadyExisted: true });
+  });
+
+  it('two case-insensitive matches and no exact one: it does not guess', async () => {
+    api().post(`${PREFIX}/access-groups`, { name: 'VIP' }).reply(409, '', headers('two'));
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([group(8, { name: 'vip' }), group(9, { name: 'Vip ' })]), headers());
+    const error = await rejection(
+      appTester(perform, makeBundle({ name: 'VIP', if_name_taken: 'return_existing' })),
+    );
+    expect(messageOf(error)).toBe(
+      'Sotion says an access group named "VIP" already exists (409 Conflict), but no group with that name is in its list of access groups. It may have just been renamed or deleted; replay the step. (X-Request-Id: req-two)',
+    );
+  });
 });

@@ -8,6 +8,13 @@ import { DEMO_KEY, OTHER_KEY } from '../../sandbox/store';
 import { appTester, messageOf } from '../helpers';
 import { bulkInput, demoSite, e2eBundle, groupByName, useSandbox } from './harness';
 
+type Perform = (z: ZObject, bundle: Bundle) => Promise<unknown>;
+const operations: Record<string, Perform> = {
+  create_access_group: createAccessGroup as Perform,
+  bulk_add_members: bulkAddMembers as Perform,
+  new_access_group: newAccessGroup as Perform,
+};
+
 /**
  * The fault and abuse suite: nothing a user sent is lost under throttling, server errors,
  * resets and replays; bad input is answered clearly before any request; secrets stay secret;
@@ -32,191 +39,14 @@ afterAll(() => {
   );
 });
 
-type Perform = (z: ZObject, bundle: Bundle) => Promise<unknown>;
-const operations: Record<string, Perform> = {
-  create_access_group: createAccessGroup as Perform,
-  bulk_add_members: bulkAddMembers as Perform,
-  new_access_group: newAccessGroup as Perform,
-  auth: testAuth as Perform,
-};
-
-describe('bad input is answered clearly, and never with a request when it is known to be bad', () => {
+describe('bad input known only after a look-up, and entries only Sotion can judge', () => {
+  // The per-operation bad-input cases (bad before any request) live in each operation's unit
+  // test (test/creates, test/triggers, test/zap): nock refuses any request there.
   const sandbox = useSandbox();
   const long = (n: number) => 'x'.repeat(n);
-  // Inputs are built when a case runs: jest formats each table row, and a 100,000-email row is slow.
-  // Every row has all five columns: jest takes a test function with more parameters than the
-  // row has values as one that waits for a `done` callback.
+  // Secrets and sizes: refused before any request (the sandbox's counter proves none was sent),
+  // and the key appears in no message.
   const cases: Array<[string, string, () => Record<string, unknown>, RegExp, string]> = [
-    ['create_access_group', 'empty name', () => ({ name: '' }), /^Name is required/, DEMO_KEY],
-    [
-      'create_access_group',
-      'whitespace-only name',
-      () => ({ name: ' \t\n ' }),
-      /^Name is required/,
-      DEMO_KEY,
-    ],
-    ['create_access_group', 'null name', () => ({ name: null }), /^Name is required/, DEMO_KEY],
-    [
-      'create_access_group',
-      '101-character name',
-      () => ({ name: long(101) }),
-      /^Name must be at most 100 characters; it has 101\./,
-      DEMO_KEY,
-    ],
-    [
-      'create_access_group',
-      '501-character description',
-      () => ({ name: 'ok', description: long(501) }),
-      /^Description must be at most 500 characters; it has 501\./,
-      DEMO_KEY,
-    ],
-    [
-      'create_access_group',
-      'object as name',
-      () => ({ name: { first: 'a' } }),
-      /^Name must be text; it was \{"first":"a"\}\./,
-      DEMO_KEY,
-    ],
-    [
-      'create_access_group',
-      'list as name',
-      () => ({ name: ['a', 'b'] }),
-      /^Name must be text/,
-      DEMO_KEY,
-    ],
-    [
-      'create_access_group',
-      'unknown choice',
-      () => ({ name: 'ok', if_name_taken: 'overwrite' }),
-      /^If the Name Is Taken must be "error" or "return_existing"; it was "overwrite"\./,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'nothing at all',
-      () => ({}),
-      /^No members to add: fill in Members line items or Emails/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'empty email list',
-      () => ({ emails: [] }),
-      /^No members to add/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'whitespace-only emails',
-      () => ({ emails: ['   ', '\n'] }),
-      /^No members to add/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'null emails and members',
-      () => ({ emails: null, members: null }),
-      /^No members to add/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      '100,000 members in one step',
-      () => ({ emails: Array.from({ length: 100_000 }, (_, i) => `m${i}@example.org`) }),
-      /^This step got 100,000 emails; one step takes at most 25,000/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'malformed group id',
-      () => ({ emails: ['a@example.org'], access_group_ids: ['premium'] }),
-      /^Access Groups must be Sotion IDs .*"premium" is not\./,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'numeric group id',
-      () => ({ emails: ['a@example.org'], access_group_ids: [42] }),
-      /^Access Groups must be Sotion IDs .*"42" is not\./,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'paid default not a boolean',
-      () => ({ emails: ['a@example.org'], default_paid: 'sometimes' }),
-      /^Paid by Default must be true or false \(yes\/no\); it was "sometimes"\./,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'existing-members switch not a boolean',
-      () => ({ emails: ['a@example.org'], add_existing_to_groups: 'perhaps' }),
-      /^Add Existing Members to the Groups must be true or false/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'unknown failure policy',
-      () => ({ emails: ['a@example.org'], fail_when: 'sometimes' }),
-      /^Fail the Step When must be "any_failed", "any_problem" or "never"; it was "sometimes"\./,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'line item that is text',
-      () => ({ members: ['a@example.org'] }),
-      /^Members line item 1 must have an Email; it was "a@example.org"\./,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'line item paid not a boolean',
-      () => ({ members: [{ email: 'a@example.org', paid: 'perhaps' }] }),
-      /^Paid of line item 1 must be true or false/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'line item email an object',
-      () => ({ members: [{ email: { a: 1 } }] }),
-      /^Email of line item 1 must be text/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'line item name a list',
-      () => ({ members: [{ email: 'a@example.org', display_name: ['x'] }] }),
-      /^Display Name of line item 1 must be text/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'email entry an object',
-      () => ({ emails: [{ email: 'a@example.org' }] }),
-      /^Emails entry 1 must be text/,
-      DEMO_KEY,
-    ],
-    [
-      'bulk_add_members',
-      'boolean paid as number 2',
-      () => ({ emails: ['a@example.org'], default_paid: 2 }),
-      /^Paid by Default must be true or false/,
-      DEMO_KEY,
-    ],
-    [
-      'new_access_group',
-      'unknown group type',
-      () => ({ type: 'secret' }),
-      /^Group Type must be "custom" or "scope"; it was "secret"\./,
-      DEMO_KEY,
-    ],
-    [
-      'new_access_group',
-      'group type an object',
-      () => ({ type: { a: 1 } }),
-      /^Group Type must be text/,
-      DEMO_KEY,
-    ],
     [
       'bulk_add_members',
       'the API key in upper case as an email (before: sent to Sotion as a member)',
@@ -258,36 +88,6 @@ describe('bad input is answered clearly, and never with a request when it is kno
       () => ({ members: [long(1_000_000)] }),
       /^Members line item 1 must have an Email; it was "x{80}… \(1,000,000 characters\)"\.$/,
       DEMO_KEY,
-    ],
-    ['auth', 'empty key', () => ({}), /^No API key was entered\./, ''],
-    ['auth', 'whitespace key', () => ({}), /^No API key was entered\./, '   '],
-    [
-      'auth',
-      'a Stripe-looking key',
-      () => ({}),
-      /^This is not a Sotion API v1 key: those start with "so_"\./,
-      'sk_live_123',
-    ],
-    [
-      'auth',
-      'legacy Members API key (UUID)',
-      () => ({}),
-      /^This looks like a key of the legacy Sotion Members API/,
-      'd600c2d2-e07e-46b9-b79a-f0376aaa303d',
-    ],
-    [
-      'auth',
-      'key with a line break inside',
-      () => ({}),
-      /^The API key contains spaces or line breaks\./,
-      'so_abc\ndef',
-    ],
-    [
-      'bulk_add_members',
-      'bad key with valid input',
-      () => ({ emails: ['a@example.org'] }),
-      /^This is not a Sotion API v1 key/,
-      'api_key_123',
     ],
   ];
 
@@ -402,12 +202,46 @@ describe('bad input is answered clearly, and never with a request when it is kno
   });
 });
 
-describe('faults: 429 bursts, 5% 5xx, 2% resets, 2% malformed, slow answers; replays converge', () => {
+/**
+ * What each steady scenario does, exactly. Faults are drawn from each request's identity (seed,
+ * method, path, body, occurrence: sandbox/faults.ts), so with time to spare a seed makes the same
+ * requests fail every run: the replays, the faults and the request count are known. A change to
+ * the bulk engine that changes them (more requests, a replay more) shows here; if the change is
+ * intended, update the figures from the test's failure message.
+ */
+const STEADY: Record<
+  number,
+  { replays: number; faults: Record<string, number>; requests: number }
+> = {
+  11: {
+    replays: 0,
+    faults: { fail: 8, reset: 10, malformed: 7, slow: 0, throttle: 3 },
+    requests: 177,
+  },
+  23: {
+    replays: 0,
+    faults: { fail: 6, reset: 1, malformed: 2, slow: 0, throttle: 3 },
+    requests: 161,
+  },
+  37: {
+    replays: 0,
+    faults: { fail: 10, reset: 5, malformed: 6, slow: 0, throttle: 3 },
+    requests: 173,
+  },
+};
+
+describe('faults: 429 bursts, 5% 5xx, 2% resets, 2% malformed (and slow answers under time pressure); replays converge', () => {
   const sandbox = useSandbox();
 
-  it.each([11, 23, 37])(
-    'seed %i: every valid email a member once, in every group, every input accounted for',
-    async (seed) => {
+  it.each([
+    [11, 'steady'],
+    [23, 'steady'],
+    [37, 'steady'],
+    [23, 'under time pressure (1% of answers take 4 s, 12 s budget)'],
+  ] as Array<[number, string]>)(
+    'seed %i, %s: every valid email a member once, in every group, every input accounted for',
+    async (seed, scenario) => {
+      const pressure = scenario !== 'steady';
       figures.faultRuns += 1;
       const { origin } = sandbox();
       await fetch(`${origin}/__sandbox/reset`, { method: 'POST', body: '{}' });
@@ -424,7 +258,7 @@ describe('faults: 429 bursts, 5% 5xx, 2% resets, 2% malformed, slow answers; rep
             failRate: 0.05,
             resetRate: 0.02,
             malformedRate: 0.02,
-            slowRate: 0.01,
+            slowRate: pressure ? 0.01 : 0,
             slowMs: 4000,
             throttleBurst: 3,
             throttleResetSeconds: 1,
@@ -441,7 +275,9 @@ describe('faults: 429 bursts, 5% 5xx, 2% resets, 2% malformed, slow answers; rep
       ];
       const input = bulkInput(1500, existing);
       let output: BulkOutput | undefined;
-      process.env.SOTION_RUN_BUDGET_MS = '12000';
+      const bulkErrors: string[] = [];
+      const groupRuns: Array<{ id: string } | { error: string }> = [];
+      if (pressure) process.env.SOTION_RUN_BUDGET_MS = '12000';
       try {
         for (let run = 0; run < 10 && !output; run += 1) {
           figures.stepRuns += 1;
@@ -451,21 +287,20 @@ describe('faults: 429 bursts, 5% 5xx, 2% resets, 2% malformed, slow answers; rep
               e2eBundle({ emails: input.emails, access_group_ids: groups }),
             )) as BulkOutput;
           } catch (error) {
-            const message = messageOf(error);
-            expect(message).not.toContain(DEMO_KEY);
-            expect(message).toMatch(/Of 1,\d{3} emails: |X-Request-Id/);
+            bulkErrors.push(messageOf(error));
           }
         }
         // Create Access Group under the same faults: replays never create a second group.
         for (let i = 0; i < 4; i += 1) {
           figures.stepRuns += 1;
           try {
-            await appTester(
+            const group = (await appTester(
               createAccessGroup,
               e2eBundle({ name: `Faulty ${seed}`, if_name_taken: 'return_existing' }),
-            );
+            )) as { id: string };
+            groupRuns.push({ id: group.id });
           } catch (error) {
-            expect(messageOf(error)).toMatch(/X-Request-Id/);
+            groupRuns.push({ error: messageOf(error) });
           }
         }
       } finally {
@@ -480,6 +315,24 @@ describe('faults: 429 bursts, 5% 5xx, 2% resets, 2% malformed, slow answers; rep
           faults: { failRate: 0, resetRate: 0, malformedRate: 0, slowRate: 0 },
         }),
       });
+      const { rateLimited: _r, emptyPage: _e, rejectedEmail: _j, ...injected } = faults;
+      const observed = {
+        replays: bulkErrors.length,
+        faults: injected,
+        requests: sandbox().stats.total,
+      };
+      if (pressure) {
+        // Timing decides here (which answers come after the deadline): no exact figures, but
+        // every failure reports the progress, and replays stay few.
+        for (const message of bulkErrors) expect(message).toMatch(/ Of 1,605 emails: \d/);
+        expect(bulkErrors.length).toBeLessThanOrEqual(5);
+      } else {
+        expect({ seed, ...observed }).toEqual({ seed, ...STEADY[seed] });
+      }
+      for (const message of bulkErrors) expect(message).not.toContain(DEMO_KEY);
+      // Every Create Access Group run succeeded: with "return the existing group" a lost answer
+      // is sent again and the 409 resolves to the group.
+      expect(groupRuns.map((r) => ('id' in r ? 'ok' : r.error))).toEqual(['ok', 'ok', 'ok', 'ok']);
 
       expect(output).toBeDefined();
       expect(output!.results).toHaveLength(input.emails.length);
@@ -499,7 +352,12 @@ describe('faults: 429 bursts, 5% 5xx, 2% resets, 2% malformed, slow answers; rep
       );
       expect(lost).toEqual([]);
       expect(duplicates).toBe(0);
-      expect(site.groups.filter((g) => g.name === `Faulty ${seed}`).length).toBeLessThanOrEqual(1);
+      // Exactly one group, and every run that succeeded returned it.
+      const faulty = site.groups.filter((g) => g.name === `Faulty ${seed}`);
+      expect(faulty).toHaveLength(1);
+      const returned = groupRuns.flatMap((r) => ('id' in r ? [r.id] : []));
+      expect(returned.length).toBeGreaterThan(0);
+      expect(new Set(returned)).toEqual(new Set([faulty[0]!.id]));
       for (const g of groups)
         expect(new Set(site.memberships[g]).size).toBe(site.memberships[g]!.length);
     },
@@ -580,17 +438,39 @@ describe('secrets and isolation', () => {
     expect(demoSite(sandbox()).members.map((m) => m.email)).not.toContain('ok@example.org');
   });
 
-  it("a key of one site never sees another site's data", async () => {
-    const demoGroups = demoSite(sandbox()).groups.map((g) => g.id);
+  it("a key of one site never sees another site's data, and leaves it unchanged", async () => {
+    const demo = demoSite(sandbox());
+    const snapshot = () =>
+      structuredClone({
+        groups: demo.groups,
+        members: demo.members,
+        memberships: demo.memberships,
+      });
+    const before = snapshot();
+    const demoGroups = demo.groups.map((g) => g.id);
     const other = (await appTester(
       newAccessGroup,
       e2eBundle({}, { isPopulatingDedupe: true }, OTHER_KEY),
     )) as Array<{ id: string }>;
     expect(other.map((g) => g.id).filter((id) => demoGroups.includes(id))).toEqual([]);
+    // The same names and emails as on the demo site: made on the other site, not matched there.
+    const group = (await appTester(
+      createAccessGroup,
+      e2eBundle({ name: 'Premium Members', if_name_taken: 'return_existing' }, {}, OTHER_KEY),
+    )) as { id: string; alreadyExisted: boolean };
+    expect(group.alreadyExisted).toBe(false);
+    expect(demoGroups).not.toContain(group.id);
     const result = (await appTester(
       bulkAddMembers,
-      e2eBundle({ emails: ['ada@example.com'] }, {}, OTHER_KEY),
+      e2eBundle({ emails: ['ada@example.com'], access_group_ids: [group.id] }, {}, OTHER_KEY),
     )) as BulkOutput;
     expect(result.createdCount).toBe(1); // ada exists on the demo site, not on the other one
+    // A demo group id used with the other key is not found, and nothing is sent.
+    const refused = await appTester(
+      bulkAddMembers,
+      e2eBundle({ emails: ['x@example.org'], access_group_ids: [demoGroups[0]] }, {}, OTHER_KEY),
+    ).catch((error: unknown) => messageOf(error));
+    expect(refused).toMatch(/^Sotion could not find access group /);
+    expect(snapshot()).toEqual(before);
   });
 });

@@ -1,4 +1,4 @@
-import { DEMO_KEY, OTHER_KEY } from '../../sandbox/store';
+import { OTHER_KEY } from '../../sandbox/store';
 import type { Behaviour } from '../../sandbox/decisions';
 import { testAuth } from '../../src/zap/authentication';
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
@@ -175,10 +175,14 @@ describe.each(variants)('every operation against the sandbox: %s', (_name, behav
     expect(dedupe).toHaveLength(demoSite(sandbox()).groups.length);
   });
 
-  it('a key sees only its own site', async () => {
+  it('a key sees only its own site, and a refused step changes neither site', async () => {
     const other = await appTester(newAccessGroup, e2eBundle({}, {}, OTHER_KEY));
     expect(other.map((g) => g.name)).toEqual(['Other Group']);
     const site = demoSite(sandbox());
+    const otherSite = sandbox().store.siteForKey(OTHER_KEY)!;
+    const state = () =>
+      structuredClone([site.members, site.memberships, otherSite.members, otherSite.memberships]);
+    const before = state();
     const error = await rejection(
       appTester(
         bulkAddMembers,
@@ -189,8 +193,10 @@ describe.each(variants)('every operation against the sandbox: %s', (_name, behav
         ),
       ),
     );
-    expect(messageOf(error)).toMatch(/could not find access group/);
-    expect(DEMO_KEY).not.toBe(OTHER_KEY);
+    expect(messageOf(error)).toMatch(
+      new RegExp(`^Sotion could not find access group ${site.groups[0]!.id}\\. `),
+    );
+    expect(state()).toEqual(before);
   });
 
   it('refuses a scope group before creating anyone', async () => {

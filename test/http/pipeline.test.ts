@@ -3,6 +3,7 @@ import { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core
 import App from '../../index';
 import { SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
+import { resolveBaseUrl } from '../../src/http/config';
 import { throttleDelaySeconds, withJitter } from '../../src/http/middleware';
 import { api as sotion } from '../../src/api';
 import {
@@ -110,7 +111,7 @@ describe('request pipeline: error mapping', () => {
   });
 
   it('403 on creating members names the scope-group rule; other 403s name the plan or key', async () => {
-    api().post(`${PREFIX}/members/bulk`).reply(403, '', headers('f2'));
+    api().post(`${PREFIX}/members/bulk`, {}).reply(403, '', headers('f2'));
     api().get(`${PREFIX}/site`).reply(403, '', headers('f3'));
     const bulk = await rejection(
       appTester(
@@ -229,7 +230,7 @@ describe('request pipeline: 429', () => {
       .post(`${PREFIX}/access-groups`, { name: 'VIP' })
       .reply(201, { data: group(1) }, headers('t5'));
     const result = await appTester(postGroup, makeBundle({}));
-    expect(result.requestId).toBe('t5'.replace('t5', 'req-t5'));
+    expect(result.requestId).toBe('req-t5');
   });
 
   it('pauses before a request when the last response said no requests are left', async () => {
@@ -318,6 +319,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     expect(messageOf(reset)).toBe(
       'Sotion could not be reached (ECONNRESET) while creating an access group. The change may or may not have been made. Check in Sotion before replaying the step.',
     );
+    expect(JSON.parse(reset.message)).toMatchObject({ code: 'network_error' });
   });
 
   it('times out a slow answer and says so after retries', async () => {
@@ -328,9 +330,11 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
         .delay(1500)
         .reply(200, { data: group(7) }, headers());
       const error = await rejection(appTester(getGroup(G), makeBundle({})));
-      expect(messageOf(error)).toMatch(
-        /did not answer in time while reading access group|ran out of time/,
+      // The one attempt used the whole budget: no time is left to try again.
+      expect(messageOf(error)).toBe(
+        `Sotion did not answer in time while reading access group ${G}. Replaying the step is safe; try again in a few minutes.`,
       );
+      expect(JSON.parse(error.message)).toMatchObject({ code: 'timeout' });
     } finally {
       delete process.env.SOTION_RUN_BUDGET_MS;
     }
@@ -347,6 +351,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     expect(messageOf(error)).toBe(
       'The step ran out of time (Zapier allows 30 seconds) before reading your Sotion site. Replay the step; if it keeps happening, Sotion is answering slowly.',
     );
+    expect(JSON.parse(error.message)).toMatchObject({ code: 'deadline' });
   });
 
   it('a GET whose body is cut short is asked again', async () => {
@@ -384,12 +389,58 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     );
   });
 
-  it('keeps the base URL and no error message contains the key', async () => {
-    expect(BASE).toBe('https://api.sotion.so');
+  // Sotion echoing the key (or another site's key) back in an error body must never put it in a
+  // message Zapier shows: every status the pipeline maps, each request to the documented base URL.
+  it.each([400, 401, 403, 404, 409, 418, 422, 429, 500, 503])(
+    'HTTP %i: the base URL is the documented one and no error message contains a key',
+    async (status) => {
+      const other = 'so_live_other_site_key_abcdef';
+      api()
+        .post(`${PREFIX}/access-groups`)
+        .reply(
+          status,
+          { error: `key ${KEY} (also ${other}) was used` },
+          headers('leak', { 'retry-after': '120' }),
+        );
+      const error = await rejection(appTester(postGroup, makeBundle({})));
+      const text = `${error.message} ${String(error.stack)}`;
+      expect(text).not.toContain(KEY);
+      expect(text).not.toContain(other);
+      // A 429 says when to come back, not what Sotion said; every other status quotes Sotion.
+      if (status === 429) expect(messageOf(error)).not.toContain('Sotion said');
+      else
+        expect(messageOf(error)).toContain(
+          'Sotion said: "key [redacted key] (also so_[redacted]) was used".',
+        );
+      expect(messageOf(error)).toContain('(X-Request-Id: req-leak)');
+      expect(nock.isDone()).toBe(true);
+    },
+  );
+
+  it('a non-JSON error body carrying the key is redacted too; a resolved URL is on BASE', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(422, `no: ${KEY}`, headers('leak2'));
+    const error = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(error)).toBe(
+      'Sotion rejected the request while creating an access group (HTTP 422). Check the values in this step\'s fields. Sotion said: "no: [redacted key]". (X-Request-Id: req-leak2)',
+    );
+    expect(BASE + PREFIX).toBe(resolveBaseUrl({}));
   });
 });
 
 describe('request pipeline: the key is never sent as data', () => {
+  it('refuses a query that carries the connection key, before sending', async () => {
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call(sotion.members.list, { query: { q: KEY } }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      "A value of this step contains the connection's API key, so it was not sent to Sotion (reading members). Check which fields are mapped into this step.",
+    );
+  });
+
   it('refuses a body or query that carries the connection key, before sending', async () => {
     const error = await rejection(
       appTester(

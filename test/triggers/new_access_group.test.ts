@@ -15,22 +15,32 @@ import {
   rejection,
 } from '../helpers';
 
-/** Serves `groups` in pages of 100 in the given order and returns the expected request count. */
+/** Pages the code under test actually asked for (serve() counts them as they are answered). */
+let pagesRead = 0;
+beforeEach(() => {
+  pagesRead = 0;
+});
+
+/** Serves `groups` in pages of 100 in the given order; every page must be read (helpers.ts). */
 const serve = (groups: AccessGroup[]) => {
   let after: string | undefined;
-  let pages = 0;
-  for (let i = 0; i < groups.length || i === 0; i += 100) {
+  for (let i = 0, n = 0; i < groups.length || i === 0; i += 100, n += 1) {
     const items = groups.slice(i, i + 100);
     const last = i + 100 >= groups.length;
     const next = last ? null : (items[items.length - 1] as AccessGroup).id;
     api()
       .get(`${PREFIX}/access-groups`)
       .query(after ? { limit: '100', after } : { limit: '100' })
-      .reply(200, pageOf(items, next), headers(`p${pages}`));
-    pages += 1;
+      .reply(
+        200,
+        () => {
+          pagesRead += 1;
+          return pageOf(items, next);
+        },
+        headers(`p${n}`),
+      );
     if (next) after = next;
   }
-  return pages;
 };
 
 const groups = (n: number) => Array.from({ length: n }, (_, i) => group(i + 1));
@@ -49,9 +59,71 @@ describe('new_access_group', () => {
 
   it('oldest first: walks every page and returns the newest 100, newest first', async () => {
     const all = groups(250);
-    expect(serve(all)).toBe(3);
+    serve(all);
     const result = await appTester(perform, makeBundle({}));
+    expect(pagesRead).toBe(3);
     expect(ids(result)).toEqual(ids([...all].reverse().slice(0, 100)));
+  });
+
+  describe('newest-first detection: a first page that is not plainly newest first is not trusted', () => {
+    // The newest group of the site is on page 2. Trusting page 1 would stop there and miss it.
+    const newest = group(500);
+    const mixed: Array<[string, (page: AccessGroup[]) => AccessGroup[]]> = [
+      [
+        'newest first but for one pair out of order',
+        (page) => {
+          const out = [...page];
+          [out[50], out[51]] = [out[51] as AccessGroup, out[50] as AccessGroup];
+          return out;
+        },
+      ],
+      [
+        'oldest first but for the first two',
+        (page) => [page[1] as AccessGroup, page[0] as AccessGroup, ...page.slice(2).reverse()],
+      ],
+      [
+        'every createdAt the same',
+        (page) => page.map((g) => ({ ...g, createdAt: '2025-12-01T00:00:00.000Z' })),
+      ],
+      [
+        'newest first but one group without createdAt',
+        (page) => page.map((g, i) => (i === 99 ? { ...g, createdAt: null } : g)),
+      ],
+    ];
+    it.each(mixed)('%s: reads every page and finds the newest group', async (_label, shape) => {
+      const firstPage = shape(groups(100).reverse());
+      api()
+        .get(`${PREFIX}/access-groups`)
+        .query({ limit: '100' })
+        .reply(200, pageOf(firstPage, (firstPage[99] as AccessGroup).id), headers());
+      api()
+        .get(`${PREFIX}/access-groups`)
+        .query({ limit: '100', after: (firstPage[99] as AccessGroup).id })
+        .reply(
+          200,
+          () => {
+            pagesRead += 1;
+            return pageOf([newest]);
+          },
+          headers(),
+        );
+      const result = await appTester(perform, makeBundle({}, { limit: 3 }));
+      expect(pagesRead).toBe(1);
+      expect(result[0]?.id).toBe(newest.id);
+    });
+
+    it('a single group on the first page shows no order: the next page is read', async () => {
+      api()
+        .get(`${PREFIX}/access-groups`)
+        .query({ limit: '100' })
+        .reply(200, pageOf([group(2)], group(2).id), headers());
+      api()
+        .get(`${PREFIX}/access-groups`)
+        .query({ limit: '100', after: group(2).id })
+        .reply(200, pageOf([newest]), headers());
+      const result = await appTester(perform, makeBundle({}, { limit: 1 }));
+      expect(ids(result)).toEqual([newest.id]);
+    });
   });
 
   it('any other order: sorts by createdAt desc, id as tie-break, missing createdAt last, unique by id', async () => {
@@ -86,8 +158,9 @@ describe('new_access_group', () => {
     const all = groups(250)
       .map((g, i) => ({ ...g, type: i === 10 ? ('scope' as const) : ('custom' as const) }))
       .reverse();
-    expect(serve(all)).toBe(3);
+    serve(all);
     const result = await appTester(perform, makeBundle({ type: 'scope' }));
+    expect(pagesRead).toBe(3);
     expect(ids(result)).toEqual([all[239]?.id]);
   });
 
@@ -105,7 +178,8 @@ describe('new_access_group', () => {
     const all = groups(230).reverse();
     serve(all);
     const result = await appTester(perform, makeBundle({}, { isPopulatingDedupe: true }));
-    expect(result).toHaveLength(230);
+    expect(pagesRead).toBe(3);
+    expect(ids(result)).toEqual(ids(all));
   });
 
   it('an empty site gives an empty list', async () => {
@@ -159,11 +233,18 @@ describe('new_access_group', () => {
     expect(messageOf(missing)).toMatch(/gave no cursor.*req-nocur/);
   });
 
+  it.each([
+    [{ type: 'secret' }, 'Group Type must be "custom" or "scope"; it was "secret".'],
+    [{ type: { a: 1 } }, 'Group Type must be text; it was {"a":1}.'],
+  ])('refuses %j before any request', async (input, message) => {
+    const error = await rejection(appTester(perform, makeBundle(input)));
+    expect(messageOf(error)).toBe(message);
+  });
   it('without createdAt on any group, returns every group so that no new one is missed', async () => {
     // 250 groups, undated: which are new cannot be known, so all are returned and Zapier's dedupe
     // (by id) triggers on the unseen ones. Before, the 100 highest ids came back.
     const all = groups(250).map((g) => ({ ...g, createdAt: null }));
-    expect(serve(all)).toBe(3);
+    serve(all);
     const result = await appTester(perform, makeBundle({}));
     expect(result).toHaveLength(250);
     expect(new Set(ids(result))).toEqual(new Set(ids(all)));

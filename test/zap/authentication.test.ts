@@ -39,6 +39,9 @@ describe('authentication', () => {
     ['sk_live_abc', /not a Sotion API v1 key: those start with "so_"/],
     ['d600c2d2-e07e-46b9-b79a-f0376aaa303d', /legacy Sotion Members API .* start with "so_"/],
     ['so_abc def', /contains spaces or line breaks/],
+    // Moved from the abuse suite (no sandbox needed).
+    ['   ', /^No API key was entered\./],
+    ['so_abc\ndef', /^The API key contains spaces or line breaks\./],
   ])('refuses %j before any request', async (key, pattern) => {
     const error = await rejection(appTester(testAuth, makeBundle({}, {}, key)));
     expect(messageOf(error)).toMatch(pattern);

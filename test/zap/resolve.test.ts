@@ -59,6 +59,7 @@ describe('member resolution', () => {
     expect(messageOf(error)).toBe(
       'No member with the email bob@example.com (from Member) exists on this Sotion site. Check the email, or add the member first (Create Member).',
     );
+    expect(JSON.parse(error.message)).toMatchObject({ code: 'member_not_found', status: 404 });
   });
 
   it('resolveMemberId returns the id it finds', async () => {
