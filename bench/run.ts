@@ -155,6 +155,7 @@ const main = async () => {
       default: {
         creates: Record<string, { operation: { perform: never } }>;
         triggers: Record<string, { operation: { perform: never } }>;
+        searches?: Record<string, { operation: { perform: never } }>;
       };
     }
   ).default;
@@ -489,6 +490,118 @@ const main = async () => {
     }
   }
   results.poll = pollRows;
+
+  // ---- Single-record steps: requests per path -----------------------------------------------------
+  // Each path once against the sandbox, counting what reached it; the minimum is the fewest
+  // requests the API allows for that path (an email costs one look-up: there is no "by email").
+  await control(sandbox.origin, 'reset', { empty: false });
+  await control(sandbox.origin, 'config', { behaviour: { groupOrder: 'oldest' } });
+  const groupsNow = (await api(sandbox.url, 'GET', '/access-groups?limit=100')).data;
+  const premium = groupsNow.find((g) => g.name === 'Premium Members')!.id;
+  const ops = { ...App.creates, ...App.triggers, ...(App.searches ?? {}) } as Record<
+    string,
+    { operation: { perform: never } }
+  >;
+  const step = async (key: string, inputData: Record<string, unknown>) => {
+    await control(sandbox.origin, 'stats/reset', {});
+    const run = await measure(() =>
+      tester(ops[key]!.operation.perform as (z: unknown, b: unknown) => Promise<unknown>, {
+        authData: { apiKey: KEY },
+        inputData,
+      }),
+    );
+    const stats = (await control(sandbox.origin, 'stats')) as { total: number };
+    return { result: run.result as Record<string, unknown>, requests: stats.total, ms: run.ms };
+  };
+  const stepRows: Array<Record<string, unknown>> = [];
+  const record = async (
+    label: string,
+    key: string,
+    inputData: Record<string, unknown>,
+    minimum: number,
+  ) => {
+    const run = await step(key, inputData);
+    stepRows.push({
+      step: label,
+      requests: run.requests,
+      minimumRequests: minimum,
+      requestRatio: round(run.requests / minimum),
+      wallMs: Math.round(run.ms),
+      minimumMs: minimum * LATENCY,
+      timeRatio: round(run.ms / (minimum * LATENCY)),
+    });
+    console.log(JSON.stringify(stepRows[stepRows.length - 1]));
+    return run.result;
+  };
+  const buyer = 'bench.buyer@example.org';
+  const created = await record(
+    'Create Member, new, paid, into a group',
+    'create_member',
+    {
+      email: buyer,
+      paid: 'true',
+      access_group_ids: [premium],
+    },
+    1,
+  );
+  await record('Find Member by email, with groups', 'find_member', { email: buyer }, 2);
+  await record(
+    'Find Member by email, groups off',
+    'find_member',
+    {
+      email: buyer,
+      include_access_groups: 'false',
+    },
+    1,
+  );
+  await record(
+    'Update Member by ID (paid false)',
+    'update_member',
+    {
+      member: String(created.id),
+      paid: 'false',
+    },
+    1,
+  );
+  await record(
+    'Update Member by email (paid true)',
+    'update_member',
+    { member: buyer, paid: 'true' },
+    2,
+  );
+  await record(
+    'Remove Member From Access Group by email',
+    'remove_member_from_access_group',
+    {
+      access_group_id: premium,
+      member: buyer,
+    },
+    2,
+  );
+  await record(
+    'Add Member to Access Group by ID',
+    'add_member_to_access_group',
+    {
+      access_group_id: premium,
+      member: String(created.id),
+    },
+    1,
+  );
+  await record(
+    'Add Member to Access Group by email',
+    'add_member_to_access_group',
+    {
+      access_group_id: premium,
+      member: `new.${buyer}`,
+      if_member_missing: 'create',
+    },
+    2,
+  );
+  await record('Create Login Link by email', 'create_login_link', { member: buyer }, 2);
+  await record('Block Member by email', 'block_member', { member: buyer }, 2);
+  await record('Delete Member by ID', 'delete_member', { member: String(created.id) }, 1);
+  await record('Find Access Group by name', 'find_access_group', { name: 'Premium Members' }, 1);
+  results.steps = stepRows;
   sandbox.child.kill();
 
   // ---- Cold start and bundle size ---------------------------------------------------------------
@@ -632,6 +745,15 @@ const markdown = (r: Record<string, unknown>): string => {
           '',
         ]
       : []),
+    '**Single-record steps** (one run each against the sandbox; the minimum is the fewest requests the API allows for that path: a member given by email costs one look-up, since no endpoint takes an email)',
+    '',
+    '| Step | Requests | Minimum | Ratio | Time | Minimum time | Ratio |',
+    '|---|---|---|---|---|---|---|',
+    ...((r.steps as Array<Record<string, unknown>> | undefined) ?? []).map(
+      (row) =>
+        `| ${String(row.step)} | ${String(row.requests)} | ${String(row.minimumRequests)} | ${String(row.requestRatio)} | ${String(row.wallMs)} ms | ${String(row.minimumMs)} ms | ${String(row.timeRatio)} |`,
+    ),
+    '',
     '**New Access Group** (one poll)',
     '',
     '| Groups | Sandbox order | Returned | Requests | Minimum | Ratio | Time | Minimum time | Ratio |',
