@@ -11,6 +11,8 @@ export default tseslint.config(
       'coverage/**',
       'index.js',
       'zapierwrapper.js',
+      '.stryker-tmp/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,
