@@ -17,6 +17,7 @@ export const groupMembers = {
     expect: [409],
     replay: 'safe',
     forbidden: SCOPE_GROUP_MEMBERS_READ_ONLY,
+    notFound: 'access group {groupId}, or member {memberId}',
   }),
   /** 404: not in the group (or no such member): the membership is already gone. */
   remove: endpoint('DELETE /access-groups/{groupId}/members/{memberId}', Empty, {

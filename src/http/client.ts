@@ -167,6 +167,7 @@ export class SotionClient {
       expect: ep.expect,
       forbidden: forbiddenOf(args.forbidden ?? ep.forbidden, values),
       lostAnswer: prepared.idempotent ? undefined : (prepared.lostAnswerHint ?? CHECK_FIRST),
+      notFound: ep.notFound === undefined ? undefined : word(ep.notFound, values),
       throttled: ep.throttled === undefined ? undefined : word(ep.throttled, values),
       authTest: args.authTest,
     };

@@ -37,6 +37,8 @@ export interface Endpoint<S extends zod.ZodType, P extends string, E extends num
   readonly forbidden?: string;
   /** A limit of this endpoint's own that a 429 means (login links: 5 a minute per member). */
   readonly throttled?: string;
+  /** What a 404 means here, when it is not simply "`what` was not found". */
+  readonly notFound?: string;
 }
 
 /** What the pipeline's afterResponse needs to know about the request (core's middlewareData). */
@@ -48,6 +50,8 @@ export interface RequestContext {
   throttled?: string;
   /** Set when a resend is not safe: what to do, since a 5xx may hide a change that was made. */
   lostAnswer?: string;
+  /** What a 404 means, when it is not simply the target. */
+  notFound?: string;
   authTest?: boolean;
 }
 
@@ -65,6 +69,7 @@ export interface EndpointOptions<E extends number> {
   replay?: Replay;
   forbidden?: string;
   throttled?: string;
+  notFound?: string;
 }
 
 /** Declares an endpoint from its route, e.g. `endpoint('GET /members/{memberId}', …)`. */
@@ -89,6 +94,7 @@ export const endpoint = <
     replay: options.replay ?? (method === 'POST' ? 'unsafe' : 'safe'),
     forbidden: options.forbidden,
     throttled: options.throttled,
+    notFound: options.notFound,
   };
 };
 

@@ -143,7 +143,7 @@ const mapError = (
   }
   if (status === 404) {
     fail(
-      `Sotion could not find ${target}. It may have been deleted, or the ID may belong to another ` +
+      `Sotion could not find ${context.notFound ?? target}. It may have been deleted, or the ID may belong to another ` +
         'site (each API key sees only its own site). Check the ID or pick it from the dropdown.',
       'not_found',
     );

@@ -181,6 +181,16 @@ export const accessGroup = (def: Common): FieldSpec<string> => ({
   },
   read(z, value) {
     const label = def.label;
+    // One value that is not an id (a group's name, say) is quoted whole, not split into words.
+    const text = typeof value === 'string' ? value.trim() : undefined;
+    if (text && !isUuid(text) && !/[,;\n]/.test(text)) {
+      throw inputError(
+        z,
+        `${label} must be a Sotion access group ID (a UUID such as ` +
+          `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); "${text.slice(0, 80)}" is not. Pick the group ` +
+          'from the dropdown or map its ID from an earlier step.',
+      );
+    }
     const ids = toIds(z, value, label);
     if (ids.length !== 1) {
       throw inputError(

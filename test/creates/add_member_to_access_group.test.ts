@@ -126,7 +126,10 @@ describe('add_member_to_access_group', () => {
 
   it.each([
     [{ member: m.id }, /^Access Group is required/],
-    [{ access_group_id: 'Premium', member: m.id }, /^Access Group must be Sotion IDs/],
+    [
+      { access_group_id: 'Premium', member: m.id },
+      /^Access Group must be a Sotion access group ID .*"Premium" is not\./,
+    ],
     [{ access_group_id: g.id }, /^Member is required/],
     [
       { access_group_id: g.id, member: m.id, paid: true },

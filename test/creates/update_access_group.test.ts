@@ -76,7 +76,7 @@ describe('update_access_group', () => {
     ],
     [
       { access_group_id: 'premium', name: 'VIP' },
-      'Access Group must be Sotion IDs (UUIDs such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); "premium" is not. Pick it from the dropdown or map an ID from an earlier step.',
+      'Access Group must be a Sotion access group ID (a UUID such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); "premium" is not. Pick the group from the dropdown or map its ID from an earlier step.',
     ],
     [
       { access_group_id: target.id, name: 'VIP', clear_description: 'maybe' },

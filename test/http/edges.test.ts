@@ -373,3 +373,24 @@ describe('bulk edges: the existing-member pass', () => {
     );
   });
 });
+
+describe('404 wording', () => {
+  it('a group add that Sotion cannot place names both the group and the member', async () => {
+    api()
+      .post(`${PREFIX}/access-groups/${uuid(1)}/members`, { memberId: uuid(2) })
+      .reply(404, { error: 'Access group not found.' }, headers('nf'));
+    const error = await rejection(
+      appTester(
+        (z: ZObject, b: Bundle) =>
+          new SotionClient(z, b).call(sotion.groupMembers.add, {
+            params: { groupId: uuid(1) },
+            body: { memberId: uuid(2) },
+          }),
+        bundle(),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      `Sotion could not find access group ${uuid(1)}, or member ${uuid(2)}. It may have been deleted, or the ID may belong to another site (each API key sees only its own site). Check the ID or pick it from the dropdown. Sotion said: "Access group not found.". (X-Request-Id: req-nf)`,
+    );
+  });
+});

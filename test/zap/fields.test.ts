@@ -119,7 +119,12 @@ describe('access group fields', () => {
     expect(failure(() => one.read(z, `${G},${G.replace('3f', '4f')}`))).toBe(
       'Access Group takes one access group; it got 2.',
     );
-    expect(failure(() => one.read(z, 'Premium'))).toMatch(/^Access Group must be Sotion IDs/);
+    expect(failure(() => one.read(z, 'Premium Members'))).toBe(
+      'Access Group must be a Sotion access group ID (a UUID such as ' +
+        '3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); "Premium Members" is not. Pick the group from ' +
+        'the dropdown or map its ID from an earlier step.',
+    );
+    expect(failure(() => one.read(z, 'a, b'))).toMatch(/^Access Group must be Sotion IDs/);
   });
 });
 
