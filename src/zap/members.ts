@@ -12,7 +12,8 @@ import { toText } from './input';
 
 /** The logic member steps share: who a member is, its state, and its login links. */
 
-export const MAX_DISPLAY_NAME = 255;
+/** The one display-name limit (see src/api/members.ts), for the member steps' fields. */
+export { MAX_DISPLAY_NAME } from '../api/members';
 
 interface EmailDef {
   key: string;
