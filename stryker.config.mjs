@@ -8,6 +8,8 @@ import { fileURLToPath, URL } from 'node:url';
 const withE2e = process.env.STRYKER_E2E === '1';
 // Absolute: Stryker's own environment wrapper requires it without expanding <rootDir>.
 const bailEnvironment = fileURLToPath(new URL('./stryker/bail-environment.cjs', import.meta.url));
+const bailRunner = fileURLToPath(new URL('./stryker/bail-runner.cjs', import.meta.url));
+const sequencer = fileURLToPath(new URL('./stryker/covering-files-sequencer.cjs', import.meta.url));
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -44,6 +46,11 @@ export default {
       coverageThreshold: {},
       // Skips the rest of a mutant's tests once one has failed (Stryker's jest runner can't bail).
       testEnvironment: bailEnvironment,
+      // Loads only the test files that hold a mutant's covering tests (jest would load every
+      // related file, and nearly all of them import the whole app).
+      testSequencer: sequencer,
+      // Once a mutant is killed, reports its remaining test files as skipped instead of loading them.
+      runner: bailRunner,
       testPathIgnorePatterns: ['/node_modules/', ...(withE2e ? [] : ['<rootDir>/test/e2e/'])],
     },
   },
@@ -65,7 +72,7 @@ export default {
   // workers than cores pay off: 3 type-checkers + 3 jest workers, then 6 jest workers.
   concurrency: 6,
   // Tests wait on real clocks (retries, deadlines): generous factor, plus a fixed margin.
-  timeoutMS: 5000,
+  timeoutMS: 10000,
   timeoutFactor: 1.5,
   dryRunTimeoutMinutes: 10,
   tempDirName: '.stryker-tmp',

@@ -89,6 +89,13 @@ const BACKOFF_MS = 250;
 const PER_REQUEST_TIMEOUT_MS = 15_000;
 const MIN_REQUEST_MS = 500;
 
+/**
+ * The wait before attempt `attempt + 1` after a 5xx or a lost answer: 250 ms doubled per attempt,
+ * plus up to 250 ms of jitter so that parallel requests do not come back together.
+ */
+export const backoffMs = (attempt: number, random: () => number = Math.random): number =>
+  BACKOFF_MS * 2 ** (attempt - 1) + Math.floor(random() * BACKOFF_MS);
+
 const NETWORK_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -276,7 +283,7 @@ export class SotionClient {
     const info = errorInfo(error);
     if (!idempotent) return undefined;
     if (!(info?.transient || isNetworkError(error))) return undefined;
-    const waitMs = BACKOFF_MS * 2 ** (attempt - 1) + Math.floor(Math.random() * BACKOFF_MS);
+    const waitMs = backoffMs(attempt);
     return this.deadline.canWait(waitMs, MIN_REQUEST_MS * 2) ? waitMs : undefined;
   }
 

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core';
 import App from '../../index';
-import { SotionClient } from '../../src/http/client';
+import { backoffMs, SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
 import { resolveBaseUrl } from '../../src/http/config';
 import { throttleDelaySeconds, withJitter } from '../../src/http/middleware';
@@ -292,6 +292,11 @@ describe('request pipeline: 429', () => {
 });
 
 describe('request pipeline: retries, timeouts and bad bodies', () => {
+  it('backs off 250 ms doubled per attempt, plus up to 250 ms of jitter', () => {
+    expect([1, 2, 3].map((attempt) => backoffMs(attempt, () => 0))).toEqual([250, 500, 1000]);
+    expect([1, 2, 3].map((attempt) => backoffMs(attempt, () => 0.9999))).toEqual([499, 749, 1249]);
+  });
+
   it('retries a GET after 5xx and connection resets, then succeeds', async () => {
     api().get(`${PREFIX}/access-groups/${G}`).reply(503, 'busy', headers('r1'));
     api().get(`${PREFIX}/access-groups/${G}`).replyWithError(connectionReset());

@@ -1,3 +1,4 @@
+import nock from 'nock';
 import { SHAPES } from '../../src/zap/hook-output';
 import { headerOf, signatureProblem } from '../../src/zap/hooks';
 import { memberSample } from '../../src/zap/samples';
@@ -179,6 +180,15 @@ describe('performSubscribe', () => {
         'values in this step\'s fields. Sotion said: "url must start with https://". ' +
         '(X-Request-Id: req-bad)',
     );
+  });
+
+  it('a 500 is not taken for the cap: no list request, the server error as it was', async () => {
+    noStale();
+    api().post(`${PREFIX}/webhooks`).reply(500, { error: 'boom' }, headers('five'));
+    const error = await rejection(appTester(created.performSubscribe, subscribeBundle()));
+    expect(messageOf(error)).toMatch(/HTTP 500/);
+    expect(messageOf(error)).toMatch(/\(X-Request-Id: req-five\)$/);
+    expect(nock.isDone()).toBe(true);
   });
 
   it('a 401 is not taken for the cap (no extra request)', async () => {
