@@ -125,6 +125,25 @@ describe('ordering', () => {
     expect([a, b].sort(newestFirst).map((g) => g.id)).toEqual([b.id, a.id]);
     expect([b, a].sort(newestFirst).map((g) => g.id)).toEqual([b.id, a.id]);
     expect(newestFirst(a, a)).toBe(0);
+    expect(Math.sign(newestFirst(a, b))).toBe(1);
+    expect(Math.sign(newestFirst(b, a))).toBe(-1);
+  });
+
+  it('newestFirst goes by createdAt before the id, and puts undated groups last', () => {
+    // The newer group has the smaller id: only the dates can put it first.
+    const newer = group(1, { createdAt: '2026-03-01T00:00:00Z' });
+    const older = group(2, { createdAt: '2026-01-01T00:00:00Z' });
+    const undated = group(3, { createdAt: null });
+    expect([older, undated, newer].sort(newestFirst).map((g) => g.id)).toEqual([
+      newer.id,
+      older.id,
+      undated.id,
+    ]);
+    expect([undated, newer, older].sort(newestFirst).map((g) => g.id)).toEqual([
+      newer.id,
+      older.id,
+      undated.id,
+    ]);
   });
 
   it('looksNewestFirst needs a strictly falling sequence with known dates', () => {

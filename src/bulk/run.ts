@@ -73,7 +73,7 @@ interface Pending {
   result: MemberResult;
 }
 
-const chunk = <T>(items: T[], size: number): T[][] => {
+export const chunk = <T>(items: T[], size: number): T[][] => {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
@@ -86,14 +86,14 @@ type Known = Pick<GroupMemberItem, 'id' | 'paid' | 'status'>;
  * The status of a whole batch refused for what is in it (400, 413, 422, or a 5xx on every try),
  * rather than for who sends it: split such a batch to find who. Undefined for other errors.
  */
-const rejectionStatus = (error: unknown): number | undefined => {
+export const rejectionStatus = (error: unknown): number | undefined => {
   const status = errorInfo(error)?.status;
   if (status === undefined) return undefined;
   return status === 400 || status === 413 || status === 422 || status >= 500 ? status : undefined;
 };
 
 /** Sotion's reason in the user's terms: `members[137]` is this member, already named. */
-const refusalReason = (error: unknown, status: number): string => {
+export const refusalReason = (error: unknown, status: number): string => {
   const info = errorInfo(error);
   const said = (info?.apiMessage ?? '')
     .replace(/\s*\bat\s+members\[\d+\](?:\.\w+)*/gi, '')

@@ -368,6 +368,27 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     expect(result.requestId).toBe('req-j00');
   });
 
+  it('a GET whose body keeps coming back cut short stops after 4 attempts', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).times(4).reply(200, '{"data": {"id"', headers('j4'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toMatch(
+      /^Sotion answered HTTP 200 while reading access group .*not JSON/,
+    );
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('a connection that keeps failing says how many attempts were made', async () => {
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .times(4)
+      .replyWithError(connectionReset());
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toBe(
+      `Sotion could not be reached (ECONNRESET) while reading access group ${G} after 4 attempts. Replaying the step is safe; try again in a few minutes.`,
+    );
+    expect(nock.isDone()).toBe(true);
+  });
+
   it('a 2xx body that is not JSON is a clear error with the status', async () => {
     api().post(`${PREFIX}/access-groups`).reply(200, '{"data": [', headers('j1'));
     const error = await rejection(appTester(postGroup, makeBundle({})));

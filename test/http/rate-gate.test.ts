@@ -2,7 +2,7 @@ import type { Bundle, ZObject } from 'zapier-platform-core';
 import { api as sotion } from '../../src/api';
 import { SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
-import { RateGate, readRateHeaders } from '../../src/http/rate-gate';
+import { headerNumber, RateGate, readRateHeaders } from '../../src/http/rate-gate';
 import { PREFIX, api, appTester, group, headers, makeBundle, rejection, uuid } from '../helpers';
 
 const G = uuid(7);
@@ -54,6 +54,48 @@ describe('rate gate', () => {
     // At that window's reset the last two go together.
     await Promise.all(lanes);
     expect(tickets).toHaveLength(4);
+  });
+
+  it('a waiter goes as soon as an answer frees room in the window, not at its reset', async () => {
+    const gate = new RateGate(() => 0);
+    const deadline = new Deadline(10_000);
+    const resetAtMs = Date.now() + 3_000;
+    gate.release(await gate.acquire(deadline, tooLong), { limit: 5, remaining: 1, resetAtMs });
+    // The one request left is in flight: the next waits for its answer.
+    const second = await gate.acquire(deadline, tooLong);
+    const started = Date.now();
+    const third = gate.acquire(deadline, tooLong);
+    setTimeout(() => gate.release(second, { limit: 5, remaining: 1, resetAtMs }), 100);
+    await third;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('a 429 whose reset is already past still waits a quarter second (plus jitter) before the retry', async () => {
+    const gate = new RateGate(() => 0);
+    const deadline = new Deadline(10_000);
+    const started = Date.now();
+    gate.release(await gate.acquire(deadline, tooLong), {
+      throttled: true,
+      remaining: 0,
+      resetAtMs: started - 5_000,
+    });
+    await gate.acquire(deadline, tooLong);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(295);
+  });
+
+  it('a count without a reset, after the window it belonged to ended, is ignored', async () => {
+    // Jitter at its largest: the window ends at the reset, requests wait until 249 ms later.
+    const gate = new RateGate(() => 0.999);
+    const deadline = new Deadline(10_000);
+    const resetAtMs = Date.now() + 50;
+    gate.release(await gate.acquire(deadline, tooLong), { limit: 5, remaining: 3, resetAtMs });
+    await new Promise((r) => setTimeout(r, 80));
+    const ticket = await gate.acquire(deadline, tooLong);
+    gate.release(ticket, { remaining: 0 });
+    const started = Date.now();
+    await gate.acquire(deadline, tooLong);
+    expect(Date.now() - started).toBeLessThan(100);
   });
 
   it('remembers a 429 and its reset; a wait the run cannot afford is handed back at once', async () => {
@@ -124,6 +166,16 @@ describe('rate gate', () => {
     expect(
       readRateHeaders(of(200, { 'x-ratelimit-remaining': '4', 'x-ratelimit-reset': '' }), now),
     ).toEqual({ limit: undefined, remaining: 4, resetAtMs: undefined, throttled: false });
+    // Blank, negative and infinite Retry-After values are not waits in seconds.
+    expect(readRateHeaders(of(429, { 'retry-after': '  ' }), now).resetAtMs).toBeUndefined();
+    expect(readRateHeaders(of(429, { 'retry-after': '-5' }), now).resetAtMs).toBe(now);
+    expect(readRateHeaders(of(429, { 'retry-after': 'Infinity' }), now).resetAtMs).toBeUndefined();
+    expect(headerNumber(of(200, { 'x-ratelimit-remaining': '  ' }), 'x-ratelimit-remaining')).toBe(
+      undefined,
+    );
+    expect(headerNumber(of(200, { 'x-ratelimit-remaining': ' 7 ' }), 'x-ratelimit-remaining')).toBe(
+      7,
+    );
   });
 });
 

@@ -312,6 +312,20 @@ describe('deliveries', () => {
     expect(
       signatureProblem(raw, sign(raw).toUpperCase().replace('SHA256', 'sha256'), SECRET),
     ).toBeUndefined();
+    // The first string value of the header wins; other values are skipped.
+    expect(
+      headerOf(
+        { 'X-Webhook-Signature': 5, 'Http-X-Webhook-Signature': 'sha256=ab' },
+        'x-webhook-signature',
+      ),
+    ).toBe('sha256=ab');
+    // Whitespace around the value is fine; anything else around it is not.
+    expect(signatureProblem(raw, `  ${sign(raw)}  `, SECRET)).toBeUndefined();
+    for (const header of [`x${sign(raw)}`, `${sign(raw)}zz`, `${sign(raw)} x`]) {
+      expect(signatureProblem(raw, header, SECRET)).toBe(
+        'the X-Webhook-Signature header is not of the form sha256=<hex>',
+      );
+    }
   });
 
   it.each([
