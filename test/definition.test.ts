@@ -264,12 +264,19 @@ describe('configuration', () => {
     );
     expect(isLoopbackHost('127.10.0.3')).toBe(true);
     expect(isLoopbackHost('10.0.0.1')).toBe(false);
+    // Only a whole 127.x.y.z address: not one inside a longer host name.
+    expect(isLoopbackHost('10.127.0.0.1')).toBe(false);
+    expect(isLoopbackHost('127.0.0.1.evil.example')).toBe(false);
+    expect(resolveBaseUrl({ SOTION_API_BASE_URL: 'http://127.0.0.1:4010/api/v1//' })).toBe(
+      'http://127.0.0.1:4010/api/v1',
+    );
   });
 
   it('reads the run budget only from a positive number', () => {
     expect(runBudgetMs({})).toBe(25_000);
     expect(runBudgetMs({ SOTION_RUN_BUDGET_MS: '4000' })).toBe(4000);
     expect(runBudgetMs({ SOTION_RUN_BUDGET_MS: '-1' })).toBe(25_000);
+    expect(runBudgetMs({ SOTION_RUN_BUDGET_MS: '0' })).toBe(25_000);
   });
 });
 

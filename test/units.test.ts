@@ -4,7 +4,14 @@ import { looksNewestFirst, newestFirst } from '../src/api/access-groups';
 import { progressSentence, summarize } from '../src/bulk/output';
 import type { MemberResult } from '../src/bulk/run';
 import { isNetworkError } from '../src/http/client';
-import { apiMessageOf, errorInfo, plainMessage, redact, withInfo } from '../src/http/errors';
+import {
+  apiMessageOf,
+  errorInfo,
+  plainMessage,
+  redact,
+  shorten,
+  withInfo,
+} from '../src/http/errors';
 import { toBool, toIds, toList, toText } from '../src/zap/input';
 import { group, KEY, messageOf } from './helpers';
 
@@ -23,12 +30,19 @@ describe('error text helpers', () => {
     ['<html><body>502</body></html>', undefined],
     ['', undefined],
     ['x'.repeat(201), undefined],
+    ['x'.repeat(200), 'x'.repeat(200)],
+    ['  Bad Gateway \n', 'Bad Gateway'],
+    ['{"error":{"message":"Nested"},"message":"Top"}', 'Nested'],
+    ['{"error":null,"message":"Top"}', 'Top'],
   ])('apiMessageOf(%j) = %j', (content, expected) => {
     expect(apiMessageOf(content)).toBe(expected);
   });
 
   it('cuts long messages to 300 characters', () => {
     expect(apiMessageOf(JSON.stringify({ error: 'y'.repeat(400) }))).toHaveLength(300);
+    expect(apiMessageOf(JSON.stringify({ error: { message: 'z'.repeat(400) } }))).toHaveLength(300);
+    expect(shorten('a'.repeat(80))).toBe('a'.repeat(80));
+    expect(shorten('a'.repeat(81))).toBe(`${'a'.repeat(80)}… (81 characters)`);
   });
 
   it('redacts the connection key and anything shaped like a key', () => {

@@ -48,3 +48,64 @@ describe('parseAddresses', () => {
     );
   });
 });
+
+describe('parseAddresses: edges', () => {
+  it('a comma, semicolon or line break ends a name: the word before it is its own entry', () => {
+    for (const sep of [',', ';', '\n', '\r']) {
+      expect(parseAddresses(`grace${sep}<ada@x.io>`)).toEqual([
+        { address: 'grace' },
+        { address: 'ada@x.io' },
+      ]);
+    }
+  });
+
+  it('reads names and addresses written tightly or loosely', () => {
+    expect(parseAddresses('Ada<ada@x.io>')).toEqual([{ address: 'ada@x.io', name: 'Ada' }]);
+    expect(parseAddresses('Ada><ada@x.io>')).toEqual([{ address: 'ada@x.io', name: 'Ada' }]);
+    expect(parseAddresses('<  ada@x.io  >')).toEqual([{ address: 'ada@x.io' }]);
+    expect(parseAddresses('" Ada Lovelace " <ada@x.io>')).toEqual([
+      { address: 'ada@x.io', name: 'Ada Lovelace' },
+    ]);
+    // Only quotes around the whole name are taken off.
+    expect(parseAddresses('"Ada" Lovelace <a@x.io>, Ada "Lovelace" <b@x.io>')).toEqual([
+      { address: 'a@x.io', name: '"Ada" Lovelace' },
+      { address: 'b@x.io', name: 'Ada "Lovelace"' },
+    ]);
+    // Every leading word with an @ is an address of its own.
+    expect(parseAddresses('a@x.io b@x.io Ada <ada@x.io>')).toEqual([
+      { address: 'a@x.io' },
+      { address: 'b@x.io' },
+      { address: 'ada@x.io', name: 'Ada' },
+    ]);
+  });
+
+  it('stray ">" only at the end of a word goes; an unclosed quote runs to the end', () => {
+    expect(splitEmails('f@x.io>> a>b@x.io >')).toEqual(['f@x.io', 'a>b@x.io']);
+    expect(splitEmails('"unclosed@x.com')).toEqual(['"unclosed@x.com']);
+  });
+});
+
+describe('emailProblem: limits', () => {
+  it('takes 64 characters before the @ and 63 per domain label, not one more', () => {
+    expect(emailProblem(`${'a'.repeat(64)}@x.io`)).toBeUndefined();
+    expect(emailProblem(`${'a'.repeat(65)}@x.io`)).toBe(
+      'the part before the @ is longer than 64 characters',
+    );
+    expect(emailProblem(`a@${'b'.repeat(63)}.io`)).toBeUndefined();
+    expect(emailProblem(`a@${'b'.repeat(64)}.io`)).toBe(
+      `the domain "${'b'.repeat(64)}.io" is not a valid domain name`,
+    );
+  });
+
+  it('refuses a dot at either end of the part before the @, and an all-digit ending only', () => {
+    expect(emailProblem('ada.@x.io')).toBe(
+      'the part before the @ has characters an email cannot have',
+    );
+    expect(emailProblem('.ada@x.io')).toBe(
+      'the part before the @ has characters an email cannot have',
+    );
+    expect(emailProblem('ada@x.a1')).toBeUndefined();
+    expect(emailProblem('ada@x.1a')).toBeUndefined();
+    expect(emailProblem('ada@x.12')).toBe('the domain "x.12" has no valid ending');
+  });
+});

@@ -4,7 +4,7 @@ import App from '../../index';
 import { backoffMs, SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
 import { resolveBaseUrl } from '../../src/http/config';
-import { throttleDelaySeconds, withJitter } from '../../src/http/middleware';
+import { addSotionHeaders, throttleDelaySeconds, withJitter } from '../../src/http/middleware';
 import { api as sotion } from '../../src/api';
 import {
   api,
@@ -149,6 +149,9 @@ describe('request pipeline: error mapping', () => {
       /rejected the request while creating an access group \(HTTP 422\).*"name too long".*req-v1/,
     );
     expect(JSON.parse(error.message).code).toBe('invalid_request');
+    api().post(`${PREFIX}/access-groups`).reply(400, { error: 'bad json' }, headers('v2'));
+    const bad = await rejection(appTester(postGroup, makeBundle({})));
+    expect(JSON.parse(bad.message).code).toBe('invalid_request');
   });
 
   it('409 is handed to the caller when the endpoint expects it; otherwise it is a conflict error', async () => {
@@ -288,6 +291,19 @@ describe('request pipeline: 429', () => {
     expect(throttleDelaySeconds(get({}), now)).toBeUndefined();
     expect(withJitter(10, () => 0)).toBe(11);
     expect(withJitter(400, () => 0.999)).toBe(400 + 1 + 29);
+    // A quarter of the delay, between 5 and 30 seconds, of jitter.
+    expect(withJitter(40, () => 0.999)).toBe(40 + 1 + 9);
+    // A negative or infinite Retry-After is no number of seconds to wait.
+    expect(throttleDelaySeconds(get({ 'retry-after': '-5' }), now)).toBe(0);
+    expect(throttleDelaySeconds(get({ 'retry-after': 'Infinity' }), now)).toBeUndefined();
+  });
+
+  it('sends the key with a query on the base URL itself, and never to a look-alike host', () => {
+    const base = resolveBaseUrl();
+    const request = (url: string) =>
+      addSotionHeaders({ url, headers: {} } as never, {} as never, makeBundle({}) as never);
+    expect(request(`${base}?limit=1`).headers).toMatchObject({ Authorization: `Bearer ${KEY}` });
+    expect(request(`${base}.evil.example/x`).headers).toEqual({});
   });
 });
 
@@ -378,10 +394,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
   });
 
   it('a connection that keeps failing says how many attempts were made', async () => {
-    api()
-      .get(`${PREFIX}/access-groups/${G}`)
-      .times(4)
-      .replyWithError(connectionReset());
+    api().get(`${PREFIX}/access-groups/${G}`).times(4).replyWithError(connectionReset());
     const error = await rejection(appTester(getGroup(G), makeBundle({})));
     expect(messageOf(error)).toBe(
       `Sotion could not be reached (ECONNRESET) while reading access group ${G} after 4 attempts. Replaying the step is safe; try again in a few minutes.`,
