@@ -435,6 +435,11 @@ describe('bulk_add_members: outcomes', () => {
     expect(result.invalidEmails).toEqual(['nope', 'also-nope@']);
     expect(result.apiRequests).toBe(0);
   });
+
+  it('an invalid email given twice is still nothing sent: the step fails the same way', async () => {
+    const error = await rejection(appTester(perform, makeBundle({ emails: ['nope, nope'] })));
+    expect(messageOf(error)).toMatch(/^No email in the input is valid, so nothing was sent: nope /);
+  });
 });
 
 describe('bulk_add_members: invalid emails under "any_problem"', () => {
