@@ -298,12 +298,12 @@ describe('request pipeline: 429', () => {
     expect(throttleDelaySeconds(get({ 'retry-after': 'Infinity' }), now)).toBeUndefined();
   });
 
-  it('sends the key with a query on the base URL itself, and never to a look-alike host', () => {
+  it('sends the key with a query on the base URL itself, and never to a look-alike host', async () => {
     const base = resolveBaseUrl();
-    const request = (url: string) =>
-      addSotionHeaders({ url, headers: {} } as never, {} as never, makeBundle({}) as never);
-    expect(request(`${base}?limit=1`).headers).toMatchObject({ Authorization: `Bearer ${KEY}` });
-    expect(request(`${base}.evil.example/x`).headers).toEqual({});
+    const headersFor = async (url: string) =>
+      (await addSotionHeaders({ url, headers: {} }, {} as never, makeBundle({}) as never)).headers;
+    expect(await headersFor(`${base}?limit=1`)).toMatchObject({ Authorization: `Bearer ${KEY}` });
+    expect(await headersFor(`${base}.evil.example/x`)).toEqual({});
   });
 });
 
