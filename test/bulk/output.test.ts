@@ -1,4 +1,4 @@
-import { OUTPUT_BUDGET_BYTES, summarize } from '../../src/bulk/output';
+import { OUTPUT_BUDGET_BYTES, SAME_REASON, summarize } from '../../src/bulk/output';
 import type { MemberResult, Outcome } from '../../src/bulk/run';
 
 /** Core refuses a step result above this many bytes. */
@@ -86,6 +86,31 @@ describe('bulk output size at the 25,000-member cap', () => {
     expect(out.resultsOmitted).toBeGreaterThan(0);
     expect(out.results.length + out.resultsOmitted).toBe(25_000);
     expect(out.results[0]?.email).toBe(email(0));
+  });
+
+  it('when leaving out the successes is enough, every problem keeps its reason spelled out', () => {
+    const out = summarize(
+      report((i) => (i % 10 === 0 ? 'failed' : 'created')),
+      groups,
+    );
+    expect(out.resultsOmitted).toBe(22_500);
+    expect(out.results).toHaveLength(2_500);
+    expect(new Set(out.results.map((r) => r.reason))).toEqual(new Set([REASONS.failed]));
+  });
+
+  it('thousands of problems: only a reason repeated from the member just above is shortened', () => {
+    // Pairs: two failed, two invalid, two failed, ...
+    const out = summarize(
+      report((i) => (i % 4 < 2 ? 'failed' : 'invalid')),
+      groups,
+    );
+    expect(out.results.slice(0, 5).map((r) => r.reason)).toEqual([
+      REASONS.failed,
+      SAME_REASON,
+      REASONS.invalid,
+      SAME_REASON,
+      REASONS.failed,
+    ]);
   });
 
   it('a small run lists every member in results', () => {
