@@ -39,6 +39,7 @@ describe('text()', () => {
       'Name must be at most 5 characters; it has 6. Shorten it and try again.',
     );
     expect(failure(() => note.read(z, 'a'))).toBe('Note must be at least 2 characters; it has 1.');
+    expect(note.read(z, 'ab')).toBe('ab');
   });
 
   it('says what a required field needs, with its example', () => {
@@ -76,6 +77,9 @@ describe('choice()', () => {
     expect(optional.read(z, undefined)).toBeUndefined();
     expect(failure(() => mode.read(z, 'd'))).toBe('Mode must be "a", "b" or "c"; it was "d".');
     expect(failure(() => optional.read(z, 'y'))).toBe('Only must be "x"; it was "y".');
+    expect(failure(() => optional.read(z, 'y'.repeat(200)))).toBe(
+      `Only must be "x"; it was "${'y'.repeat(80)}".`,
+    );
   });
 });
 
@@ -125,6 +129,10 @@ describe('access group fields', () => {
         'the dropdown or map its ID from an earlier step.',
     );
     expect(failure(() => one.read(z, 'a, b'))).toMatch(/^Access Group must be Sotion IDs/);
+    // A long value is quoted by its first 80 characters.
+    expect(failure(() => one.read(z, `  ${'g'.repeat(200)}  `))).toContain(
+      `); "${'g'.repeat(80)}" is not.`,
+    );
   });
 });
 
@@ -148,6 +156,9 @@ describe('member()', () => {
   it('refuses anything else, naming the field', () => {
     expect(failure(() => who.read(z, 'Ada Lovelace'))).toBe(
       'Member must be a member\'s email or Sotion member ID; "Ada Lovelace" is neither (the email has no @).',
+    );
+    expect(failure(() => who.read(z, 'x'.repeat(200)))).toContain(
+      `; "${'x'.repeat(80)}" is neither`,
     );
     expect(failure(() => who.read(z, undefined))).toBe(
       "Member is required: enter the member's email (such as ada@example.com) or Sotion member ID.",
