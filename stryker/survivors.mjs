@@ -41,6 +41,7 @@ for (const [file, { mutants, source }] of Object.entries(report.files).sort()) {
     rows.push({
       file,
       lineNo,
+      column: m.location.start.column,
       mutator: m.mutatorName,
       status: m.status,
       cls,
@@ -49,6 +50,15 @@ for (const [file, { mutants, source }] of Object.entries(report.files).sort()) {
     });
   }
 }
+// A stable order (Stryker's own order changes from run to run): file, line, column, mutator.
+rows.sort(
+  (a, b) =>
+    a.file.localeCompare(b.file) ||
+    a.lineNo - b.lineNo ||
+    a.column - b.column ||
+    a.mutator.localeCompare(b.mutator) ||
+    a.replacement.localeCompare(b.replacement),
+);
 const detected = totals.killed + totals.timeout;
 const score = (100 * detected) / (detected + totals.survived + totals.noCoverage);
 const byClass = rows.reduce((acc, r) => ({ ...acc, [r.cls]: (acc[r.cls] ?? 0) + 1 }), {});
