@@ -72,7 +72,9 @@ export default {
   // 2 cores, but the tests mostly wait on real timers (retries, back-off, deadlines), so more
   // workers than cores pay off: 3 type-checkers + 3 jest workers, then 6 jest workers.
   concurrency: 6,
-  // Tests wait on real clocks (retries, deadlines): generous factor, plus a fixed margin.
+  // Tests wait on real clocks (retries, deadlines): generous factor, plus a fixed margin. A worker
+  // restarted after a time-out loads the app again; with 5 s that first run timed out too, and
+  // time-outs cascaded (docs/mutation.md).
   timeoutMS: 10000,
   timeoutFactor: 1.5,
   dryRunTimeoutMinutes: 10,
