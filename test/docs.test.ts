@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import App from '../index';
@@ -41,5 +42,19 @@ describe("README's operations table", () => {
         '| K    | a\\|b | Lé    | x           | 1        |',
       ].join('\n'),
     );
+  });
+});
+
+describe("README's list of equivalent mutants", () => {
+  it('is what the committed mutation baseline gives, and every stryker/equivalent.json entry still matches a survivor', () => {
+    // Throws with the script's message (which file differs, which entry is stale) when it exits 1.
+    const out = execFileSync(
+      process.execPath,
+      [join(__dirname, '..', 'stryker', 'survivors.mjs'), '--check'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(out).toMatch(/^survivors up to date: \d+ \(\d+ open\); score \d+\.\d\d%$/m);
   });
 });
