@@ -228,7 +228,8 @@ export const signatureProblem = (
   if (header === undefined) return 'the delivery is not signed (no X-Webhook-Signature header)';
   const match = /^\s*sha256=([0-9a-f]+)\s*$/i.exec(header);
   if (!match) return 'the X-Webhook-Signature header is not of the form sha256=<hex>';
-  const given = Buffer.from((match[1] as string).toLowerCase(), 'hex');
+  // Hex decoding takes either case.
+  const given = Buffer.from(match[1] as string, 'hex');
   const expected = createHmac('sha256', secret).update(body, 'utf8').digest();
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return 'the signature does not match the body (signed with another secret, or altered)';
@@ -473,15 +474,13 @@ const membershipList = async (
   groupIds: string[],
 ): Promise<Json[]> => {
   const pairs: Array<{ memberId: string; groupId: string }> = [];
-  if (groupIds.length) {
-    for (const groupId of groupIds) {
-      const page = await fetchPage(client, groupMembers.list, {
-        params: { groupId },
-        limit: LIST_SIZE,
-      });
-      pairs.push(...page.items.map((m) => ({ memberId: m.id, groupId })));
-      if (pairs.length >= LIST_SIZE) break;
-    }
+  for (const groupId of groupIds) {
+    const page = await fetchPage(client, groupMembers.list, {
+      params: { groupId },
+      limit: LIST_SIZE,
+    });
+    pairs.push(...page.items.map((m) => ({ memberId: m.id, groupId })));
+    if (pairs.length >= LIST_SIZE) break;
   }
   const out: Json[] = [];
   const groups = new Map<string, Json>();

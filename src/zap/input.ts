@@ -9,7 +9,7 @@ import { inputError, quote } from '../http/errors';
 export const toBool = (z: ZObject, value: unknown, label: string): boolean | undefined => {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'number' && (value === 0 || value === 1)) return value === 1;
+  if (value === 0 || value === 1) return value === 1;
   if (typeof value === 'string') {
     const text = value.trim().toLowerCase();
     if (text === '') return undefined;
@@ -32,7 +32,6 @@ export const toText = (z: ZObject, value: unknown, label: string): string | unde
 
 /** A list field: an array, a single value, or text with several values separated by commas. */
 export const toList = (z: ZObject, value: unknown, label: string): string[] => {
-  if (value === undefined || value === null || value === '') return [];
   const items = Array.isArray(value) ? value : [value];
   const out: string[] = [];
   for (const item of items) {
