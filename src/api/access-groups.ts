@@ -227,7 +227,7 @@ export const findAccessGroupByName = async (
 export const customGroupChoices = async (
   client: SotionClient,
   after: string | null,
-  seen: string[] = [],
+  seen: string[],
 ): Promise<DropdownPage<AccessGroup>> => {
   const followed: string[] = [];
   let found: DropdownPage<AccessGroup> = { items: [], nextCursor: null, followed };

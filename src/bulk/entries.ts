@@ -57,23 +57,15 @@ export const collectEntries = (
       entries.push({ raw: address, source, displayName, paid });
     }
   });
-  const listItems = Array.isArray(emailList)
-    ? emailList
-    : emailList === undefined
-      ? []
-      : [emailList];
+  // A missing or null list reads as one empty entry, which toText skips.
+  const listItems = Array.isArray(emailList) ? emailList : [emailList];
   listItems.forEach((value, index) => {
     const text = toText(z, value, `Emails entry ${index + 1}`);
     if (text === undefined) return;
     const source = `email list entry ${index + 1}`;
     for (const { address, name } of parseAddresses(text)) {
       const displayName = checkName(z, name, source);
-      entries.push({
-        raw: address,
-        source,
-        ...(displayName === undefined ? {} : { displayName }),
-        paid: defaultPaid,
-      });
+      entries.push({ raw: address, source, displayName, paid: defaultPaid });
     }
   });
   return entries;
