@@ -20,5 +20,4 @@ export const rawText = (response: Pick<RawHttpResponse, 'text'>): Promise<string
 /** True for a response to a `raw: true` request (its `content` must not be touched). */
 export const isRaw = (
   response: HttpResponse | RawHttpResponse,
-): response is RawHttpResponse & HttpResponse =>
-  response.request.raw === true && 'text' in response && typeof response.text === 'function';
+): response is RawHttpResponse & HttpResponse => response.request.raw === true;

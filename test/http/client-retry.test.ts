@@ -1,0 +1,233 @@
+import nock from 'nock';
+import type { Bundle, ZObject } from 'zapier-platform-core';
+import { api as sotion } from '../../src/api';
+import { SotionClient } from '../../src/http/client';
+import { Deadline } from '../../src/http/deadline';
+import {
+  api,
+  appTester,
+  group,
+  headers,
+  makeBundle,
+  messageOf,
+  PREFIX,
+  rejection,
+  uuid,
+} from '../helpers';
+import { fullMember } from '../member-fixtures';
+
+const G = uuid(7);
+const M = uuid(3);
+
+/** A run's deadline whose remaining time the test sets: no clock involved. */
+class ManualDeadline extends Deadline {
+  left = 10_000;
+
+  override remainingMs(): number {
+    return this.left;
+  }
+}
+
+describe('client: when a lost answer is asked again', () => {
+  it('does not resend a write that is not safe to repeat, even when the caller accepts a 409', async () => {
+    api()
+      .post(`${PREFIX}/webhooks`, {
+        url: 'https://hooks.example.com/1',
+        events: ['member.created'],
+      })
+      .reply(503, '', headers('w1'));
+    const run = await appTester(async (z: ZObject, bundle: Bundle) => {
+      const client = new SotionClient(z, bundle);
+      const error = await rejection(
+        client.call(sotion.webhooks.create, {
+          body: { url: 'https://hooks.example.com/1', events: ['member.created'] },
+          acceptsConflict: true,
+        }),
+      );
+      return {
+        message: messageOf(error),
+        sent: client.requestsSent,
+        resent: client.resentAfterLostAnswer,
+      };
+    }, makeBundle({}));
+    expect(run).toEqual({
+      message:
+        'Sotion had a problem (HTTP 503) while creating a webhook subscription, so the change may or may not have been made. Check in Sotion before replaying the step. (X-Request-Id: req-w1)',
+      sent: 1,
+      resent: 0,
+    });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('counts a write as resent only when it is sent again, not when its error is final', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`, { members: [] })
+      .reply(422, { error: 'members must not be empty' }, headers('b1'));
+    api()
+      .patch(`${PREFIX}/members/${M}`, { email: 'ada@example.com' })
+      .reply(503, '', headers('u1'));
+    api()
+      .patch(`${PREFIX}/members/${M}`, { email: 'ada@example.com' })
+      .reply(200, { data: fullMember(3, [], { id: M }) }, headers('u2'));
+    const run = await appTester(async (z: ZObject, bundle: Bundle) => {
+      const client = new SotionClient(z, bundle);
+      const error = await rejection(
+        client.call(sotion.members.bulkCreate, { body: { members: [] } }),
+      );
+      const afterRefusal = client.resentAfterLostAnswer;
+      const updated = await client.call(sotion.members.update, {
+        params: { memberId: M },
+        body: { email: 'ada@example.com' },
+      });
+      return {
+        message: messageOf(error),
+        updated: updated.requestId,
+        afterRefusal,
+        afterResend: client.resentAfterLostAnswer,
+        sent: client.requestsSent,
+      };
+    }, makeBundle({}));
+    expect(run).toEqual({
+      message:
+        'Sotion rejected the request while creating members in bulk (HTTP 422). Check the values in this step\'s fields. Sotion said: "members must not be empty". (X-Request-Id: req-b1)',
+      updated: 'req-u2',
+      afterRefusal: 0,
+      afterResend: 1,
+      sent: 3,
+    });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('waits the backoff (at least 250 ms) before asking again after a 5xx', async () => {
+    const sentAt: number[] = [];
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(() => {
+        sentAt.push(Date.now());
+        return [503, '', headers('s1')];
+      });
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(() => {
+        sentAt.push(Date.now());
+        return [200, { data: group(7) }, headers('s2')];
+      });
+    const result = await appTester(
+      (z: ZObject, bundle: Bundle) =>
+        new SotionClient(z, bundle).call(sotion.accessGroups.get, { params: { groupId: G } }),
+      makeBundle({}),
+    );
+    expect(result.requestId).toBe('req-s2');
+    expect(sentAt).toHaveLength(2);
+    expect(sentAt[1]! - sentAt[0]!).toBeGreaterThanOrEqual(245);
+  });
+
+  it('does not retry a 5xx when the wait would leave less than a second for the next attempt', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(503, '', headers('t1'));
+    const run = await appTester(async (z: ZObject, bundle: Bundle) => {
+      const deadline = new ManualDeadline();
+      // The longest first backoff is 499 ms: 1,200 ms left leave at most 950 ms after it.
+      deadline.left = 1_200;
+      const client = new SotionClient(z, bundle, deadline);
+      const error = await rejection(
+        client.call(sotion.accessGroups.get, { params: { groupId: G } }),
+      );
+      return { message: messageOf(error), sent: client.requestsSent };
+    }, makeBundle({}));
+    expect(run).toEqual({
+      message: `Sotion had a problem (HTTP 503) while reading access group ${G}. This is usually temporary: replay the step in a few minutes, and contact Sotion support with the request id if it keeps happening. (X-Request-Id: req-t1)`,
+      sent: 1,
+    });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('an aborted request reads as a time-out', async () => {
+    const run = await appTester(async (z: ZObject, bundle: Bundle) => {
+      const aborted = Object.assign(new Error('The user aborted a request.'), {
+        name: 'AbortError',
+        type: 'aborted',
+      });
+      let sent = 0;
+      const abortingZ: ZObject = {
+        ...z,
+        request: async () => {
+          sent += 1;
+          throw aborted;
+        },
+      };
+      const client = new SotionClient(abortingZ, bundle);
+      const error = await rejection(
+        client.call(sotion.members.createLoginLink, { params: { memberId: M }, body: {} }),
+      );
+      return { message: messageOf(error), code: JSON.parse(error.message).code, sent };
+    }, makeBundle({}));
+    expect(run).toEqual({
+      message: `Sotion did not answer in time while creating a login link for member ${M}. The change may or may not have been made. Check in Sotion before replaying the step.`,
+      code: 'timeout',
+      sent: 1,
+    });
+  });
+});
+
+describe('client: when the run runs out of time', () => {
+  it('a request refused for lack of time gives its place in the window back', async () => {
+    api()
+      .get(`${PREFIX}/site`)
+      .reply(
+        200,
+        { data: { id: uuid(9), status: 'published', domain: null, slug: 's', title: null } },
+        headers('o1', { 'x-ratelimit-remaining': '1' }),
+      );
+    const run = await appTester(async (z: ZObject, bundle: Bundle) => {
+      const deadline = new ManualDeadline();
+      const client = new SotionClient(z, bundle, deadline);
+      await client.call(sotion.site.get, {});
+      // One request is left in the window; the run has no time for it.
+      deadline.left = 400;
+      const first = await rejection(client.call(sotion.site.get, {}));
+      const second = await rejection(client.call(sotion.site.get, {}));
+      return {
+        first: messageOf(first),
+        second: messageOf(second),
+        pending: client.gate.pending,
+        sent: client.requestsSent,
+      };
+    }, makeBundle({}));
+    const outOfTime =
+      'The step ran out of time (Zapier allows 30 seconds) before reading your Sotion site. Replay the step; if it keeps happening, Sotion is answering slowly.';
+    expect(run).toEqual({ first: outOfTime, second: outOfTime, pending: 0, sent: 1 });
+  });
+});
+
+describe('client: answers it cannot use', () => {
+  it('a blank 2xx body is an answer of the wrong shape, not a body to ask for again', async () => {
+    api().get(`${PREFIX}/site`).reply(200, '  \n ', headers('e1'));
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) => new SotionClient(z, bundle).call(sotion.site.get, {}),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      "Sotion answered HTTP 200 while reading your Sotion site, but the response did not have the documented shape: Invalid input: expected object, received undefined. Please report this to the integration's maintainers. (X-Request-Id: req-e1)",
+    );
+    expect(JSON.parse(error.message)).toMatchObject({ code: 'unexpected_response', status: 200 });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it("a body of the wrong shape quotes the schema's complaint", async () => {
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: { ...group(7), type: 'weird' } }, headers('e2'));
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call(sotion.accessGroups.get, { params: { groupId: G } }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      `Sotion answered HTTP 200 while reading access group ${G}, but the response did not have the documented shape at "data.type": Invalid option: expected one of "custom"|"scope". Please report this to the integration's maintainers. (X-Request-Id: req-e2)`,
+    );
+  });
+});

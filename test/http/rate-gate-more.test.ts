@@ -1,0 +1,107 @@
+import nock from 'nock';
+import type { Bundle, ZObject } from 'zapier-platform-core';
+import { api as sotion } from '../../src/api';
+import { SotionClient } from '../../src/http/client';
+import { Deadline, sleep } from '../../src/http/deadline';
+import { RateGate, readRateHeaders } from '../../src/http/rate-gate';
+import { api, appTester, group, headers, makeBundle, PREFIX, uuid } from '../helpers';
+
+const G = uuid(7);
+const tooLong = (waitMs: number) => new Error(`too long: ${waitMs}`);
+
+describe('deadline', () => {
+  it('a wait that leaves exactly the reserve is affordable; one millisecond more is not', () => {
+    const now = 1_800_000_000_000;
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now);
+    try {
+      const deadline = new Deadline(5_000, now);
+      expect(deadline.canWait(4_000, 1_000)).toBe(true);
+      expect(deadline.canWait(4_001, 1_000)).toBe(false);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});
+
+describe('rate gate: more', () => {
+  it('a Retry-After of "0.0" is a wait of zero seconds, ahead of X-RateLimit-Reset', () => {
+    const now = 1_800_000_000_000;
+    const of = (h: Record<string, string>) => ({ status: 429, getHeader: (k: string) => h[k] });
+    expect(
+      readRateHeaders(of({ 'retry-after': '0.0', 'x-ratelimit-reset': '1800000120' }), now),
+    ).toEqual({ limit: undefined, remaining: 0, resetAtMs: now, throttled: true });
+  });
+
+  it('a 429 with a Retry-After of "0.0" is asked again after a quarter second, not at the reset', async () => {
+    const reset = String(Math.floor(Date.now() / 1000) + 120);
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(429, '', headers('z1', { 'retry-after': '0.0', 'x-ratelimit-reset': reset }));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(7) }, headers('z2'));
+    const started = Date.now();
+    const result = await appTester(
+      (z: ZObject, bundle: Bundle) =>
+        new SotionClient(z, bundle).call(sotion.accessGroups.get, { params: { groupId: G } }),
+      makeBundle({}),
+    );
+    expect(result.requestId).toBe('req-z2');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('while requests in flight hold the room left, a waiter sleeps until an answer instead of polling', async () => {
+    let clockReads = 0;
+    const gate = new RateGate(
+      () => 0,
+      () => {
+        clockReads += 1;
+        return Date.now();
+      },
+    );
+    const deadline = new Deadline(2_000);
+    gate.release(await gate.acquire(deadline, tooLong), {
+      limit: 1,
+      remaining: 0,
+      resetAtMs: Date.now() + 20,
+    });
+    // The new window's one place goes to this request; its reset is not known yet.
+    const inFlight = await gate.acquire(deadline, tooLong);
+    clockReads = 0;
+    const started = Date.now();
+    const waiter = gate.acquire(deadline, tooLong);
+    await sleep(150);
+    gate.release(inFlight);
+    await waiter;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(145);
+    // One look at the clock to wait, one for the timer, one when the answer wakes it.
+    expect(clockReads).toBeLessThanOrEqual(4);
+  });
+
+  it('a count without a reset that arrives the moment its window ends is ignored', async () => {
+    let clock = 1_800_000_000_000;
+    const gate = new RateGate(
+      () => 0,
+      () => clock,
+    );
+    const deadline = new Deadline(1_300);
+    gate.release(await gate.acquire(deadline, tooLong), {
+      limit: 5,
+      remaining: 3,
+      resetAtMs: clock + 1_000,
+    });
+    // Exactly at the reset: the window is over; its jitter has not passed yet.
+    clock += 1_000;
+    gate.release(await gate.acquire(deadline, tooLong), { remaining: 0 });
+    const next = await Promise.race([
+      gate.acquire(deadline, tooLong).then(
+        () => 'went',
+        () => 'refused',
+      ),
+      sleep(100).then(() => 'waiting'),
+    ]);
+    expect(next).toBe('went');
+  });
+});
