@@ -120,12 +120,12 @@ export class RateGate {
       if (this.opensAtMs !== undefined) {
         const waitMs = this.opensAtMs - now;
         if (!deadline.canWait(waitMs, WAIT_RESERVE_MS)) throw tooLong(waitMs);
-        await Promise.race([this.until(this.opensAtMs), this.change()]);
+        await this.sleepOrChange(this.opensAtMs);
       } else {
         // The room left is taken by requests in flight: their answers will say more.
         const waitMs = Math.max(0, deadline.remainingMs() - WAIT_RESERVE_MS);
         if (waitMs === 0) throw tooLong(0);
-        await Promise.race([this.until(now + waitMs), this.change()]);
+        await this.sleepOrChange(now + waitMs);
       }
     }
   }
@@ -169,7 +169,16 @@ export class RateGate {
     return new Promise((resolve) => this.listeners.push(resolve));
   }
 
-  private until(atMs: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - this.now())));
+  /**
+   * Sleeps until `atMs` or until an answer arrives, whichever is first. The timer is cleared
+   * when an answer wins: a wait of up to the whole run must not keep the process alive after it.
+   */
+  private async sleepOrChange(atMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const slept = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, atMs - this.now()));
+    });
+    await Promise.race([slept, this.change()]);
+    clearTimeout(timer);
   }
 }

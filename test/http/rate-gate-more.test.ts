@@ -105,3 +105,26 @@ describe('rate gate: more', () => {
     expect(next).toBe('went');
   });
 });
+
+describe('rate gate: timers', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+
+  it('a waiter woken by an answer leaves no timer running behind it', async () => {
+    const gate = new RateGate(() => 0);
+    const deadline = new Deadline(20_000);
+    gate.release(await gate.acquire(deadline, tooLong), {
+      limit: 2,
+      remaining: 1,
+      resetAtMs: Date.now() + 15_000,
+    });
+    // The one place left is taken; the waiter could sleep until the reset, 15 s away.
+    const inFlight = await gate.acquire(deadline, tooLong);
+    const before = timers();
+    const waiter = gate.acquire(deadline, tooLong);
+    await sleep(20);
+    expect(timers()).toBe(before + 1);
+    gate.release(inFlight);
+    await waiter;
+    expect(timers()).toBe(before);
+  });
+});
