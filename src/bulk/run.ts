@@ -414,7 +414,7 @@ export const bulkAddMembers = async (
     0,
   );
   const conflicts = existing.length - (pending.length - toSend.length);
-  if (joinGroups && groupPages * 2 <= conflicts && created <= conflicts) {
+  if (!stopped() && joinGroups && groupPages * 2 <= conflicts && created <= conflicts) {
     await readGroups();
   }
   const inAll = (email: string) =>

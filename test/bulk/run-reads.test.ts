@@ -238,6 +238,22 @@ describe('bulk run: reading the chosen groups', () => {
     expect(report.apiRequests).toBe(5);
     expect(report.memberPages).toBe(0);
   });
+  it('reads no group list once a batch has stopped the step', async () => {
+    const emails = range(501).map(emailOf);
+    const entries = entriesOf(emails);
+    groupWith(G1, 10);
+    // The first batch: 500 members who all exist; the second (one member) meets a revoked key.
+    bulkAnswers(entries.slice(0, 500), new Set(emails), [G1]);
+    api()
+      .post(`${PREFIX}/members/bulk`, { members: [{ email: emailOf(500) }], accessGroupIds: [G1] })
+      .reply(401, { error: 'unauthorized' }, headers('revoked'));
+    const report = await run(entries, { groupIds: [G1] });
+    expect(errorInfo(report.fatal)?.status).toBe(401);
+    expect(report.groupsUnchecked).toBe(500);
+    expect(outcomes(report).slice(0, 1)).toEqual([[emailOf(0), 'failed', null, STOPPED]]);
+    // The group and the two batches: no page of the group's list after the step stopped.
+    expect(report.apiRequests).toBe(3);
+  });
 });
 
 describe("bulk run: reading the site's member list", () => {
