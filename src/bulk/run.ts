@@ -262,8 +262,8 @@ export const bulkAddMembers = async (
       const body: Record<string, unknown> = {
         members: batch.map(({ entry, result }) => ({
           email: result.email,
-          ...(entry.displayName !== undefined ? { displayName: entry.displayName } : {}),
-          ...(entry.paid !== undefined ? { paid: entry.paid } : {}),
+          displayName: entry.displayName, // JSON leaves out an undefined name or Paid
+          paid: entry.paid,
         })),
       };
       if (options.groupIds.length) body.accessGroupIds = options.groupIds;
