@@ -13,7 +13,8 @@ export const groupMembers = {
   }),
   /** 409: already in the group. Every caller takes that as success, so a resend is safe. */
   add: endpoint('POST /access-groups/{groupId}/members', single(Member), {
-    what: 'member {memberId} in access group {groupId}',
+    verb: 'adding',
+    what: 'member {memberId} to access group {groupId}',
     expect: [409],
     replay: 'safe',
     forbidden: SCOPE_GROUP_MEMBERS_READ_ONLY,
@@ -21,7 +22,8 @@ export const groupMembers = {
   }),
   /** 404: not in the group (or no such member): the membership is already gone. */
   remove: endpoint('DELETE /access-groups/{groupId}/members/{memberId}', Empty, {
-    what: 'member {memberId} in access group {groupId}',
+    verb: 'removing',
+    what: 'member {memberId} from access group {groupId}',
     expect: [404],
     forbidden: SCOPE_GROUP_MEMBERS_READ_ONLY,
   }),

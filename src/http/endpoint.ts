@@ -30,6 +30,8 @@ export interface Endpoint<S extends zod.ZodType, P extends string, E extends num
   readonly schema: S;
   /** A noun phrase for messages, with the same placeholders: `access group {groupId}`. */
   readonly what: string;
+  /** The verb of messages when the method's own (`creating` for POST …) reads wrong: `adding`. */
+  readonly verb?: string;
   /** Statuses that are outcomes for the caller rather than errors (409, 404). */
   readonly expect: readonly E[];
   readonly replay: Replay;
@@ -64,6 +66,7 @@ const VERBS: Record<Method, string> = {
 
 export interface EndpointOptions<E extends number> {
   what: string;
+  verb?: string;
   expect?: readonly E[];
   /** Defaults: `safe` for GET, PATCH and DELETE; `unsafe` for POST. */
   replay?: Replay;
@@ -90,6 +93,7 @@ export const endpoint = <
     path,
     schema,
     what: options.what,
+    verb: options.verb,
     expect: options.expect ?? [],
     replay: options.replay ?? (method === 'POST' ? 'unsafe' : 'safe'),
     forbidden: options.forbidden,
@@ -134,9 +138,9 @@ export const word = (template: string, values: Record<string, string>): string =
 
 /** How a message speaks of a request: "reading access group 3f0c…". */
 export const describe = (
-  ep: Pick<Endpoint<zod.ZodType, string, number>, 'method' | 'what'>,
+  ep: Pick<Endpoint<zod.ZodType, string, number>, 'method' | 'what' | 'verb'>,
   values: Record<string, string>,
 ): { action: string; target: string } => ({
-  action: VERBS[ep.method],
+  action: ep.verb ?? VERBS[ep.method],
   target: word(ep.what, values),
 });

@@ -169,7 +169,7 @@ describe('bulk run: what a replay of the same step remembers', () => {
         'old@example.com',
         'failed',
         uuid(1001),
-        `Sotion rejected the request while creating member ${uuid(1001)} in access group ${G1} ` +
+        `Sotion rejected the request while adding member ${uuid(1001)} to access group ${G1} ` +
           '(HTTP 400). Check the values in this step\'s fields. Sotion said: "This member ' +
           'cannot be added to the group". (X-Request-Id: req-add)',
       ],

@@ -76,7 +76,7 @@ describe('pipeline edges', () => {
       ),
     );
     expect(messageOf(error)).toBe(
-      `Sotion answered 409 Conflict while creating member ${uuid(2)} in access group ${uuid(1)}: it already exists. (X-Request-Id: req-x)`,
+      `Sotion answered 409 Conflict while adding member ${uuid(2)} to access group ${uuid(1)}: it already exists. (X-Request-Id: req-x)`,
     );
   });
 
