@@ -128,3 +128,49 @@ describe('rate gate: timers', () => {
     expect(timers()).toBe(before);
   });
 });
+
+describe('rate gate: what an answer says', () => {
+  const settled = async (promises: Array<Promise<unknown>>) => {
+    let done = 0;
+    for (const p of promises) void p.then(() => (done += 1));
+    await sleep(100);
+    return done;
+  };
+
+  it('an answer without X-RateLimit-Limit keeps the limit an earlier answer gave', async () => {
+    const gate = new RateGate(() => 0);
+    const deadline = new Deadline(10_000);
+    const first = await gate.acquire(deadline, tooLong);
+    const second = await gate.acquire(deadline, tooLong);
+    const resetAtMs = Date.now() + 100;
+    gate.release(first, { limit: 1, remaining: 0, resetAtMs });
+    gate.release(second, { remaining: 0, resetAtMs });
+    const waiters = [0, 1, 2].map(() => gate.acquire(deadline, tooLong));
+    await sleep(200);
+    // The new window has room for one: the limit of 1 still holds.
+    expect(await settled(waiters)).toBe(1);
+    expect(gate.pending).toBe(1);
+  });
+
+  it('an answer whose window already ended starts no window: requests go as before', async () => {
+    const gate = new RateGate(() => 0);
+    const deadline = new Deadline(10_000);
+    gate.release(await gate.acquire(deadline, tooLong), {
+      limit: 1,
+      remaining: 0,
+      resetAtMs: Date.now() - 1_000,
+    });
+    const requests = [0, 1, 2].map(() => gate.acquire(deadline, tooLong));
+    expect(await settled(requests)).toBe(3);
+  });
+
+  it('waiters go at the reset plus the whole jitter the run drew (up to a quarter second)', async () => {
+    const gate = new RateGate(() => 0.99);
+    const deadline = new Deadline(10_000);
+    const resetAtMs = Date.now() + 100;
+    gate.release(await gate.acquire(deadline, tooLong), { limit: 1, remaining: 0, resetAtMs });
+    await gate.acquire(deadline, tooLong);
+    // 50 ms plus 0.99 of 200 ms after the reset.
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAtMs + 50 + 198);
+  });
+});
