@@ -92,3 +92,19 @@ export const captureLogs = async <T>(
     spy.mockRestore();
   }
 };
+
+/** A member as Sotion sends it, in access group 7 unless `over` says otherwise. */
+export const member = (n: number, over: Record<string, unknown> = {}) => ({
+  id: uuid(n),
+  email: `m${n}@example.com`,
+  displayName: `Member ${n}`,
+  status: 'active',
+  verified: true,
+  paid: false,
+  registeredAt: '2026-05-01T00:00:00.000Z',
+  lastLoginAt: null,
+  createdAt: '2026-05-01T00:00:00.000Z',
+  updatedAt: '2026-05-02T00:00:00.000Z',
+  accessGroups: [{ id: uuid(7), name: 'Group 7' }],
+  ...over,
+});

@@ -1,21 +1,6 @@
 import nock from 'nock';
 import { api, appTester, group, headers, PREFIX, uuid } from '../helpers';
-import { captureLogs, envelope, hookBundle, hookOp } from './hook-helpers';
-
-const member = (n: number, over: Record<string, unknown> = {}) => ({
-  id: uuid(n),
-  email: `m${n}@example.com`,
-  displayName: `Member ${n}`,
-  status: 'active',
-  verified: true,
-  paid: false,
-  registeredAt: '2026-05-01T00:00:00.000Z',
-  lastLoginAt: null,
-  createdAt: '2026-05-01T00:00:00.000Z',
-  updatedAt: '2026-05-02T00:00:00.000Z',
-  accessGroups: [{ id: uuid(7), name: 'Group 7' }],
-  ...over,
-});
+import { captureLogs, envelope, hookBundle, hookOp, member } from './hook-helpers';
 
 const EVENT = {
   id: uuid(500),

@@ -19,26 +19,12 @@ import {
   envelope,
   hookBundle,
   hookOp,
+  member,
   SECRET,
   sign,
   SUB_ID,
   TARGET,
 } from './hook-helpers';
-
-const member = (n: number, over: Record<string, unknown> = {}) => ({
-  id: uuid(n),
-  email: `m${n}@example.com`,
-  displayName: `Member ${n}`,
-  status: 'active',
-  verified: true,
-  paid: false,
-  registeredAt: '2026-05-01T00:00:00.000Z',
-  lastLoginAt: null,
-  createdAt: '2026-05-01T00:00:00.000Z',
-  updatedAt: '2026-05-02T00:00:00.000Z',
-  accessGroups: [{ id: uuid(7), name: 'Group 7' }],
-  ...over,
-});
 
 const created = hookOp('member_created');
 const added = hookOp('member_added_to_access_group');
