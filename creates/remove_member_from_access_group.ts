@@ -1,15 +1,20 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
-import { getAccessGroup } from '../src/api/access-groups';
-import { groupMembers } from '../src/api/group-members';
+import { accessGroups } from '../src/api/access-groups';
+import { groupMembers, SCOPE_GROUP_MEMBERS_READ_ONLY } from '../src/api/group-members';
+import { getMember } from '../src/api/members';
+import type { Member } from '../src/api/schemas';
 import { SotionClient } from '../src/http/client';
+import { errorInfo, inputError, requestIdSuffix, userError } from '../src/http/errors';
 import { accessGroup, fieldsOf, member, readInputs } from '../src/zap/fields';
-import { locateMember, memberOrNothing } from '../src/zap/members';
+import { isNotFound, locateMember, memberNotFound } from '../src/zap/members';
 import { removedMemberOutputFields, removedMemberSample } from '../src/zap/samples';
 
 export const REASONS = {
   noSuchEmail: 'No member has this email, so it is in no access group.',
-  noSuchMember: 'No member has this ID (it may have been deleted), so it is in no access group.',
   notInGroup: 'The member is not in this access group.',
+  leftMeanwhile:
+    'The member left this access group while the step ran (another step or the dashboard ' +
+    'removed it first).',
 } as const;
 
 const fields = {
@@ -22,16 +27,28 @@ const fields = {
     key: 'member',
     label: 'Member',
     helpText:
-      "The member's email or Sotion member ID. The member stays on the site and in its other " +
-      'groups. A member not in the group, or no such member, is success with Removed: false and ' +
-      'the reason, so a cancellation never fails because access was already gone. Example: ' +
-      '`ada@example.com`.',
+      "The member's email or member ID. Not in the group, or no member with the email: success " +
+      'with Removed: false and the reason. Example: `ada@example.com`.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
 
+/**
+ * Removed: true only when the member was in the group. Sotion may answer 204 to a DELETE for a
+ * member who is not in the group (undocumented), so the member's record (which lists its groups)
+ * is read first: by ID that is 2 requests (the read, then the DELETE or the group's read), by
+ * email 3 (the look-up first); no member with the email is 1, and an unknown member ID is an
+ * error after 1.
+ */
 export const perform = (async (z, bundle) => {
   const { group, member: ref } = readInputs(z, bundle.inputData, fields);
+  if ('id' in ref && ref.id === group) {
+    throw inputError(
+      z,
+      `Member holds the ID of the access group (${group}), not a member's. Map the member's ` +
+        'email or member ID into Member.',
+    );
+  }
   const client = new SotionClient(z, bundle);
   const output = (memberId: string | null, email: string | null, reason: string | null) => ({
     memberId,
@@ -43,16 +60,39 @@ export const perform = (async (z, bundle) => {
   const given = 'email' in ref ? ref.email : null;
   const located = await locateMember(client, ref);
   if (!located) return output(null, given, REASONS.noSuchEmail);
+  let found: Member;
+  try {
+    found = await getMember(client, located.id);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    // Found by email a moment ago: deleted since, so it is in no group.
+    if (located.record) return output(null, given, REASONS.noSuchEmail);
+    throw memberNotFound(
+      z,
+      ref,
+      'Member',
+      "Map a member ID of this site (not an access group's ID or another site's member), or " +
+        "the member's email.",
+      errorInfo(error)?.requestId,
+    );
+  }
+  if (!found.accessGroups.some((g) => g.id.toLowerCase() === group)) {
+    // Not in it, or no such group: only the latter is the Zap's mistake (an error).
+    const read = await client.call(accessGroups.get, { params: { groupId: group } });
+    if (read.data.data.type === 'scope') {
+      throw userError(
+        z,
+        SCOPE_GROUP_MEMBERS_READ_ONLY.replace('{groupId}', group) + requestIdSuffix(read.requestId),
+        'forbidden',
+        { status: 403, requestId: read.requestId, transient: false },
+      );
+    }
+    return output(found.id, found.email, REASONS.notInGroup);
+  }
   const outcome = await client.call(groupMembers.remove, {
-    params: { groupId: group, memberId: located.id },
+    params: { groupId: group, memberId: found.id },
   });
-  if (outcome.ok) return output(located.id, located.email, null);
-  // 404: the member is not in the group, or there is no such member, or no such group. Only the
-  // last is the Zap's mistake (an error, from reading the group); it costs reads only here.
-  const found = located.record ?? (await memberOrNothing(client, located.id));
-  if (!found) return output(located.id, located.email, REASONS.noSuchMember);
-  await getAccessGroup(client, group);
-  return output(located.id, found.email, REASONS.notInGroup);
+  return output(found.id, found.email, outcome.ok ? null : REASONS.leftMeanwhile);
 }) satisfies CreatePerform<typeof inputFields>;
 
 export default defineCreate({

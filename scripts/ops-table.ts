@@ -52,7 +52,7 @@ export const REQUESTS: Record<string, string> = {
   add_member_to_access_group:
     'by ID 1 (2 when already in the group); by email 2; with "create" for a new email 2',
   remove_member_from_access_group:
-    'by ID 1 (3 when not in the group); by email 2 (1 when no member has the email)',
+    'by ID 2; by email 3 (1 when no member has the email); an unknown member ID: an error after 1',
   send_login_link: 'by ID 1; by email 2',
   create_login_link: 'by ID 1; by email 2',
   find_member:
