@@ -78,7 +78,9 @@ export const perform = (async (z, bundle) => {
   const client = new SotionClient(z, bundle);
   const [best] = await findMembers(client, criteria);
   if (!best) return [];
-  return [memberOutput(includeGroups ? await withAccessGroups(client, best) : best.member)];
+  if (!includeGroups) return [memberOutput(best.member)];
+  const member = await withAccessGroups(client, best);
+  return member ? [memberOutput(member)] : [];
 }) satisfies SearchPerform<typeof inputFields>;
 
 export default defineSearch({

@@ -84,9 +84,22 @@ export const findMembers = async (client: SotionClient, c: MemberCriteria): Prom
   return listed.sort((a, b) => closeness(a.member, q) - closeness(b.member, q));
 };
 
-/** The member with its access groups: a list item costs one GET /members/{id}. */
-export const withAccessGroups = async (client: SotionClient, found: Found): Promise<Member> =>
-  found.hasGroups ? found.member : getMember(client, found.member.id);
+/**
+ * The member with its access groups: a list item costs one GET /members/{id}. Undefined when that
+ * read answers 404: the member was deleted after the list named it, so nothing is found.
+ */
+export const withAccessGroups = async (
+  client: SotionClient,
+  found: Found,
+): Promise<Member | undefined> => {
+  if (found.hasGroups) return found.member;
+  try {
+    return await getMember(client, found.member.id);
+  } catch (error) {
+    if (errorInfo(error)?.status === 404) return undefined;
+    throw error;
+  }
+};
 
 /**
  * The newest members, newest first: GET /members serves createdAt descending by default

@@ -28,6 +28,25 @@ describe('find_member', () => {
     expect(result[0]?.accessGroupNames).toEqual(['Group 3', 'Group 4']);
   });
 
+  it('by email, deleted between the look-up and the read of its groups: nothing found', async () => {
+    const listed = listedMember(1, { email: 'ada@example.com' });
+    list()
+      .query({ limit: '1', email: 'ada@example.com' })
+      .reply(200, pageOf([listed]), headers());
+    get(listed.id).reply(404, { error: 'Member not found.' }, headers());
+    expect(await appTester(perform, makeBundle({ email: 'ada@example.com' }))).toEqual([]);
+  });
+
+  it('a failed read of the groups other than 404 is still an error', async () => {
+    const listed = listedMember(1, { email: 'ada@example.com' });
+    list()
+      .query({ limit: '1', email: 'ada@example.com' })
+      .reply(200, pageOf([listed]), headers());
+    get(listed.id).reply(403, { error: 'Forbidden' }, headers('f'));
+    const error = await rejection(appTester(perform, makeBundle({ email: 'ada@example.com' })));
+    expect(messageOf(error)).toMatch(/^Sotion refused access to member .*req-f/);
+  });
+
   it('by email with Include Access Groups off: one request, empty group fields', async () => {
     const listed = listedMember(1, { email: 'ada@example.com' });
     list()
