@@ -70,6 +70,7 @@ export const members = {
       'Sotion refused a login link for member {memberId}. Blocked members cannot log in: ' +
       'unblock the member first (Unblock Member), then send the link again.',
     throttled: LOGIN_LINK_LIMITS,
+    throttledSays: 'login link',
   }),
 };
 

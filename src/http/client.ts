@@ -176,6 +176,7 @@ export class SotionClient {
       lostAnswer: prepared.idempotent ? undefined : (prepared.lostAnswerHint ?? CHECK_FIRST),
       notFound: ep.notFound === undefined ? undefined : word(ep.notFound, values),
       throttled: ep.throttled === undefined ? undefined : word(ep.throttled, values),
+      throttledSays: ep.throttledSays,
       authTest: args.authTest,
     };
     this.refuseKeyAsData([prepared.url, args.query ?? {}, args.body ?? null], prepared);

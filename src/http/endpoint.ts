@@ -37,8 +37,14 @@ export interface Endpoint<S extends zod.ZodType, P extends string, E extends num
   readonly replay: Replay;
   /** Why Sotion answers 403 here, where that is known. */
   readonly forbidden?: string;
-  /** A limit of this endpoint's own that a 429 means (login links: 5 a minute per member). */
+  /**
+   * A limit of this endpoint's own that a 429 may mean (login links: 5 a minute per member). It is
+   * named only when the answer shows it: Sotion's message holds `throttledSays`, or the site's
+   * limit still has room (X-RateLimit-Remaining above 0).
+   */
   readonly throttled?: string;
+  /** Words Sotion's message holds when a 429 is the endpoint's own limit (`login link`). */
+  readonly throttledSays?: string;
   /** What a 404 means here, when it is not simply "`what` was not found". */
   readonly notFound?: string;
 }
@@ -50,6 +56,7 @@ export interface RequestContext {
   expect: readonly number[];
   forbidden?: string;
   throttled?: string;
+  throttledSays?: string;
   /** Set when a resend is not safe: what to do, since a 5xx may hide a change that was made. */
   lostAnswer?: string;
   /** What a 404 means, when it is not simply the target. */
@@ -72,6 +79,7 @@ export interface EndpointOptions<E extends number> {
   replay?: Replay;
   forbidden?: string;
   throttled?: string;
+  throttledSays?: string;
   notFound?: string;
 }
 
@@ -98,6 +106,7 @@ export const endpoint = <
     replay: options.replay ?? (method === 'POST' ? 'unsafe' : 'safe'),
     forbidden: options.forbidden,
     throttled: options.throttled,
+    throttledSays: options.throttledSays,
     notFound: options.notFound,
   };
 };

@@ -73,6 +73,21 @@ const contextOf = (response: HttpResponse): RequestContext => {
   return data?.action && data.target ? { ...UNDESCRIBED, ...data } : UNDESCRIBED;
 };
 
+/**
+ * Whether a 429 shows it was the endpoint's own limit rather than the site's: Sotion's message
+ * says so, or the site's limit still had room (X-RateLimit-Remaining above 0).
+ */
+const ownLimitShown = (
+  context: RequestContext,
+  said: string | undefined,
+  response: Pick<HttpResponse, 'getHeader'>,
+): boolean => {
+  const words = context.throttledSays?.toLowerCase();
+  if (words && said?.toLowerCase().replace(/[-_]+/g, ' ').includes(words)) return true;
+  const remaining = response.getHeader('x-ratelimit-remaining');
+  return !!remaining && Number(remaining) > 0;
+};
+
 export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
   if (response.status < 400) return response;
   // A raw (sensitive) response has no `content`: its body is read once, shared with the client.
@@ -150,11 +165,14 @@ const mapError = (
   }
   if (status === 429) {
     const delay = throttleDelaySeconds(response) ?? DEFAULT_THROTTLE_SECONDS;
+    // An endpoint's own limit is named only when the answer shows it was that one.
+    const own = context.throttled && ownLimitShown(context, said, response);
+    const which = own
+      ? `Sotion's own limit for this kind of request was reached while ${action} ${target} (${context.throttled})`
+      : `Sotion's rate limit${context.throttled ? ' for this site' : ''} was reached while ${action} ${target}`;
     throw withInfo(
       new z.errors.ThrottledError(
-        `Sotion's rate limit was reached while ${action} ${target}${
-          context.throttled ? ` (${context.throttled})` : ''
-        }; Zapier will try again in about ${delay} seconds.${suffix}`,
+        `${which}; Zapier will try again in about ${delay} seconds.${suffix}`,
         withJitter(delay),
       ),
       { status, requestId, transient: true, retryAfterSeconds: delay, rate },

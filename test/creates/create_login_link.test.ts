@@ -69,17 +69,48 @@ describe('create_login_link', () => {
     });
   });
 
-  it('a 429 is a throttle that explains the login-link limits', async () => {
+  it('a 429 whose message names login links is a throttle that explains the login-link limits', async () => {
     api()
       .post(`${PREFIX}/members/${m.id}/login-links`)
-      .reply(429, { error: 'Too many login links' }, headers('t', { 'retry-after': '60' }));
+      .reply(
+        429,
+        { error: 'Too many login-links' },
+        headers('t', { 'retry-after': '60', 'x-ratelimit-remaining': '0' }),
+      );
     const { lines, error } = await coreLogs(() => appTester(perform, makeBundle({ member: m.id })));
     expect((error as Error).name).toBe('ThrottledError');
     expect(messageOf(error)).toBe(
-      `Sotion's rate limit was reached while creating a login link for member ${m.id} (Sotion allows 5 login links a minute for one member and 50 a minute for the whole site, emailed or not); Zapier will try again in about 60 seconds. (X-Request-Id: req-t)`,
+      `Sotion's own limit for this kind of request was reached while creating a login link for member ${m.id} (Sotion allows 5 login links a minute for one member and 50 a minute for the whole site, emailed or not); Zapier will try again in about 60 seconds. (X-Request-Id: req-t)`,
     );
     expect(lines.join('\n')).toContain('<probably streaming data>');
   });
+
+  it('a bare 429 while the site limit has room (X-RateLimit-Remaining above 0) names the login-link limit', async () => {
+    api()
+      .post(`${PREFIX}/members/${m.id}/login-links`)
+      .reply(429, '', headers('t', { 'retry-after': '60', 'x-ratelimit-remaining': '12' }));
+    const error = await rejection(appTester(perform, makeBundle({ member: m.id })));
+    expect(messageOf(error)).toMatch(
+      /^Sotion's own limit .*\(Sotion allows 5 login links a minute/,
+    );
+  });
+
+  it.each([
+    ['the site limit used up', { error: 'Too many requests.' }, { 'x-ratelimit-remaining': '0' }],
+    ['nothing to tell', '', { 'x-ratelimit-remaining': '' }],
+  ])(
+    'a 429 that does not show the login-link limit (%s) is worded as the site rate limit',
+    async (_name, body, extra) => {
+      api()
+        .post(`${PREFIX}/members/${m.id}/login-links`)
+        .reply(429, body, headers('t', { 'retry-after': '60', ...extra }));
+      const error = await rejection(appTester(perform, makeBundle({ member: m.id })));
+      expect((error as Error).name).toBe('ThrottledError');
+      expect(messageOf(error)).toBe(
+        `Sotion's rate limit for this site was reached while creating a login link for member ${m.id}; Zapier will try again in about 60 seconds. (X-Request-Id: req-t)`,
+      );
+    },
+  );
 
   it('a blocked member: the 403 says to unblock first, with what Sotion said', async () => {
     api()

@@ -251,7 +251,7 @@ describe('create_member', () => {
     expect(error.name).not.toBe('ThrottledError');
     expect(messageOf(error)).toMatch(
       new RegExp(
-        `^The member ${email} was created, but the login link email was not sent\\. Send it with a Send Login Link step, or replay this step .*Sotion's rate limit was reached while creating a login link .*5 login links a minute for one member and 50 a minute for the whole site.*req-t\\)$`,
+        `^The member ${email} was created, but the login link email was not sent\\. Send it with a Send Login Link step, or replay this step .*Sotion's own limit for this kind of request was reached while creating a login link .*5 login links a minute for one member and 50 a minute for the whole site.*req-t\\)$`,
       ),
     );
   });
