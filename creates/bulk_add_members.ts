@@ -4,6 +4,7 @@ import {
   type CreatePerform,
   type PlainInputField,
 } from 'zapier-platform-core';
+import { normalizeEmail } from '../src/api/emails';
 import { collectEntries } from '../src/bulk/entries';
 import { bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
 import { FAIL_WHEN, runBulkStep } from '../src/bulk/policy';
@@ -153,11 +154,7 @@ export const perform = (async (z, bundle) => {
   }
   // What an earlier run of this very step (same members, groups and options) confirmed.
   const memory = new StepMemory(z, {
-    members: entries.map((e) => [
-      e.raw.trim().toLowerCase(),
-      e.displayName ?? null,
-      e.paid ?? null,
-    ]),
+    members: entries.map((e) => [normalizeEmail(e.raw), e.displayName ?? null, e.paid ?? null]),
     groupIds: [...groupIds].sort(),
     addExisting,
     updateExisting,

@@ -1,7 +1,12 @@
 /** Email handling shared by every member operation. */
 
-/** Sotion stores emails trimmed and lowercased (documented for POST /members). */
-export const normalizeEmail = (raw: string): string => raw.trim().toLowerCase();
+/**
+ * The one reader of an email, used by every path that reads, compares or sends one. Sotion stores
+ * emails trimmed and lowercased (documented for POST /members); Unicode NFKC first makes the same
+ * address typed in other bytes the same text: full-width `ＡＤＡ@example.com` is `ada@example.com`,
+ * and `josé` with a combining accent is `josé` with the precomposed letter.
+ */
+export const normalizeEmail = (raw: string): string => raw.normalize('NFKC').trim().toLowerCase();
 
 /** One address of a text, with the name written before it in `Name <address>` form. */
 export interface ParsedAddress {

@@ -1,4 +1,19 @@
-import { emailProblem, parseAddresses, splitEmails } from '../../src/api/emails';
+import { emailProblem, normalizeEmail, parseAddresses, splitEmails } from '../../src/api/emails';
+
+describe('normalizeEmail: the same person in different bytes is one email', () => {
+  it('full-width letters and @ read as their plain forms (NFKC), then lowercased', () => {
+    expect(normalizeEmail(' ＡＤＡ@example.com ')).toBe('ada@example.com');
+    expect(normalizeEmail('ada＠ｅｘａｍｐｌｅ．ｃｏｍ')).toBe('ada@example.com');
+  });
+
+  it('josé with a combining accent and with the precomposed letter are one email, and a valid one', () => {
+    const composed = normalizeEmail('jos\u00e9@example.com');
+    const decomposed = normalizeEmail('jose\u0301@example.com');
+    expect(decomposed).toBe(composed);
+    expect(composed).toBe('jos\u00e9@example.com');
+    expect(emailProblem(decomposed)).toBeUndefined();
+  });
+});
 
 describe('parseAddresses', () => {
   it('reads `Name <address>` as one address with its name (before: two invalid entries)', () => {
