@@ -2,7 +2,7 @@ import type { ZObject } from 'zapier-platform-core';
 import { parseAddresses } from '../api/emails';
 import { MAX_DISPLAY_NAME } from '../api/members';
 import { inputError, quote } from '../http/errors';
-import { toBool, toText } from '../zap/input';
+import { refuseHidden, toBool, toText } from '../zap/input';
 
 /** One address of the input, with where it came from and what the user said about it. */
 export interface BulkEntry {
@@ -14,6 +14,7 @@ export interface BulkEntry {
 
 /** A display name as sent: at most MAX_DISPLAY_NAME characters, or the step is refused. */
 const checkName = (z: ZObject, name: string | undefined, source: string): string | undefined => {
+  if (name !== undefined) refuseHidden(z, name, `Display Name of ${source}`);
   const length = name === undefined ? 0 : [...name].length;
   if (length > MAX_DISPLAY_NAME) {
     throw inputError(

@@ -1,7 +1,7 @@
 import type { PlainInputField, ZObject } from 'zapier-platform-core';
 import { inputError } from '../http/errors';
 import { emailProblem, normalizeEmail } from '../api/emails';
-import { isUuid, toBool, toIds, toText } from './input';
+import { isUuid, refuseHidden, toBool, toIds, toText } from './input';
 
 /**
  * Input fields declared once: what Zapier shows (the field) and how the perform reads it (the
@@ -53,6 +53,7 @@ export function text(def: TextDef): FieldSpec<string | undefined> {
           `${label} is required: enter${range}${example ? `, such as "${example}"` : ''}.`,
         );
       }
+      refuseHidden(z, found, label, long);
       const length = [...found].length;
       if (max !== undefined && length > max) {
         throw inputError(

@@ -59,3 +59,61 @@ export const toIds = (z: ZObject, value: unknown, label: string): string[] => {
   }
   return ids;
 };
+
+/** Invisible characters a name or text may not hold, by code point (the rest of Cc is "control"). */
+const HIDDEN_NAMES: Record<number, string> = {
+  0x0: 'NUL',
+  0x9: 'tab',
+  0xa: 'line feed',
+  0xd: 'carriage return',
+  0x180e: 'Mongolian vowel separator',
+  0x200b: 'zero-width space',
+  0x2028: 'line separator',
+  0x2029: 'paragraph separator',
+  0x202a: 'left-to-right embedding',
+  0x202b: 'right-to-left embedding',
+  0x202c: 'pop directional formatting',
+  0x202d: 'left-to-right override',
+  0x202e: 'right-to-left override',
+  0x2060: 'word joiner',
+  0x2061: 'invisible function application',
+  0x2062: 'invisible times',
+  0x2063: 'invisible separator',
+  0x2064: 'invisible plus',
+  0x2066: 'left-to-right isolate',
+  0x2067: 'right-to-left isolate',
+  0x2068: 'first strong isolate',
+  0x2069: 'pop directional isolate',
+  0xfeff: 'zero-width no-break space',
+};
+
+/**
+ * Control characters (NUL and the rest of C0/C1), bidi embeddings, overrides and isolates, and
+ * zero-width characters that join nothing. Kept: the zero-width joiner and non-joiner (emoji and
+ * Persian or Indic names need them) and the left-to-right/right-to-left marks (Arabic and Hebrew).
+ */
+const HIDDEN = /[\p{Cc}\u180E\u200B\u2028\u2029\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/u;
+const LINE_BREAKS = new Set(['\n', '\r', '\t']);
+
+/**
+ * Refuses a text holding an invisible character that can hide or reorder what is shown (a
+ * right-to-left override makes `evil.exe` look like `exe.live`), naming the field, the code
+ * point, its name and where it is. Refused rather than stripped: nothing a user sent is changed
+ * silently, and the Zap's owner can clean the value (a Formatter step) knowing what was there.
+ * `multiline` fields (descriptions) may hold line breaks and tabs.
+ */
+export const refuseHidden = (z: ZObject, text: string, label: string, multiline = false): void => {
+  let position = 0;
+  for (const char of text) {
+    position += 1;
+    if (!HIDDEN.test(char) || (multiline && LINE_BREAKS.has(char))) continue;
+    const code = char.codePointAt(0) ?? 0;
+    const name = HIDDEN_NAMES[code] ?? 'control character';
+    throw inputError(
+      z,
+      `${label} contains U+${code.toString(16).toUpperCase().padStart(4, '0')} (${name}) at ` +
+        `character ${position}, an invisible character that can hide or reorder text, so nothing ` +
+        'was sent. Remove it and try again (a Formatter step can clean a mapped value).',
+    );
+  }
+};

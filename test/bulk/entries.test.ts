@@ -81,6 +81,34 @@ describe('bulk_add_members: reading the input', () => {
     );
   });
 
+  it.each([
+    [
+      { members: [{ email: 'ada@example.com', display_name: 'Ada\u202Eecalevol' }] },
+      'line item 1',
+      'U+202E (right-to-left override) at character 4',
+    ],
+    [
+      { emails: ['a@x.io', 'Grace\u200BHopper <grace@example.com>'] },
+      'email list entry 2',
+      'U+200B (zero-width space) at character 6',
+    ],
+    [
+      { members: [{ email: 'Ada\u0000 <ada@example.com>' }] },
+      'line item 1',
+      'U+0000 (NUL) at character 4',
+    ],
+  ])(
+    'an invisible character in a display name stops the step before any request: %j',
+    async (input, source, what) => {
+      const error = await rejection(appTester(perform, makeBundle(input)));
+      expect(messageOf(error)).toBe(
+        `Display Name of ${source} contains ${what}, an invisible character that can hide or ` +
+          'reorder text, so nothing was sent. Remove it and try again (a Formatter step can clean ' +
+          'a mapped value).',
+      );
+    },
+  );
+
   it('empty Members (sent as "") with Emails filled in adds the emails', async () => {
     expectBulk([{ email: 'ada@example.com' }]);
     const out = await appTester(perform, makeBundle({ members: '', emails: ['ada@example.com'] }));

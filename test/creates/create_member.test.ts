@@ -305,6 +305,10 @@ describe('create_member', () => {
     ],
     [{ email, access_group_ids: 'Premium Members' }, /^Access Groups must be Sotion IDs/],
     [{ email, display_name: 'x'.repeat(256) }, /^Display Name must be at most 255 characters/],
+    [
+      { email, display_name: 'Ada\u202Eecalevol' },
+      /^Display Name contains U\+202E \(right-to-left override\)/,
+    ],
     [{ email, send_login_link: 'sometimes' }, /^Send Login Link Email must be true or false/],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));

@@ -115,6 +115,10 @@ describe('update_member', () => {
       { member: m.id, display_name: 'x'.repeat(256) },
       /^Display Name must be at most 255 characters/,
     ],
+    [
+      { member: m.id, display_name: 'Ada\u200B' },
+      /^Display Name contains U\+200B \(zero-width space\)/,
+    ],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));
     expect(messageOf(error)).toMatch(message);

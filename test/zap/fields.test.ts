@@ -32,6 +32,30 @@ describe('text()', () => {
     expect(note.field).toEqual({ key: 'note', label: 'Note', type: 'text', required: false });
   });
 
+  it.each([
+    ['Ada\u202Eecalevol', 'U+202E (right-to-left override) at character 4'],
+    ['A\u200Bda', 'U+200B (zero-width space) at character 2'],
+    ['A\u0000', 'U+0000 (NUL) at character 2'],
+    ['A\u2066b', 'U+2066 (left-to-right isolate) at character 2'],
+    ['A\u0085', 'U+0085 (control character) at character 2'],
+    ['A\nB', 'U+000A (line feed) at character 2'],
+  ])('refuses control, bidi-override and zero-width characters, naming them: %j', (value, what) => {
+    const nick = text({ key: 'nick', label: 'Display Name' });
+    expect(failure(() => nick.read(z, value))).toBe(
+      `Display Name contains ${what}, an invisible character that can hide or reorder text, so ` +
+        'nothing was sent. Remove it and try again (a Formatter step can clean a mapped value).',
+    );
+  });
+
+  it('keeps what names need: ZWJ emoji, ZWNJ, RTL marks; a long text keeps its line breaks', () => {
+    const nick = text({ key: 'nick', label: 'Display Name' });
+    for (const value of ['👩\u200D💻 Ada', 'می\u200Cخواهم', '\u200Fשלום', 'Zoë']) {
+      expect(nick.read(z, value)).toBe(value);
+    }
+    expect(note.read(z, 'one\r\ntwo\tthree')).toBe('one\r\ntwo\tthree');
+    expect(failure(() => note.read(z, 'one\u202Etwo'))).toMatch(/^Note contains U\+202E/);
+  });
+
   it('trims, counts characters (not UTF-16 units) and checks the range', () => {
     expect(name.read(z, '  VIP ')).toBe('VIP');
     expect(name.read(z, '😀😀😀😀😀')).toBe('😀😀😀😀😀');
