@@ -97,7 +97,15 @@ export const perform = (async (z, bundle) => {
   }
   const added = await addMemberToGroup(client, group, located.id);
   if (added) return result(added, false, false);
-  // 409: already in the group. Its answer has no member, so read it for the output.
+  // 409: already in the group. Its answer has no member: the look-up's record serves (2 requests
+  // by email), naming the one group known; a member given by ID is read (2 requests).
+  if (located.record) {
+    return result(
+      { ...located.record, accessGroups: [{ id: group, name: undefined }] },
+      true,
+      false,
+    );
+  }
   return result(await getMember(client, located.id), true, false);
 }) satisfies CreatePerform<typeof inputFields>;
 

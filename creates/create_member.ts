@@ -95,9 +95,9 @@ interface Saved {
 
 /**
  * "Update": PATCH only what differs from the member's record (the look-up already read it),
- * then add the groups it is not in. A PATCH answer lists the groups, so only missing ones are
- * posted; without one, every chosen group is posted (409: already in) and the last answer is
- * the member.
+ * then add the groups it is not in. A PATCH or group-add answer lists the groups, so only the
+ * ones it does not show are posted; without one, each chosen group is posted (409: already in)
+ * and the last answer is the member.
  */
 const updateExisting = async (
   client: SotionClient,
@@ -118,7 +118,7 @@ const updateExisting = async (
     if (!outcome.ok) throw unexpected(client.z, outcome.status, outcome.requestId);
     member = outcome.data.data;
   }
-  const inGroups = new Set(member?.accessGroups.map((g) => g.id) ?? []);
+  const inGroups = new Set(member?.accessGroups.map((g) => g.id.toLowerCase()) ?? []);
   const groupsAdded: string[] = [];
   for (const groupId of values.groups) {
     if (inGroups.has(groupId)) continue;
@@ -126,6 +126,8 @@ const updateExisting = async (
     if (after) {
       member = after;
       groupsAdded.push(groupId);
+      // The answer lists every group of the member: the chosen ones it shows need no request.
+      for (const g of after.accessGroups) inGroups.add(g.id.toLowerCase());
     }
   }
   member ??= await getMember(client, existing.id);

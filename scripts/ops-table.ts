@@ -44,13 +44,13 @@ export const REQUESTS: Record<string, string> = {
   bulk_add_members:
     '1 per 500 members + 1 per group (check) + for each existing member a look-up and 1 per group (or the group lists, a page per 100); see below',
   create_member:
-    'new: 1 (2 with "Send Login Link Email"); email taken: 1 with "error", 3 with "return_existing", 3 to 4 with "update" (4 measured with changes and one new group)',
+    'new: 1 (2 with "Send Login Link Email"); email taken: 1 with "Stop with an error", 3 with "Return the existing member", with "Update the existing member" 2 + 1 PATCH when a value differs + 1 per access group posted (+1 read when neither answered; 4 measured with changes and one new group)',
   update_member: 'by ID 1; by email 2',
   block_member: 'by ID 2 (1 when already blocked); by email 2',
   unblock_member: 'by ID 2 (1 when already active); by email 2',
   delete_member: 'by ID 1; by email 2',
   add_member_to_access_group:
-    'by ID 1 (2 when already in the group); by email 2; with "create" for a new email 2',
+    'by ID 1 (2 when already in the group); by email 2 (also when already in the group); with "Create the member in the group" for a new email 2',
   remove_member_from_access_group:
     'by ID 2; by email 3 (1 when no member has the email); an unknown member ID: an error after 1',
   send_login_link: 'by ID 1; by email 2',

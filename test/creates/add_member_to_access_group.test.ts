@@ -51,6 +51,26 @@ describe('add_member_to_access_group', () => {
     });
   });
 
+  it('by email, already in the group: the look-up serves the output, no read (2 requests)', async () => {
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: m.email, limit: '1' })
+      .reply(200, pageOf([listed(4, { paid: true })]), headers());
+    api()
+      .post(`${PREFIX}/access-groups/${g.id}/members`, { memberId: m.id })
+      .reply(409, { error: 'The member is already in this access group.' }, headers());
+    expect(
+      await appTester(perform, makeBundle({ access_group_id: g.id, member: m.email })),
+    ).toEqual({
+      ...listed(4, { paid: true }),
+      accessGroups: [{ id: g.id, name: null }],
+      accessGroupIds: [g.id],
+      accessGroupNames: [g.id],
+      alreadyInGroup: true,
+      memberCreated: false,
+    });
+  });
+
   it('a missing member is an error by default, without a POST', async () => {
     api()
       .get(`${PREFIX}/members`)

@@ -232,6 +232,15 @@ describe.each(variants)('member steps against the sandbox: %s', (name, behaviour
       () => appTester(addToGroup, e2eBundle({ access_group_id: beta(), member: made.id })),
     );
     expect(again.alreadyInGroup).toBe(true);
+    const againByEmail = await counted(
+      'Add Member to Access Group',
+      'by email, already in the group',
+      2,
+      () =>
+        appTester(addToGroup, e2eBundle({ access_group_id: beta(), member: 'add@example.org' })),
+    );
+    expect([againByEmail.id, againByEmail.alreadyInGroup]).toEqual([made.id, true]);
+    expect(againByEmail.accessGroupIds).toEqual([beta()]);
     expect(groupsOf(made.id)).toEqual([premium(), beta()].sort());
     expect(site().memberships[beta()]!.filter((id) => id === made.id)).toHaveLength(1);
 
