@@ -19,6 +19,7 @@ export const groupMembers = {
     replay: 'safe',
     forbidden: SCOPE_GROUP_MEMBERS_READ_ONLY,
     notFound: 'access group {groupId}, or member {memberId}',
+    notFoundWhich: { group: 'access group {groupId}', member: 'member {memberId}' },
   }),
   /** 404: not in the group (or no such member): the membership is already gone. */
   remove: endpoint('DELETE /access-groups/{groupId}/members/{memberId}', Empty, {

@@ -175,6 +175,11 @@ export class SotionClient {
       forbidden: forbiddenOf(args.forbidden ?? ep.forbidden, values),
       lostAnswer: prepared.idempotent ? undefined : (prepared.lostAnswerHint ?? CHECK_FIRST),
       notFound: ep.notFound === undefined ? undefined : word(ep.notFound, values),
+      notFoundWhich:
+        ep.notFoundWhich &&
+        Object.fromEntries(
+          Object.entries(ep.notFoundWhich).map(([said, what]) => [said, word(what, values)]),
+        ),
       throttled: ep.throttled === undefined ? undefined : word(ep.throttled, values),
       throttledSays: ep.throttledSays,
       authTest: args.authTest,

@@ -47,6 +47,12 @@ export interface Endpoint<S extends zod.ZodType, P extends string, E extends num
   readonly throttledSays?: string;
   /** What a 404 means here, when it is not simply "`what` was not found". */
   readonly notFound?: string;
+  /**
+   * When a 404 may mean one of several things: a word of Sotion's message → the thing missing
+   * (`{ group: 'access group {groupId}', member: 'member {memberId}' }`). The message names the
+   * one whose word alone Sotion's message holds; otherwise it says `notFound`.
+   */
+  readonly notFoundWhich?: Readonly<Record<string, string>>;
 }
 
 /** What the pipeline's afterResponse needs to know about the request (core's middlewareData). */
@@ -61,6 +67,8 @@ export interface RequestContext {
   lostAnswer?: string;
   /** What a 404 means, when it is not simply the target. */
   notFound?: string;
+  /** Which of several things a 404 means, by a word of Sotion's message (see Endpoint). */
+  notFoundWhich?: Record<string, string>;
   authTest?: boolean;
 }
 
@@ -81,6 +89,7 @@ export interface EndpointOptions<E extends number> {
   throttled?: string;
   throttledSays?: string;
   notFound?: string;
+  notFoundWhich?: Readonly<Record<string, string>>;
 }
 
 /** Declares an endpoint from its route, e.g. `endpoint('GET /members/{memberId}', …)`. */
@@ -108,6 +117,7 @@ export const endpoint = <
     throttled: options.throttled,
     throttledSays: options.throttledSays,
     notFound: options.notFound,
+    notFoundWhich: options.notFoundWhich,
   };
 };
 

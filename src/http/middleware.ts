@@ -88,6 +88,15 @@ const ownLimitShown = (
   return !!remaining && Number(remaining) > 0;
 };
 
+/** Which of several things a 404 means: the one whose word alone Sotion's message holds. */
+const missing = (context: RequestContext, said: string | undefined): string | undefined => {
+  if (!context.notFoundWhich || !said) return undefined;
+  const named = Object.entries(context.notFoundWhich).filter(([word]) =>
+    new RegExp(`\\b${word}\\b`, 'i').test(said),
+  );
+  return named.length === 1 ? named[0]?.[1] : undefined;
+};
+
 export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
   if (response.status < 400) return response;
   // A raw (sensitive) response has no `content`: its body is read once, shared with the client.
@@ -158,7 +167,7 @@ const mapError = (
   }
   if (status === 404) {
     fail(
-      `Sotion could not find ${context.notFound ?? target}. It may have been deleted, or the ID may belong to another ` +
+      `Sotion could not find ${missing(context, said) ?? context.notFound ?? target}. It may have been deleted, or the ID may belong to another ` +
         'site (each API key sees only its own site). Check the ID or pick it from the dropdown.',
       'not_found',
     );

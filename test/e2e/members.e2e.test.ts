@@ -265,6 +265,11 @@ describe.each(variants)('member steps against the sandbox: %s', (name, behaviour
       appTester(addToGroup, e2eBundle({ access_group_id: beta(), member: 'nobody@example.org' })),
     );
     expect(messageOf(missing)).toMatch(/^No member with the email nobody@example.org/);
+    const stranger = '7d1e3c2b-0a9f-4e8d-b7c6-5a4f3e2d1c0b';
+    const unknown = await rejection(
+      appTester(addToGroup, e2eBundle({ access_group_id: beta(), member: stranger })),
+    );
+    expect(messageOf(unknown)).toMatch(new RegExp(`^Sotion could not find member ${stranger}\\. `));
     const scoped = await rejection(
       appTester(addToGroup, e2eBundle({ access_group_id: scope(), member: made.id })),
     );

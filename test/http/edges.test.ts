@@ -375,22 +375,44 @@ describe('bulk edges: the existing-member pass', () => {
 });
 
 describe('404 wording', () => {
-  it('a group add that Sotion cannot place names both the group and the member', async () => {
+  const add404 = async (body: unknown) => {
     api()
       .post(`${PREFIX}/access-groups/${uuid(1)}/members`, { memberId: uuid(2) })
-      .reply(404, { error: 'Access group not found.' }, headers('nf'));
-    const error = await rejection(
-      appTester(
-        (z: ZObject, b: Bundle) =>
-          new SotionClient(z, b).call(sotion.groupMembers.add, {
-            params: { groupId: uuid(1) },
-            body: { memberId: uuid(2) },
-          }),
-        bundle(),
+      .reply(404, body as string, headers('nf'));
+    return messageOf(
+      await rejection(
+        appTester(
+          (z: ZObject, b: Bundle) =>
+            new SotionClient(z, b).call(sotion.groupMembers.add, {
+              params: { groupId: uuid(1) },
+              body: { memberId: uuid(2) },
+            }),
+          bundle(),
+        ),
       ),
     );
-    expect(messageOf(error)).toBe(
-      `Sotion could not find access group ${uuid(1)}, or member ${uuid(2)}. It may have been deleted, or the ID may belong to another site (each API key sees only its own site). Check the ID or pick it from the dropdown. Sotion said: "Access group not found.". (X-Request-Id: req-nf)`,
+  };
+  const rest =
+    'It may have been deleted, or the ID may belong to another site (each API key sees only ' +
+    'its own site). Check the ID or pick it from the dropdown.';
+
+  it.each([
+    [{ error: 'Access group not found.' }, `access group ${uuid(1)}`],
+    [{ error: { code: 'not_found', message: 'Member not found' } }, `member ${uuid(2)}`],
+  ])('a group add names what Sotion says is missing: %j', async (body, what) => {
+    const said = typeof body.error === 'string' ? body.error : body.error.message;
+    expect(await add404(body)).toBe(
+      `Sotion could not find ${what}. ${rest} Sotion said: "${said}". (X-Request-Id: req-nf)`,
+    );
+  });
+
+  it.each([
+    [{ error: 'Not found' }, ' Sotion said: "Not found".'],
+    [{ error: 'Access group member not found' }, ' Sotion said: "Access group member not found".'],
+    ['', ''],
+  ])('a group add whose answer does not show which names both: %j', async (body, said) => {
+    expect(await add404(body)).toBe(
+      `Sotion could not find access group ${uuid(1)}, or member ${uuid(2)}. ${rest}${said} (X-Request-Id: req-nf)`,
     );
   });
 });
