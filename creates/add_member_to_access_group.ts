@@ -32,11 +32,11 @@ const fields = {
     default: IF_MISSING.error,
     choices: [
       { value: IF_MISSING.error, label: 'Stop with an error' },
-      { value: IF_MISSING.create, label: 'Create the member in the group (needs an email)' },
+      { value: IF_MISSING.create, label: 'Create the member in the group' },
     ],
     helpText:
-      'What to do when no member has the email given in Member. **Create** makes the member, ' +
-      'with Paid and Display Name below, already in the group. Example: `create`.',
+      'When no member has the email in Member: **Create the member in the group** makes it, with ' +
+      'Paid and Display Name below. Example: **Create the member in the group**.',
   }),
   paid: bool({
     key: 'paid',
@@ -66,7 +66,8 @@ export const perform = (async (z, bundle) => {
     throw inputError(
       z,
       'Paid and Display Name are used only when the step creates the member: set "If the ' +
-        'Member Doesn\'t Exist" to "create", or leave them empty (use Update Member to change them).',
+        `Member Doesn't Exist" to "${fields.ifMissing.labelOf(IF_MISSING.create)}", or leave ` +
+        'them empty (use Update Member to change them).',
     );
   }
   const client = new SotionClient(z, bundle);
@@ -92,7 +93,8 @@ export const perform = (async (z, bundle) => {
       z,
       ref,
       'Member',
-      'Check the email, or set "If the Member Doesn\'t Exist" to "create".',
+      `Check the email, or set "If the Member Doesn't Exist" to ` +
+        `"${fields.ifMissing.labelOf(IF_MISSING.create)}".`,
     );
   }
   const added = await addMemberToGroup(client, group, located.id);

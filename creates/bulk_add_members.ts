@@ -23,9 +23,8 @@ const membersField = {
       label: 'Email',
       type: 'string',
       helpText:
-        "The member's email, for example `ada@example.com` or `Ada Lovelace <ada@example.com>` " +
-        '(the name is used when Display Name is empty). One line item per member; fill in Members, ' +
-        'Emails, or both: at least one is required.',
+        "The member's email; `Name <address>` gives a name when Display Name is empty. One line " +
+        'item per member. Example: `Ada Lovelace <ada@example.com>`.',
     },
     {
       key: 'display_name',
@@ -38,7 +37,7 @@ const membersField = {
       key: 'paid',
       label: 'Paid',
       type: 'boolean',
-      helpText: 'Optional: `true` marks a paying member. Empty uses "Paid by Default".',
+      helpText: 'True marks a paying member; empty uses Paid by Default. Example: `true`.',
     },
   ],
 } satisfies PlainInputField;
@@ -50,10 +49,8 @@ const emailsField = {
   list: true,
   required: false,
   helpText:
-    'Emails to add, one per entry, or several in one entry separated by commas, semicolons, ' +
-    'spaces or new lines; `Name <address>` gives the member that display name. Example: ' +
-    '`ada@example.com, Grace Hopper <grace@example.com>`. Fill in Members, ' +
-    'Emails, or both: at least one is required.',
+    'Emails to add, separated by commas, semicolons, spaces or new lines; `Name <address>` ' +
+    'gives a display name. Example: `ada@example.com, Grace Hopper <grace@example.com>`.',
 } satisfies PlainInputField;
 
 const fields = {
@@ -68,16 +65,16 @@ const fields = {
     key: 'access_group_ids',
     label: 'Access Groups',
     helpText:
-      'Custom access groups to give every member: pick them from the dropdown, or map their IDs ' +
-      '(such as `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`).',
+      'Custom access groups to give every member: pick them, or map their IDs. Example: ' +
+      '`3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
   }),
   addExisting: bool({
     key: 'add_existing_to_groups',
     label: 'Add Existing Members to the Groups',
     default: true,
     helpText:
-      'Sotion gives groups only to the members it creates. When this is `true` (the default), ' +
-      'members who already exist are looked up by email and put into the chosen groups too.',
+      'Sotion gives groups only to members it creates; when true (the default), existing members ' +
+      'are looked up and put into the chosen groups too. Example: `true`.',
   }),
   updateExisting: choice({
     key: 'update_existing',
@@ -89,10 +86,8 @@ const fields = {
       { value: UPDATE_EXISTING.paidAndUnblock, label: 'Set Paid as given and unblock them' },
     ],
     helpText:
-      'What happens to members who already exist, for example a returning customer: ' +
-      '`set_paid` sets their Paid flag to the line item\'s Paid (or "Paid by Default"), ' +
-      '`set_paid_and_unblock` also unblocks blocked members. Only members whose values differ ' +
-      'are changed. Example: `set_paid`.',
+      'What happens to members who already exist, such as a returning customer; only differing ' +
+      'values are changed. Example: **Set Paid as given**.',
   }),
   failWhen: choice({
     key: 'fail_when',
@@ -101,18 +96,17 @@ const fields = {
     choices: [
       {
         value: FAIL_WHEN.anyFailed,
-        label: 'A member could not be added (invalid emails are only reported)',
+        label: 'A member could not be added',
       },
       {
         value: FAIL_WHEN.anyProblem,
         label: 'A member could not be added or an email is invalid',
       },
-      { value: FAIL_WHEN.never, label: 'Never: report every problem in the output' },
+      { value: FAIL_WHEN.never, label: 'Never (report every problem in the output)' },
     ],
     helpText:
-      'When the step should fail rather than succeed with problems listed in its output. Work ' +
-      'that could not be done in time, or a stop such as a revoked key, always fails the step. ' +
-      'Example: `any_failed`.',
+      'When the step fails rather than listing problems in its output (running out of time or ' +
+      'a revoked key always fails it). Example: **A member could not be added**.',
   }),
 };
 

@@ -37,11 +37,11 @@ const fields = {
     default: IF_TAKEN.error,
     choices: [
       { value: IF_TAKEN.error, label: 'Stop with an error' },
-      { value: IF_TAKEN.returnExisting, label: 'Return the existing group (safe to replay)' },
+      { value: IF_TAKEN.returnExisting, label: 'Return the existing group' },
     ],
     helpText:
-      'What to do when the site already has a group with this name. Choose **Return the existing ' +
-      'group** when the same Zap may run twice for one name, for example when replaying a run.',
+      'What to do when a group already has this name; choose the existing group when the Zap may ' +
+      'run twice for one name. Example: **Return the existing group**.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
@@ -56,7 +56,7 @@ export const perform = (async (z, bundle) => {
     acceptsConflict: returnExisting,
     lostAnswerHint:
       'A replay stops on "name taken" if the group was created; set "If the Name Is Taken" to ' +
-      '"Return the existing group" and replay the step.',
+      `"${fields.ifTaken.labelOf(IF_TAKEN.returnExisting)}" and replay the step.`,
   });
   if (result.ok) return { ...result.data.data, alreadyExisted: false };
 
@@ -64,7 +64,8 @@ export const perform = (async (z, bundle) => {
     throw userError(
       z,
       `An access group named "${name}" already exists on this site (Sotion answered 409 Conflict). ` +
-        'Choose another name, or set "If the Name Is Taken" to "Return the existing group".' +
+        'Choose another name, or set "If the Name Is Taken" to ' +
+        `"${fields.ifTaken.labelOf(IF_TAKEN.returnExisting)}".` +
         requestIdSuffix(result.requestId),
       'group_name_taken',
       { status: 409, requestId: result.requestId, transient: false },

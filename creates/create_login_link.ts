@@ -10,10 +10,8 @@ const fields = {
     key: 'member',
     label: 'Member',
     helpText:
-      'The member to make a login link for: email or Sotion member ID. Nothing is emailed: the ' +
-      'link (valid 24 hours) is in the output for a step that sends its own message. It logs ' +
-      'anyone in as this member, so send it only to the member. Each run makes a new link, ' +
-      'replays included; Sotion allows 5 links a minute per member and 50 per site. Example: ' +
+      'The member to make a login link for: email or member ID. Nothing is emailed; the link ' +
+      '(valid 24 hours) logs anyone in as the member, so send it only to them. Example: ' +
       '`ada@example.com`.',
   }),
 };

@@ -64,25 +64,28 @@ const fields = {
     default: IF_EXISTS.error,
     choices: [
       { value: IF_EXISTS.error, label: 'Stop with an error' },
-      { value: IF_EXISTS.returnExisting, label: 'Return the existing member (safe to replay)' },
-      { value: IF_EXISTS.update, label: 'Update the existing member (safe to replay)' },
+      { value: IF_EXISTS.returnExisting, label: 'Return the existing member' },
+      { value: IF_EXISTS.update, label: 'Update the existing member' },
     ],
     helpText:
-      'What to do when a member already has this email. **Update** sets the Paid and Display ' +
-      'Name given here, unblocks the member when **Unblock If Blocked** is on, and adds the ' +
-      'member to the Access Groups (for a sale: grant access whether or not the buyer is new). ' +
-      'Example: `update`.',
+      'When a member has this email. For a sale, **Update the existing member** sets Paid and ' +
+      'Display Name and adds the groups. Example: **Update the existing member**.',
   }),
   unblock: bool({
     key: 'unblock',
     label: 'Unblock If Blocked',
     default: false,
     helpText:
-      'With "If the Email Exists" set to **Update**: a blocked member is made active again. ' +
-      'Example: `true`.',
+      'With **Update the existing member** in If the Email Exists: a blocked member is made ' +
+      'active again. Example: `true`.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));
+
+/** "Return the existing member" or "Update the existing member", as the editor shows them. */
+const USE_EXISTING =
+  `"${fields.ifExists.labelOf(IF_EXISTS.returnExisting)}" or ` +
+  `"${fields.ifExists.labelOf(IF_EXISTS.update)}"`;
 
 type Values = ReturnType<typeof readInputs<typeof fields>>;
 
@@ -140,8 +143,8 @@ export const perform = (async (z, bundle) => {
   if (unblock && ifExists !== IF_EXISTS.update) {
     throw inputError(
       z,
-      'Unblock If Blocked applies only when "If the Email Exists" is "update"; set it to ' +
-        '"update", or turn Unblock If Blocked off.',
+      `Unblock If Blocked applies only when "If the Email Exists" is ` +
+        `"${fields.ifExists.labelOf(IF_EXISTS.update)}": choose it, or turn Unblock If Blocked off.`,
     );
   }
   const client = new SotionClient(z, bundle);
@@ -155,7 +158,7 @@ export const perform = (async (z, bundle) => {
     acceptsConflict: ifExists !== IF_EXISTS.error,
     lostAnswerHint:
       'If the member was created, a replay stops on "email exists"; set "If the Email Exists" ' +
-      'to "Return the existing member" or "Update" and replay the step.',
+      `to ${USE_EXISTING} and replay the step.`,
     forbidden: groups.length ? undefined : CREATE_REFUSED_BY_PLAN,
   });
   let saved: Saved;
@@ -170,8 +173,8 @@ export const perform = (async (z, bundle) => {
     throw userError(
       z,
       `A member with the email ${email} already exists on this site (Sotion answered 409 ` +
-        'Conflict). Set "If the Email Exists" to "Return the existing member" or "Update" to ' +
-        `use that member instead.${requestIdSuffix(outcome.requestId)}`,
+        `Conflict). Set "If the Email Exists" to ${USE_EXISTING} to use that member ` +
+        `instead.${requestIdSuffix(outcome.requestId)}`,
       'member_exists',
       { status: 409, requestId: outcome.requestId, transient: false },
     );
@@ -210,7 +213,7 @@ export const perform = (async (z, bundle) => {
         z,
         `The member ${email} was ${saved.alreadyExisted ? 'saved' : 'created'}, but the login ` +
           'link email was not sent. Send it with a Send Login Link step, or replay this step ' +
-          '(with "If the Email Exists" set to "Return the existing member" or "Update").',
+          `(with "If the Email Exists" set to ${USE_EXISTING}).`,
         error,
       );
     }
@@ -232,7 +235,7 @@ export default defineCreate({
   noun: 'Member',
   display: {
     label: 'Create Member',
-    description: 'Creates a member, or updates one with the same email.',
+    description: 'Creates a member, optionally returning or updating one with that email.',
   },
   operation: {
     inputFields,

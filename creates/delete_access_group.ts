@@ -10,8 +10,8 @@ const fields = {
     key: 'access_group_id',
     label: 'Access Group',
     helpText:
-      'The custom group to delete, permanently. Its members stay on the site and in their ' +
-      'other groups. Example: `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
+      'The group to delete, permanently; its members stay on the site. Example: ' +
+      '`3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
   }),
   ifNotFound: ifNotFound('access group'),
 };
@@ -38,7 +38,8 @@ export const perform = (async (z, bundle) => {
   throw userError(
     z,
     `Sotion has no access group ${group} (404 Not Found): it was deleted already, or the ID ` +
-      `belongs to another site.${retried} Set "If Not Found" to "Succeed" when that is ` +
+      `belongs to another site.${retried} Set "If Not Found" to ` +
+      `"${fields.ifNotFound.labelOf(IF_NOT_FOUND.succeed)}" when that is ` +
       `expected, for example when replaying the step.${requestIdSuffix(result.requestId)}`,
     'not_found',
     { status: 404, requestId: result.requestId, transient: false },

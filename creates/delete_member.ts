@@ -10,9 +10,8 @@ const fields = {
     key: 'member',
     label: 'Member',
     helpText:
-      'The member to delete **permanently**, with all of its group memberships; this cannot be ' +
-      'undone (to take access away and keep the member, use Block Member). Email or Sotion ' +
-      'member ID. Example: `ada@example.com`.',
+      'The member to delete **permanently**, with its group memberships (to take access away ' +
+      'and keep the member, use Block Member). Email or member ID. Example: `ada@example.com`.',
   }),
   ifNotFound: ifNotFound('member'),
 };
@@ -30,7 +29,8 @@ export const perform = (async (z, bundle) => {
       z,
       ref,
       'Member',
-      'If an earlier run (or a replay) deleted it, set "If Not Found" to "succeed".',
+      'If an earlier run (or a replay) deleted it, set "If Not Found" to ' +
+        `"${fields.ifNotFound.labelOf(IF_NOT_FOUND.succeed)}".`,
       requestId,
     );
   };

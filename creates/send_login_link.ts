@@ -9,9 +9,9 @@ const fields = {
     key: 'member',
     label: 'Member',
     helpText:
-      'The member to email a login link to: email or Sotion member ID. Each run sends another ' +
-      'email, so replaying the step emails the member again. Sotion allows 5 links a minute per ' +
-      'member and 50 per site. Example: `ada@example.com`.',
+      'The member to email a login link: email or member ID. Each run, replays included, ' +
+      'emails another link (Sotion allows 5 a minute per member, 50 per site). Example: ' +
+      '`ada@example.com`.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(fields.member));

@@ -43,8 +43,8 @@ const fields = {
     label: 'Clear the Description',
     default: false,
     helpText:
-      'Choose `true` to remove the description (leave New Description empty then). An empty ' +
-      'New Description alone keeps the current one.',
+      'True removes the description (leave New Description empty then); an empty New ' +
+      'Description alone keeps it. Example: `true`.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));

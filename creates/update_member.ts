@@ -40,9 +40,11 @@ const fields = {
     label: 'Status',
     choices: [
       { value: 'active', label: 'Active' },
-      { value: 'blocked', label: 'Blocked (denied access to the site)' },
+      { value: 'blocked', label: 'Blocked' },
     ],
-    helpText: 'Left empty, the status is not changed. Example: `blocked`.',
+    helpText:
+      'Blocked denies the member access to the site; left empty, the status is not changed. ' +
+      'Example: **Blocked**.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));

@@ -23,7 +23,9 @@ const fields = {
       { value: 'custom', label: 'Custom groups (made in the dashboard or API)' },
       { value: 'scope', label: 'Scope groups (made from a Notion collection)' },
     ],
-    helpText: 'Only find a group of this type, for example `custom`. Leave empty for both types.',
+    helpText:
+      'Only find a group of this type; leave empty for both. Example: **Custom groups (made in ' +
+      'the dashboard or API)**.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));

@@ -19,7 +19,9 @@ const fields = {
   email: optionalEmail({
     key: 'email',
     label: 'Email',
-    helpText: `The member's email, matched exactly (case does not matter). ${ONE_OF} Example: \`ada@example.com\`.`,
+    helpText:
+      "The member's email, any case. Find or Create leaves a found member unchanged: for a sale, " +
+      'use Create Member with **Update the existing member**. Example: `ada@example.com`.',
   }),
   id: optionalId({
     key: 'member_id',
@@ -30,10 +32,7 @@ const fields = {
     key: 'q',
     label: 'Search Text',
     max: 255,
-    helpText:
-      'Part of the email or display name, any case; the closest match comes first (the exact ' +
-      `email, then the exact name, then names and emails starting with it). ${ONE_OF} ` +
-      'Example: `lovelace`.',
+    helpText: `Part of the email or display name, any case; the closest match comes first. ${ONE_OF} Example: \`lovelace\`.`,
   }),
   status: choice({
     key: 'status',
@@ -42,26 +41,27 @@ const fields = {
       { value: 'active', label: 'Active' },
       { value: 'blocked', label: 'Blocked' },
     ],
-    helpText: 'Only a member with this status, for example `active`. Leave empty for any.',
+    helpText: 'Only a member with this status; leave empty for any. Example: **Active**.',
   }),
   paid: bool({
     key: 'paid',
     label: 'Paid',
-    helpText: 'Only a member with this paid flag, `true` or `false`. Leave empty for any.',
+    helpText: 'Only a member with this paid flag; leave empty for any. Example: `true`.',
   }),
   verified: bool({
     key: 'verified',
     label: 'Verified',
     helpText:
-      'Only a member who has (`true`) or has not (`false`) used a login link. Leave empty for any.',
+      'Only a member who has (true) or has not (false) used a login link; leave empty for any. ' +
+      'Example: `true`.',
   }),
   includeGroups: bool({
     key: 'include_access_groups',
     label: 'Include Access Groups',
     default: true,
     helpText:
-      "Adds the member's access groups (one more request when found by email or search text). " +
-      'Choose `false` to save that request; the access group fields are then empty.',
+      "Adds the member's access groups (one more request when found by email or search text); " +
+      'false saves it, leaving those fields empty. Example: `true`.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(...Object.values(fields)));

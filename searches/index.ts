@@ -13,7 +13,9 @@ export const searchOrCreates = {
     key: findMember.key,
     display: {
       label: 'Find or Create Member',
-      description: 'Finds a member, or creates one with that email.',
+      description:
+        'Finds a member, or creates one. A found member is not changed: for a sale, use Create ' +
+        'Member with "Update the existing member".',
     },
     search: findMember.key,
     create: 'create_member',

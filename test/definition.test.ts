@@ -66,7 +66,67 @@ const typeOk = (type: string | undefined, value: unknown): boolean => {
   }
 };
 
+/** About 200 characters: a help text is a sentence or two and an example. */
+const HELP_MAX = 200;
+
+type Choice = { value: string; label: string };
+
+/** Every help text and description of the app, with where it is. */
+const texts = (): Array<[string, string]> => [
+  ...operations().flatMap(([key, op]) => [
+    [`${key} description`, op.display.description] as [string, string],
+    ...((op.operation.inputFields ?? []) as Array<Field & { children?: Field[] }>)
+      .flatMap((f) => [f, ...(f.children ?? [])])
+      .filter((f) => f.helpText)
+      .map((f) => [`${key}.${f.key}`, f.helpText ?? ''] as [string, string]),
+  ]),
+  ...Object.entries(App.searchOrCreates ?? {}).map(
+    ([key, entry]) => [`find-or-create ${key}`, entry.display.description] as [string, string],
+  ),
+];
+
+/** The choices whose raw value differs from the label the editor shows. */
+const rawChoices = (): Choice[] =>
+  operations().flatMap(([, op]) =>
+    ((op.operation.inputFields ?? []) as Array<Field & { choices?: unknown }>).flatMap((f) =>
+      Array.isArray(f.choices)
+        ? (f.choices as Choice[]).filter((c) => c.value.toLowerCase() !== c.label.toLowerCase())
+        : [],
+    ),
+  );
+
 describe('app definition', () => {
+  it('Create Member says the update is a choice, and sale flows are pointed from Find or Create to it', () => {
+    const create = App.creates.create_member as unknown as Operation;
+    const ifExists = (create.operation.inputFields as Array<Field & { choices?: Choice[] }>).find(
+      (f) => f.key === 'if_email_exists',
+    );
+    // By default a taken email stops the step: the description must not say it updates.
+    expect(ifExists).toMatchObject({ default: 'error' });
+    expect(create.display.description).toBe(
+      'Creates a member, optionally returning or updating one with that email.',
+    );
+    const update = ifExists?.choices?.find((c) => c.value === 'update')?.label;
+    expect(update).toBe('Update the existing member');
+    const findOrCreate = (App.searchOrCreates ?? {}).find_member as unknown as Operation;
+    expect(findOrCreate.display.description).toContain(`use Create Member with "${update}"`);
+    const email = (
+      (App.searches.find_member as unknown as Operation).operation.inputFields as Field[]
+    ).find((f) => f.key === 'email');
+    expect(email?.helpText).toContain(`Create Member with **${update}**`);
+  });
+
+  it('help texts and descriptions name choices by their labels, never their raw values', () => {
+    const raw = [...new Set(rawChoices().map((c) => c.value))];
+    expect(raw.length).toBeGreaterThan(5);
+    const quotedRaw = texts().flatMap(([where, text]) =>
+      raw
+        .filter((value) => ['`', '"', '**'].some((q) => text.includes(`${q}${value}${q}`)))
+        .map((value) => `${where}: ${value}`),
+    );
+    expect(quotedRaw).toEqual([]);
+  });
+
   it('passes the schema checks of `zapier-platform validate` (offline)', () => {
     expect(validateApp(compileApp(App)).map((e) => `${e.property}: ${e.message}`)).toEqual([]);
   });
@@ -121,11 +181,17 @@ describe('app definition', () => {
       const fields = (op.operation.inputFields ?? []) as Array<Field & { children?: Field[] }>;
       for (const field of fields.flatMap((f) => [f, ...(f.children ?? [])])) {
         expect([field.key, field.label && isTitleCase(field.label)]).toEqual([field.key, true]);
-        if (!('children' in field))
+        if (!('children' in field)) {
+          // An example, and short: the rest belongs in the docs.
           expect([field.key, field.helpText]).toEqual([
             field.key,
-            expect.stringMatching(/example|`/i),
+            expect.stringMatching(/\bexample\b/i),
           ]);
+          expect([field.key, [...(field.helpText ?? '')].length <= HELP_MAX]).toEqual([
+            field.key,
+            true,
+          ]);
+        }
       }
       for (const field of op.operation.outputFields ?? []) {
         expect([field.key, field.label && isTitleCase(field.label)]).toEqual([field.key, true]);

@@ -15,7 +15,8 @@ const fields = {
       { value: 'scope', label: 'Scope groups (made from a Notion collection)' },
     ],
     helpText:
-      'Only trigger for groups of this type, for example `custom`. Leave empty for both types.',
+      'Only trigger for groups of this type; leave empty for both. Example: **Custom groups ' +
+      '(made in the dashboard or API)**.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(fields.type));

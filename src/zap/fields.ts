@@ -79,12 +79,30 @@ export interface ChoiceDef<V extends string> extends Common {
   default?: NoInfer<V>;
 }
 
-/** One of the field's own choices; empty gives the default (or undefined without one). */
-export function choice<const V extends string>(def: ChoiceDef<V> & { default: V }): FieldSpec<V>;
-export function choice<const V extends string>(def: ChoiceDef<V>): FieldSpec<V | undefined>;
-export function choice<const V extends string>(def: ChoiceDef<V>): FieldSpec<V | undefined> {
-  const values = def.choices.map((c) => c.value);
+/** A choice field, and the label the editor shows for each of its values (for messages). */
+export interface ChoiceSpec<T, V extends string> extends FieldSpec<T> {
+  labelOf(value: V): string;
+}
+
+/**
+ * One of the field's own choices, by value or by the label the editor shows (any case); empty
+ * gives the default (or undefined without one). A message names the choices by their labels.
+ */
+export function choice<const V extends string>(
+  def: ChoiceDef<V> & { default: V },
+): ChoiceSpec<V, V>;
+export function choice<const V extends string>(def: ChoiceDef<V>): ChoiceSpec<V | undefined, V>;
+export function choice<const V extends string>(def: ChoiceDef<V>): ChoiceSpec<V | undefined, V> {
+  const labelOf = (value: V): string => def.choices.find((c) => c.value === value)?.label ?? value;
+  const byText = (found: string): V | undefined => {
+    const wanted = found.toLowerCase();
+    return (
+      def.choices.find((c) => c.value === found) ??
+      def.choices.find((c) => c.label.toLowerCase() === wanted)
+    )?.value;
+  };
   return {
+    labelOf,
     field: {
       key: def.key,
       label: def.label,
@@ -97,13 +115,15 @@ export function choice<const V extends string>(def: ChoiceDef<V>): FieldSpec<V |
     read(z, value) {
       const found = toText(z, value, def.label);
       if (found === undefined) return def.default;
-      if (!(values as string[]).includes(found)) {
+      const chosen = byText(found);
+      if (chosen === undefined) {
         throw inputError(
           z,
-          `${def.label} must be ${quoted(values)}; it was "${found.slice(0, 80)}".`,
+          `${def.label} must be one of its choices: ${quoted(def.choices.map((c) => c.label))}; ` +
+            `it was "${found.slice(0, 80)}". Pick one from the dropdown.`,
         );
       }
-      return found as V;
+      return chosen;
     },
   };
 }
@@ -119,11 +139,11 @@ export const ifNotFound = (what: string) =>
     default: IF_NOT_FOUND.error,
     choices: [
       { value: IF_NOT_FOUND.error, label: 'Stop with an error' },
-      { value: IF_NOT_FOUND.succeed, label: 'Succeed with Deleted: false (safe to replay)' },
+      { value: IF_NOT_FOUND.succeed, label: 'Succeed with Deleted: false' },
     ],
     helpText:
       `What to do when there is no such ${what}, for example because an earlier run deleted ` +
-      'it. Example: `succeed`.',
+      'it. Example: **Succeed with Deleted: false**.',
   });
 
 /** Yes/no; empty is the default (or undefined). */
@@ -146,9 +166,7 @@ export function bool(def: Common & { default?: boolean }): FieldSpec<boolean | u
 /** The custom access groups dropdown; "Load more" follows Sotion's cursor. */
 export const ACCESS_GROUP_DROPDOWN = 'custom_access_group_choices.id.name';
 
-const GROUP_HELP =
-  'Only custom groups are listed: scope groups (made from Notion collections) are read-only ' +
-  'through the API.';
+const GROUP_HELP = 'Scope groups are read-only, so only custom groups are listed.';
 
 /** Several custom access groups (UUIDs), without repeats. */
 export const accessGroups = (def: Common & { required?: boolean }): FieldSpec<string[]> => ({

@@ -80,7 +80,7 @@ describe('add_member_to_access_group', () => {
       appTester(perform, makeBundle({ access_group_id: g.id, member: 'new@example.com' })),
     );
     expect(messageOf(error)).toBe(
-      'No member with the email new@example.com (from Member) exists on this Sotion site. Check the email, or set "If the Member Doesn\'t Exist" to "create".',
+      'No member with the email new@example.com (from Member) exists on this Sotion site. Check the email, or set "If the Member Doesn\'t Exist" to "Create the member in the group".',
     );
   });
 
@@ -157,7 +157,7 @@ describe('add_member_to_access_group', () => {
     ],
     [
       { access_group_id: g.id, member: m.id, if_member_missing: 'skip' },
-      /^If the Member Doesn't Exist must be "error" or "create"/,
+      /^If the Member Doesn't Exist must be one of its choices: "Stop with an error" or "Create the member in the group"/,
     ],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));

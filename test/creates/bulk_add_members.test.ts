@@ -93,7 +93,7 @@ describe('bulk_add_members: input', () => {
     ],
     [
       { emails: ['a@example.com'], fail_when: 'sometimes' },
-      'Fail the Step When must be "any_failed", "any_problem" or "never"; it was "sometimes".',
+      'Fail the Step When must be one of its choices: "A member could not be added", "A member could not be added or an email is invalid" or "Never (report every problem in the output)"; it was "sometimes". Pick one from the dropdown.',
     ],
     [
       { members: ['a@example.com'] },

@@ -49,7 +49,7 @@ describe('create_access_group', () => {
     ],
     [
       { name: 'ok', if_name_taken: 'merge' },
-      'If the Name Is Taken must be "error" or "return_existing"; it was "merge".',
+      'If the Name Is Taken must be one of its choices: "Stop with an error" or "Return the existing group"; it was "merge". Pick one from the dropdown.',
     ],
     [{ name: { nested: true } }, 'Name must be text; it was {"nested":true}.'],
     // Moved from the abuse suite: they need no sandbox (nock refuses any request, so a request
@@ -59,7 +59,7 @@ describe('create_access_group', () => {
     [{ name: ['a', 'b'] }, 'Name must be text; it was ["a","b"].'],
     [
       { name: 'ok', if_name_taken: 'overwrite' },
-      'If the Name Is Taken must be "error" or "return_existing"; it was "overwrite".',
+      'If the Name Is Taken must be one of its choices: "Stop with an error" or "Return the existing group"; it was "overwrite". Pick one from the dropdown.',
     ],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));

@@ -64,7 +64,7 @@ describe('create_member', () => {
     conflict();
     const error = await rejection(appTester(perform, makeBundle({ email })));
     expect(messageOf(error)).toBe(
-      `A member with the email ${email} already exists on this site (Sotion answered 409 Conflict). Set "If the Email Exists" to "Return the existing member" or "Update" to use that member instead. (X-Request-Id: req-c)`,
+      `A member with the email ${email} already exists on this site (Sotion answered 409 Conflict). Set "If the Email Exists" to "Return the existing member" or "Update the existing member" to use that member instead. (X-Request-Id: req-c)`,
     );
   });
 
@@ -224,7 +224,7 @@ describe('create_member', () => {
       .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     const error = await rejection(appTester(perform, makeBundle({ email })));
     expect(messageOf(error)).toMatch(
-      /may or may not have been made\. If the member was created, a replay stops on "email exists"; set "If the Email Exists" to "Return the existing member" or "Update" and replay the step\.$/,
+      /may or may not have been made\. If the member was created, a replay stops on "email exists"; set "If the Email Exists" to "Return the existing member" or "Update the existing member" and replay the step\.$/,
     );
   });
 
@@ -294,11 +294,11 @@ describe('create_member', () => {
     [{ email: 'ada@@x' }, /^Email must be an email such as ada@example.com; "ada@@x" is not/],
     [
       { email, if_email_exists: 'merge' },
-      /^If the Email Exists must be "error", "return_existing" or "update"/,
+      /^If the Email Exists must be one of its choices: "Stop with an error", "Return the existing member" or "Update the existing member"; it was "merge"\. Pick one from the dropdown\.$/,
     ],
     [
       { email, unblock: true },
-      /^Unblock If Blocked applies only when "If the Email Exists" is "update"/,
+      /^Unblock If Blocked applies only when "If the Email Exists" is "Update the existing member": choose it/,
     ],
     [{ email, access_group_ids: 'Premium Members' }, /^Access Groups must be Sotion IDs/],
     [{ email, display_name: 'x'.repeat(256) }, /^Display Name must be at most 255 characters/],

@@ -25,7 +25,7 @@ describe('delete_access_group', () => {
     const error = await rejection(appTester(perform, makeBundle({ access_group_id: target.id })));
     expect(messageOf(error)).toBe(
       `Sotion has no access group ${target.id} (404 Not Found): it was deleted already, or the ` +
-        'ID belongs to another site. Set "If Not Found" to "Succeed" when that is expected, for ' +
+        'ID belongs to another site. Set "If Not Found" to "Succeed with Deleted: false" when that is expected, for ' +
         'example when replaying the step. (X-Request-Id: req-d1)',
     );
   });
@@ -60,7 +60,7 @@ describe('delete_access_group', () => {
     [{}, 'Access Group is required: pick an access group from the dropdown or map its ID.'],
     [
       { access_group_id: target.id, if_not_found: 'ignore' },
-      'If Not Found must be "error" or "succeed"; it was "ignore".',
+      'If Not Found must be one of its choices: "Stop with an error" or "Succeed with Deleted: false"; it was "ignore". Pick one from the dropdown.',
     ],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));

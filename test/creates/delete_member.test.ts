@@ -42,7 +42,7 @@ describe('delete_member', () => {
       .reply(404, { error: 'Member not found' }, headers('g'));
     const error = await rejection(appTester(perform, makeBundle({ member: m.id })));
     expect(messageOf(error)).toBe(
-      `No member with the ID ${m.id} (from Member) exists on this Sotion site. If an earlier run (or a replay) deleted it, set "If Not Found" to "succeed". (X-Request-Id: req-g)`,
+      `No member with the ID ${m.id} (from Member) exists on this Sotion site. If an earlier run (or a replay) deleted it, set "If Not Found" to "Succeed with Deleted: false". (X-Request-Id: req-g)`,
     );
   });
 
@@ -85,7 +85,7 @@ describe('delete_member', () => {
   it.each([
     [
       { member: m.id, if_not_found: 'ignore' },
-      /^If Not Found must be "error" or "succeed"; it was "ignore"\./,
+      /^If Not Found must be one of its choices: "Stop with an error" or "Succeed with Deleted: false"; it was "ignore"\./,
     ],
     [{ member: '' }, /^Member is required/],
   ])('refuses %j before any request', async (input, message) => {

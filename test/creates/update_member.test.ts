@@ -108,7 +108,7 @@ describe('update_member', () => {
     ],
     [
       { member: m.id, status: 'deleted' },
-      /^Status must be "active" or "blocked"; it was "deleted"\./,
+      /^Status must be one of its choices: "Active" or "Blocked"; it was "deleted"\./,
     ],
     [{ member: m.id, paid: 'maybe' }, /^Paid must be true or false/],
     [

@@ -213,7 +213,9 @@ describe.each(variants)('member steps against the sandbox: %s', (name, behaviour
     );
     expect(replay.deleted).toBe(false);
     const error = await rejection(appTester(deleteMember, e2eBundle({ member: made.id })));
-    expect(messageOf(error)).toMatch(/^No member with the ID .* set "If Not Found" to "succeed"/);
+    expect(messageOf(error)).toMatch(
+      /^No member with the ID .* set "If Not Found" to "Succeed with Deleted: false"/,
+    );
   });
 
   it('add_member_to_access_group: by id, by email, already in, create, scope group', async () => {

@@ -68,7 +68,10 @@ describe('find_access_group', () => {
       { name: 'n'.repeat(101) },
       'Name must be at most 100 characters; it has 101. Shorten it and try again.',
     ],
-    [{ name: 'VIP', type: 'all' }, 'Group Type must be "custom" or "scope"; it was "all".'],
+    [
+      { name: 'VIP', type: 'all' },
+      'Group Type must be one of its choices: "Custom groups (made in the dashboard or API)" or "Scope groups (made from a Notion collection)"; it was "all". Pick one from the dropdown.',
+    ],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));
     expect(messageOf(error)).toBe(message);

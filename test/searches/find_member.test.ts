@@ -185,7 +185,7 @@ describe('find_member', () => {
     ],
     [
       { email: 'ada@example.com', status: 'gone' },
-      'Status must be "active" or "blocked"; it was "gone".',
+      'Status must be one of its choices: "Active" or "Blocked"; it was "gone". Pick one from the dropdown.',
     ],
     [
       { email: 'ada@example.com', paid: 'perhaps' },

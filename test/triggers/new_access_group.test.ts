@@ -234,7 +234,10 @@ describe('new_access_group', () => {
   });
 
   it.each([
-    [{ type: 'secret' }, 'Group Type must be "custom" or "scope"; it was "secret".'],
+    [
+      { type: 'secret' },
+      'Group Type must be one of its choices: "Custom groups (made in the dashboard or API)" or "Scope groups (made from a Notion collection)"; it was "secret". Pick one from the dropdown.',
+    ],
     [{ type: { a: 1 } }, 'Group Type must be text; it was {"a":1}.'],
   ])('refuses %j before any request', async (input, message) => {
     const error = await rejection(appTester(perform, makeBundle(input)));
@@ -328,6 +331,8 @@ describe('new_access_group', () => {
 
   it('refuses an unknown group type before any request', async () => {
     const error = await rejection(appTester(perform, makeBundle({ type: 'secret' })));
-    expect(messageOf(error)).toBe('Group Type must be "custom" or "scope"; it was "secret".');
+    expect(messageOf(error)).toBe(
+      'Group Type must be one of its choices: "Custom groups (made in the dashboard or API)" or "Scope groups (made from a Notion collection)"; it was "secret". Pick one from the dropdown.',
+    );
   });
 });

@@ -89,6 +89,21 @@ describe('choice()', () => {
   });
   const optional = choice({ key: 'o', label: 'Only', choices: [{ value: 'x', label: 'X' }] });
 
+  it('reads the label the editor shows as its value (any case), and names each value by its label', () => {
+    const ifExists = choice({
+      key: 'if_exists',
+      label: 'If the Email Exists',
+      choices: [
+        { value: 'error', label: 'Stop with an error' },
+        { value: 'update', label: 'Update the existing member' },
+      ],
+    });
+    expect(ifExists.read(z, 'Update the existing member')).toBe('update');
+    expect(ifExists.read(z, ' update THE existing member ')).toBe('update');
+    expect(ifExists.read(z, 'update')).toBe('update');
+    expect(ifExists.labelOf('update')).toBe('Update the existing member');
+  });
+
   it('takes its allowed values from its own choices', () => {
     expect(mode.field.choices).toEqual([
       { value: 'a', sample: 'a', label: 'A' },
@@ -99,10 +114,14 @@ describe('choice()', () => {
     expect(mode.read(z, 'b')).toBe('b');
     expect(mode.read(z, '')).toBe('a');
     expect(optional.read(z, undefined)).toBeUndefined();
-    expect(failure(() => mode.read(z, 'd'))).toBe('Mode must be "a", "b" or "c"; it was "d".');
-    expect(failure(() => optional.read(z, 'y'))).toBe('Only must be "x"; it was "y".');
+    expect(failure(() => mode.read(z, 'd'))).toBe(
+      'Mode must be one of its choices: "A", "B" or "C"; it was "d". Pick one from the dropdown.',
+    );
+    expect(failure(() => optional.read(z, 'y'))).toBe(
+      'Only must be one of its choices: "X"; it was "y". Pick one from the dropdown.',
+    );
     expect(failure(() => optional.read(z, 'y'.repeat(200)))).toBe(
-      `Only must be "x"; it was "${'y'.repeat(80)}".`,
+      `Only must be one of its choices: "X"; it was "${'y'.repeat(80)}". Pick one from the dropdown.`,
     );
   });
 });
@@ -125,7 +144,9 @@ describe('access group fields', () => {
       required: false,
       dynamic: 'custom_access_group_choices.id.name',
     });
-    expect(many.field.helpText).toMatch(/^Pick\. Only custom groups are listed/);
+    expect(many.field.helpText).toMatch(
+      /^Pick\. Scope groups are read-only, so only custom groups are listed\.$/,
+    );
     expect(many.read(z, [G, G.toUpperCase()])).toEqual([G]);
     expect(many.read(z, undefined)).toEqual([]);
     const needed = accessGroups({ key: 'g', label: 'Groups', helpText: '', required: true });
