@@ -1,4 +1,7 @@
+import type { Bundle, ZObject } from 'zapier-platform-core';
 import { perform } from '../../creates/set_member_access_groups';
+import { accessGroupsByIds } from '../../src/api/access-groups';
+import { SotionClient } from '../../src/http/client';
 import type { AccessGroup, Member } from '../../src/api/schemas';
 import { memberOutput } from '../../src/zap/samples';
 import {
@@ -443,5 +446,23 @@ describe('set_member_access_groups: input', () => {
     [{ member: m.id, paid: 'maybe' }, /^Paid must be true or false/],
   ])('refuses %j before any request', async (input, message) => {
     expect(messageOf(await rejection(run(input)))).toMatch(message);
+  });
+});
+
+describe('accessGroupsByIds (the group list read by ids)', () => {
+  const byIds = (ids: string[]) =>
+    appTester(
+      (z: ZObject, b: Bundle) => accessGroupsByIds(new SotionClient(z, b), ids),
+      makeBundle({}),
+    );
+
+  it('stops at the page that holds the last id, though more pages follow', async () => {
+    groupList([silver, { ...gold, id: gold.id.toUpperCase() }], undefined, 'more');
+    const found = await byIds([silver.id, gold.id]);
+    expect([...found.keys()]).toEqual([silver.id, gold.id]);
+  });
+
+  it('no ids: no request', async () => {
+    expect((await byIds([])).size).toBe(0);
   });
 });
