@@ -60,15 +60,15 @@ const fields = {
     key: 'access_group_ids',
     label: LABELS.groups,
     helpText:
-      'The groups the member should be in. Empty removes the member from every managed group ' +
-      '(a cancellation). Example: the Gold Plan group.',
+      'The groups the member should be in. Empty: out of every managed group (a cancellation). ' +
+      'Example: Gold Plan.',
   }),
   managed: accessGroups({
     key: 'managed_access_group_ids',
     label: LABELS.managed,
     helpText:
-      "Groups this step may remove the member from, such as every plan's group. Empty means " +
-      'every custom group. Example: Silver Plan and Gold Plan.',
+      'Groups the step may remove the member from. Empty: every custom group. Example: every ' +
+      "plan's group (Silver Plan, Gold Plan).",
   }),
   ifMissing: choice({
     key: 'if_member_missing',

@@ -183,6 +183,21 @@ describe('set_member_access_groups: cancellations', () => {
     ).toEqual(result(member([course]), { removed: [gold] }));
   });
 
+  it('one group of unknown type among typed ones is removed first (its refusal changes nothing)', async () => {
+    read({
+      ...member([silver], true),
+      accessGroups: [
+        { id: silver.id, name: silver.name, type: 'custom' },
+        { id: gold.id, name: gold.name },
+      ],
+    });
+    api()
+      .delete(`${PREFIX}/access-groups/${gold.id}/members/${m.id}`)
+      .reply(403, { error: 'Scope groups are read-only.' }, headers('s'));
+    const error = await rejection(run({ member: m.id, managed_access_group_ids: plans }));
+    expect(messageOf(error)).toMatch(new RegExp(`^Access group ${gold.id} is a scope group`));
+  });
+
   it('two managed groups of unknown type are checked in the list before either is removed', async () => {
     read(member([silver, gold]));
     groupList([silver, gold, bronze]);
