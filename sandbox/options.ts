@@ -32,6 +32,7 @@ export interface ProcessOptions {
   empty: boolean;
   pidFile?: string;
   webhookRetryDelaysMs?: number[];
+  apiPrefix?: string;
 }
 
 export interface CliConfig {
@@ -152,6 +153,13 @@ const delaysKind: Kind = {
   },
 };
 
+/** A URL path of one or more segments, without a trailing slash: /api/v1, /v1. */
+const prefixKind: Kind = {
+  allowed: 'a path such as /api/v1 or /v1',
+  check: (v) => typeof v === 'string' && /^(\/[\w.~-]+)+$/.test(v),
+  parse: (text) => (prefixKind.check(text) ? text : undefined),
+};
+
 type Scope = 'process' | 'behaviour' | 'faults' | 'settings';
 
 interface Spec {
@@ -244,6 +252,14 @@ export const OPTIONS: Spec[] = [
     delaysKind,
     'MS,…',
     'delays between webhook delivery attempts (default 1000,2000,4000)',
+  ),
+  spec(
+    'process',
+    'apiPrefix',
+    'api-prefix',
+    prefixKind,
+    'PATH',
+    `serve the API under PATH only; /v1 is the Authentication page's variant (default ${DECISIONS.basePath})`,
   ),
   spec(
     'settings',

@@ -140,6 +140,17 @@ describe('sandbox command line', () => {
     expect(ok(['--host=a=b']).process.host).toBe('a=b');
   });
 
+  it('--api-prefix: the path the API is served under (only there)', () => {
+    expect(ok(['--api-prefix', '/v1']).process.apiPrefix).toBe('/v1');
+    expect(ok([], { SANDBOX_API_PREFIX: '/api/v1' }).process.apiPrefix).toBe('/api/v1');
+    expect(error(['--api-prefix', 'v1'])).toBe(
+      '--api-prefix must be a path such as /api/v1 or /v1 (got "v1")',
+    );
+    expect(error(['--api-prefix=/v1/'])).toMatch(/^--api-prefix must be a path/);
+    // A process option: POST /__sandbox/config cannot move the API while it runs.
+    expect(checkConfig({ apiPrefix: '/v1' })).toBe('unknown option apiPrefix');
+  });
+
   it('POST /__sandbox/config is checked with the same rules', () => {
     expect(checkConfig({ behaviour: { removeNotInGroup: 204 }, rateWindowSeconds: 0.5 })).toBe(
       undefined,
