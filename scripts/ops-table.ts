@@ -31,7 +31,8 @@ export const REQUESTS: Record<string, string> = {
   member_added_to_access_group: HOOK_MEMBERSHIP,
   member_removed_from_access_group: HOOK_MEMBERSHIP,
 
-  authentication: '1 (`GET /site`)',
+  authentication:
+    "1 (`GET /site`); 2 when /api/v1 answers a 404 that is not Sotion's and /v1 is tried (a connection that found /v1 tries it first)",
   new_access_group:
     '1 when Sotion lists groups newest first; otherwise every page (100 groups each) within the run',
   custom_access_group_choices: '1 a page (more while pages hold only scope groups)',
