@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Behaviour } from '../../sandbox/decisions';
 import { DEMO_KEY } from '../../sandbox/store';
 import { appTester, messageOf, rejection } from '../helpers';
-import { hookOp } from '../zap/hook-helpers';
+import { hookOp } from '../zap/hooks/helpers';
 import { demoSite, groupByName, http, useReceiver, useSandbox, type Delivery } from './harness';
 
 jest.setTimeout(60_000);
