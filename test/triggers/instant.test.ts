@@ -55,6 +55,14 @@ describe.each(TRIGGERS)('%s', (key, label, event, shape) => {
     expect(display(key)?.description).toMatch(/^Triggers when [^()]+\.$/);
     expect(display(key)?.description).not.toMatch(/instant/i);
     expect(op.sample).toEqual(SHAPES[shape].sample(event));
+    // Every item says whether it holds all the details (issue 17 §3), the sample included.
+    expect(op.sample).toMatchObject({ detailsComplete: true, detailsMissingReason: null });
+    expect(op.outputFields).toEqual(
+      expect.arrayContaining([
+        { key: 'detailsComplete', label: 'Details Complete', type: 'boolean', required: true },
+        { key: 'detailsMissingReason', label: 'Details Missing Reason', type: 'string' },
+      ]),
+    );
     expect(op.outputFields).toEqual(SHAPES[shape].outputFields);
     expect(op.inputFields.map((f) => f.key)).toEqual(
       shape === 'membership' ? ['access_group_ids'] : [],
@@ -109,6 +117,7 @@ describe.each(TRIGGERS)('%s', (key, label, event, shape) => {
         : { ...data, id: data.memberId ?? data.accessGroupId };
     const [item] = await appTester(op.perform, hookBundle(envelope(event, object)), true);
     expect(Object.keys(item ?? {}).sort()).toEqual(Object.keys(op.sample).sort());
+    expect(item).toMatchObject({ detailsComplete: true, detailsMissingReason: null });
     const other = event === 'member.created' ? 'member.updated' : 'member.created';
     expect(await appTester(op.perform, hookBundle(envelope(other, object)), true)).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Bundle, WebhookTriggerPerform, ZObject } from 'zapier-platform-core';
-import { SotionClient } from '../../http/client';
 import { readInputs } from '../fields';
+import { detailsClient } from './details';
 import type { HookTriggerDef } from './index';
 import { isRecord, pickText, type Envelope, type Json } from './output';
 import { SHAPES } from './shapes';
@@ -113,12 +113,18 @@ export const perform = (def: HookTriggerDef) =>
     if ((await z.cache.get(key)) !== null) {
       return ignore(z, def, `event ${envelope.id} was already delivered (a retry)`);
     }
-    const item = await SHAPES[def.shape].fromDelivery(new SotionClient(z, bundle), envelope, data);
+    const item = await SHAPES[def.shape].fromDelivery(detailsClient(z, bundle), envelope, data);
     if (!(await claim(z, key))) {
       return ignore(z, def, `event ${envelope.id} was already delivered (a retry)`);
     }
     if (!matchesFilter(def, z, bundle, item)) {
       return ignore(z, def, `event ${envelope.id} does not match the step's filter`);
+    }
+    if (item.detailsComplete === false) {
+      z.console.log(
+        `Sotion delivery for ${def.key}: event ${envelope.id} starts its Zap run without all ` +
+          `details. ${String(item.detailsMissingReason)}`,
+      );
     }
     return [item];
   }) satisfies WebhookTriggerPerform;

@@ -93,17 +93,28 @@ export const prefixedGroupFields = (group: Json, groupId: string | undefined): J
   return out;
 };
 
-export const envelopeFields = (envelope: Envelope): Json => ({
+/**
+ * The event's fields, and whether the item holds every detail Sotion has about the event's
+ * objects: `missing` says why not (read too late, gone, not named), in words for the Zap builder.
+ */
+export const envelopeFields = (envelope: Envelope, missing?: string): Json => ({
   id: envelope.id,
   eventType: envelope.type,
   occurredAt: envelope.timestamp,
+  detailsComplete: missing === undefined,
+  detailsMissingReason: missing ?? null,
 });
 
 /** Unknown fields of `data` are kept, but never over the fields the trigger documents. */
-export const withEnvelope = (envelope: Envelope, extra: Json, fields: Json): Json => ({
+export const withEnvelope = (
+  envelope: Envelope,
+  extra: Json,
+  fields: Json,
+  missing?: string,
+): Json => ({
   ...extra,
   ...fields,
-  ...envelopeFields(envelope),
+  ...envelopeFields(envelope, missing),
 });
 
 /* ---- the output fields and sample values every shape builds on ---- */
@@ -112,6 +123,8 @@ export const ENVELOPE_FIELDS = [
   { key: 'id', label: 'Event ID', type: 'string', required: true },
   { key: 'eventType', label: 'Event Type', type: 'string', required: true },
   { key: 'occurredAt', label: 'Occurred At', type: 'datetime' },
+  { key: 'detailsComplete', label: 'Details Complete', type: 'boolean', required: true },
+  { key: 'detailsMissingReason', label: 'Details Missing Reason', type: 'string' },
 ] satisfies PlainOutputField[];
 
 const renamed = (fields: PlainOutputField[], id: PlainOutputField): PlainOutputField[] =>

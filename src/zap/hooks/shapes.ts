@@ -5,7 +5,7 @@ import { getMember, members as membersApi } from '../../api/members';
 import type { SotionClient } from '../../http/client';
 import { fetchPage } from '../../http/pagination';
 import { accessGroupSample, memberSample } from '../samples';
-import { groupOf, memberOf } from './details';
+import { groupOf, memberOf, missingReason } from './details';
 import {
   asJson,
   ENVELOPE_FIELDS,
@@ -38,7 +38,10 @@ export interface EventShape {
   outputFields: PlainOutputField[];
   /** The sample for an event type, with exactly the output fields. */
   sample: (event: string) => Json;
-  /** A delivery's output (one request per object the delivery lacks, at most). */
+  /**
+   * A delivery's output (one request per object the delivery lacks, at most), saying whether it
+   * holds every detail; never fails for a read the details budget could not outlast.
+   */
   fromDelivery: (client: SotionClient, envelope: Envelope, data: Json) => Promise<Json>;
   /** The editor's test ("Find new records"): real recent objects, shaped like deliveries. */
   recent: (client: SotionClient, event: string, groupIds: string[]) => Promise<Json[]>;
@@ -104,9 +107,9 @@ const member: EventShape = {
   outputFields: [...ENVELOPE_FIELDS, ...memberFieldList],
   sample: (event) => withEnvelope(sampleEnvelope(event), {}, memberSampleFields),
   fromDelivery: async (client, envelope, data) => {
-    const { id, member } = await memberOf(client, data);
+    const { id, object: member, missing } = await memberOf(client, data);
     const extra = omit(data, ['member', 'memberId', ...Object.keys(member)]);
-    return withEnvelope(envelope, extra, memberFields(member, id));
+    return withEnvelope(envelope, extra, memberFields(member, id), missingReason([missing]));
   },
   recent: async (client, event) => {
     const out: Json[] = [];
@@ -141,7 +144,9 @@ const memberDeleted: EventShape = {
   fromDelivery: async (_client, envelope, data) => {
     const id = pickText(data, 'id', 'memberId');
     const { id: _id, memberId: _m, email, ...extra } = data;
-    return withEnvelope(envelope, extra, { memberId: id ?? null, email: email ?? null });
+    // A deleted member cannot be read: the delivery is all there is, once it names the member.
+    const missing = missingReason([id ? undefined : { what: 'member', cause: 'unnamed' }]);
+    return withEnvelope(envelope, extra, { memberId: id ?? null, email: email ?? null }, missing);
   },
   recent: async (client, event) =>
     (await newestMembers(client)).map((m) =>
@@ -158,9 +163,9 @@ const group: EventShape = {
   outputFields: [...ENVELOPE_FIELDS, ...groupFieldList],
   sample: (event) => withEnvelope(sampleEnvelope(event), {}, groupSampleFields),
   fromDelivery: async (client, envelope, data) => {
-    const { id, group } = await groupOf(client, data, true);
+    const { id, object: group, missing } = await groupOf(client, data, true);
     const extra = omit(data, ['accessGroup', 'accessGroupId', ...Object.keys(group)]);
-    return withEnvelope(envelope, extra, groupFields(group, id));
+    return withEnvelope(envelope, extra, groupFields(group, id), missingReason([missing]));
   },
   recent: async (client, event) =>
     (await newestGroups(client)).map((g) =>
@@ -184,7 +189,14 @@ const groupDeleted: EventShape = {
   fromDelivery: async (_client, envelope, data) => {
     const id = pickText(data, 'id', 'accessGroupId');
     const { id: _id, accessGroupId: _g, name, ...extra } = data;
-    return withEnvelope(envelope, extra, { accessGroupId: id ?? null, name: name ?? null });
+    // A deleted group cannot be read: the delivery is all there is, once it names the group.
+    const missing = missingReason([id ? undefined : { what: 'access group', cause: 'unnamed' }]);
+    return withEnvelope(
+      envelope,
+      extra,
+      { accessGroupId: id ?? null, name: name ?? null },
+      missing,
+    );
   },
   recent: async (client, event) =>
     (await newestGroups(client)).map((g) =>
@@ -209,15 +221,20 @@ const membership: EventShape = {
       },
     ),
   fromDelivery: async (client, envelope, data) => {
-    const [{ id: memberId, member }, { id: groupId, group }] = await Promise.all([
+    const [member, group] = await Promise.all([
       memberOf(client, data),
       groupOf(client, data, false),
     ]);
     const extra = omit(data, ['member', 'accessGroup', 'memberId', 'accessGroupId', 'groupId']);
-    return withEnvelope(envelope, extra, {
-      ...memberFields(member, memberId),
-      ...prefixedGroupFields(group, groupId),
-    });
+    return withEnvelope(
+      envelope,
+      extra,
+      {
+        ...memberFields(member.object, member.id),
+        ...prefixedGroupFields(group.object, group.id),
+      },
+      missingReason([member.missing, group.missing]),
+    );
   },
   recent: membershipList,
 };

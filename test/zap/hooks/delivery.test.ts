@@ -24,6 +24,8 @@ describe('deliveries', () => {
         id: uuid(500),
         eventType: 'member.created',
         occurredAt: '2026-05-07T10:00:00.000Z',
+        detailsComplete: true,
+        detailsMissingReason: null,
       },
     ]);
     expect(Object.keys(result[0] ?? {}).sort()).toEqual(Object.keys(created.sample).sort());

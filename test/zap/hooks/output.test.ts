@@ -25,6 +25,8 @@ describe('output helpers', () => {
       id: 'e1',
       eventType: 'member.updated',
       occurredAt: null,
+      detailsComplete: true,
+      detailsMissingReason: null,
     });
   });
 

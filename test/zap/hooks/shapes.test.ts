@@ -30,6 +30,8 @@ describe('nested objects in a delivery', () => {
         id: EVENT.id,
         eventType: 'member.updated',
         occurredAt: EVENT.occurredAt,
+        detailsComplete: true,
+        detailsMissingReason: null,
       },
     ]);
   });
@@ -55,6 +57,8 @@ describe('nested objects in a delivery', () => {
         id: EVENT.id,
         eventType: 'access-group.updated',
         occurredAt: EVENT.occurredAt,
+        detailsComplete: true,
+        detailsMissingReason: null,
       },
     ]);
   });
@@ -68,6 +72,8 @@ describe('deliveries of each shape', () => {
         id: uuid(500),
         eventType: 'member.deleted',
         occurredAt: '2026-05-07T10:00:00.000Z',
+        detailsComplete: true,
+        detailsMissingReason: null,
         memberId: uuid(3),
         email: 'm3@example.com',
       },
@@ -78,6 +84,8 @@ describe('deliveries of each shape', () => {
         id: uuid(500),
         eventType: 'access-group.deleted',
         occurredAt: '2026-05-07T10:00:00.000Z',
+        detailsComplete: true,
+        detailsMissingReason: null,
         accessGroupId: uuid(7),
         name: 'Group 7',
         extra: 1,
@@ -85,7 +93,12 @@ describe('deliveries of each shape', () => {
     ]);
     const bare = envelope('member.deleted', {});
     const [item] = await appTester(hookOp('member_deleted').perform, hookBundle(bare), true);
-    expect(item).toMatchObject({ memberId: null, email: null });
+    expect(item).toMatchObject({
+      memberId: null,
+      email: null,
+      detailsComplete: false,
+      detailsMissingReason: 'The delivery names no member.',
+    });
   });
 
   it('a group event: the group flattened; a slim one fetched', async () => {
@@ -99,15 +112,27 @@ describe('deliveries of each shape', () => {
       id: uuid(500),
       eventType: 'access-group.updated',
       occurredAt: '2026-05-07T10:00:00.000Z',
+      detailsComplete: true,
+      detailsMissingReason: null,
     });
     const slim = envelope('access-group.created', { accessGroupId: g.id }, uuid(502));
     api().get(`${PREFIX}/access-groups/${g.id}`).reply(200, { data: g }, headers(1));
     const [fetched] = await appTester(hookOp('access_group_created').perform, hookBundle(slim));
-    expect(fetched).toMatchObject({ accessGroupId: g.id, name: 'Premium', memberCount: 0 });
+    expect(fetched).toMatchObject({
+      accessGroupId: g.id,
+      name: 'Premium',
+      memberCount: 0,
+      detailsComplete: true,
+    });
     const gone = envelope('access-group.created', { id: g.id }, uuid(503));
     api().get(`${PREFIX}/access-groups/${g.id}`).reply(404, { error: 'Not found' }, headers(2));
     const [kept] = await appTester(hookOp('access_group_created').perform, hookBundle(gone));
-    expect(kept).toMatchObject({ accessGroupId: g.id, name: null });
+    expect(kept).toMatchObject({
+      accessGroupId: g.id,
+      name: null,
+      detailsComplete: false,
+      detailsMissingReason: `Access group ${g.id} is gone from Sotion (deleted since the event). (X-Request-Id: req-2)`,
+    });
   });
 
   describe('membership events', () => {
@@ -116,6 +141,8 @@ describe('deliveries of each shape', () => {
       id: uuid(500),
       eventType: 'access-group.member.added',
       occurredAt: '2026-05-07T10:00:00.000Z',
+      detailsComplete: true,
+      detailsMissingReason: null,
       memberId: uuid(3),
       email: 'm3@example.com',
       accessGroupIds: [uuid(7)],
@@ -159,7 +186,14 @@ describe('lenient shapes', () => {
   it('an envelope without timestamp or data object; a member without any id', async () => {
     const raw = JSON.stringify({ id: 'e1', type: 'member.updated', data: 'text' });
     const [item] = await appTester(hookOp('member_updated').perform, hookBundle(raw), true);
-    expect(item).toMatchObject({ id: 'e1', occurredAt: null, memberId: null, email: null });
+    expect(item).toMatchObject({
+      id: 'e1',
+      occurredAt: null,
+      memberId: null,
+      email: null,
+      detailsComplete: false,
+      detailsMissingReason: 'The delivery names no member.',
+    });
   });
 
   it('a group nested under accessGroup; a deleted group without fields; no group id at all', async () => {
@@ -217,6 +251,8 @@ describe('performList', () => {
         id: uuid(3),
         eventType: 'member.deleted',
         occurredAt: '2026-05-02T00:00:00.000Z',
+        detailsComplete: true,
+        detailsMissingReason: null,
         memberId: uuid(3),
         email: 'm3@example.com',
       },
@@ -257,6 +293,7 @@ describe('performList', () => {
       [`${uuid(3)}:${uuid(7)}`, uuid(3), uuid(7), 'Group 7'],
     ]);
     expect(keysOf(items)).toEqual([Object.keys(added.sample).sort()]);
+    expect(items.map((i) => [i.detailsComplete, i.detailsMissingReason])).toEqual([[true, null]]);
   });
 
   it('membership with the group filter: members of the chosen groups', async () => {
