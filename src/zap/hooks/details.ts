@@ -1,7 +1,7 @@
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import { getAccessGroup } from '../../api/access-groups';
 import { getMember } from '../../api/members';
-import { isNetworkError, SotionClient } from '../../http/client';
+import { SotionClient } from '../../http/client';
 import { runBudgetMs } from '../../http/config';
 import { Deadline } from '../../http/deadline';
 import { errorInfo } from '../../http/errors';
@@ -63,7 +63,8 @@ const read = async <T>(
       );
       return { missing: { what, cause: 'gone', status, requestId } };
     }
-    if (!(info?.transient || isNetworkError(error))) throw error;
+    // The pipeline marks what a later try could fix: 429, 5xx, time-outs, lost connections.
+    if (!info?.transient) throw error;
     const cause = status === 429 ? 'throttled' : 'unanswered';
     return { missing: { what, cause, status, requestId } };
   }
@@ -98,6 +99,15 @@ export const groupOf = async (client: SotionClient, data: Json, own: boolean): P
 
 const capitalized = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
+/** What Sotion did when a read failed for a reason a later try could fix (not a 429). */
+const answer = (status: number | undefined): string => {
+  if (status === undefined) return 'Sotion did not answer';
+  // Anything else a later try could fix is an answer that was not JSON.
+  return status >= 500
+    ? `Sotion answered HTTP ${status}`
+    : `Sotion's answer (HTTP ${status}) was not JSON`;
+};
+
 /** One sentence per cause, about the objects named in `whats` ("member 0b7c… and access group …"). */
 const SENTENCES: Record<
   Missing['cause'],
@@ -106,8 +116,7 @@ const SENTENCES: Record<
   throttled: (whats) =>
     `${capitalized(whats)} could not be read in time: Sotion's rate limit was used up.`,
   unanswered: (whats, _many, status) =>
-    `${capitalized(whats)} could not be read in time: ` +
-    `${status ? `Sotion answered HTTP ${status}` : 'Sotion did not answer'}.`,
+    `${capitalized(whats)} could not be read in time: ${answer(status)}.`,
   gone: (whats, many) =>
     `${capitalized(whats)} ${many ? 'are' : 'is'} gone from Sotion (deleted since the event).`,
   unnamed: (whats) => `The delivery names no ${whats}.`,

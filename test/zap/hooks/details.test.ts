@@ -230,6 +230,21 @@ describe('details that cannot be read in time', () => {
     });
   });
 
+  it('an answer that is not JSON, past the budget: said so, with its status', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '1200';
+    api()
+      .get(`${PREFIX}/members/${uuid(3)}`)
+      .reply(200, '<html>proxy</html>', headers(1));
+    const slim = envelope('member.created', { id: uuid(3) });
+    const [item] = await appTester(created.perform, hookBundle(slim), true);
+    expect(item).toMatchObject({
+      detailsComplete: false,
+      detailsMissingReason:
+        `Member ${uuid(3)} could not be read in time: Sotion's answer (HTTP 200) was not JSON. ` +
+        '(X-Request-Id: req-1)',
+    });
+  });
+
   it('a short wait for the window fits the budget: the read is sent again and completes', async () => {
     api()
       .get(`${PREFIX}/access-groups/${uuid(7)}`)
