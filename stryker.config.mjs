@@ -21,7 +21,9 @@ export default {
     'src/api/**/*.ts',
     'src/bulk/**/*.ts',
     'src/zap/resolve.ts',
-    'src/zap/hooks.ts',
+    'src/zap/hooks/*.ts',
+    // The output vocabulary (field lists and renames), like samples.ts: static shapes.
+    '!src/zap/hooks/output.ts',
     'src/zap/input.ts',
     'src/zap/fields.ts',
     // Never mutate tests or static samples / output-field definitions (only noise).

@@ -11,6 +11,7 @@ import addMemberToAccessGroup from './add_member_to_access_group';
 import removeMemberFromAccessGroup from './remove_member_from_access_group';
 import sendLoginLink from './send_login_link';
 import createLoginLink from './create_login_link';
+import setMemberAccessGroups from './set_member_access_groups';
 
 /** Every create (action), by key (the keys are the public contract that Zaps reference). */
 export const creates = {
@@ -25,6 +26,7 @@ export const creates = {
   [deleteMember.key]: deleteMember,
   [addMemberToAccessGroup.key]: addMemberToAccessGroup,
   [removeMemberFromAccessGroup.key]: removeMemberFromAccessGroup,
+  [setMemberAccessGroups.key]: setMemberAccessGroups,
   [sendLoginLink.key]: sendLoginLink,
   [createLoginLink.key]: createLoginLink,
 };

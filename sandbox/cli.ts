@@ -46,6 +46,7 @@ const main = async () => {
     behaviour,
     ...settings,
     webhookRetryDelaysMs: run.webhookRetryDelaysMs,
+    apiPrefix: run.apiPrefix,
   }).catch((error: unknown) => fatal(listenError(error, run.host, run.port), 1));
   if (run.pidFile) writeFileSync(run.pidFile, `${process.pid}\n`);
   console.log(`Sotion API sandbox listening on ${sandbox.url}`);
@@ -58,7 +59,8 @@ const main = async () => {
     `  control:   ${sandbox.origin}/__sandbox/{health,state,stats,config,reset,sites,seed,member-auth,save,load}`,
   );
   console.log(
-    `Try: SOTION_API_BASE_URL=${sandbox.url} authData_apiKey=${DEMO_KEY} npx zapier-platform invoke auth test`,
+    // The documented base on this host: the connection test finds /v1 when that is served instead.
+    `Try: SOTION_API_BASE_URL=${sandbox.origin}/api/v1 authData_apiKey=${DEMO_KEY} npx zapier-platform invoke auth test`,
   );
   let stopping = false;
   const stop = async () => {

@@ -55,7 +55,10 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
 };
 
 export const DECISIONS = {
-  /** §5.1: every endpoint page uses /api/v1; the Authentication page's /v1 is treated as a typo. */
+  /** §5.1: every endpoint page uses /api/v1, the Authentication page /v1. The sandbox serves
+   * /api/v1, or only /v1 with `--api-prefix /v1` (a client must find either). Outside that path
+   * it answers like a web server with no API there: 404 with an HTML page, no Sotion error body,
+   * no X-Request-Id or X-RateLimit-* headers. Inside it, an unknown route is Sotion's 404. */
   basePath: '/api/v1',
   /** §5.3: 401 for a missing, malformed, unknown or revoked key; the documented body for missing. */
   authFailureStatus: 401,

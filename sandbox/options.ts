@@ -1,8 +1,10 @@
 /**
  * Every sandbox option, once: its flag, environment variable, allowed values and help. The CLI
- * parses flags and environment with it (a pure function, `parseCli`), and POST /__sandbox/config
- * checks its JSON with the same rules (`checkConfig`).
+ * parses flags with node:util's parseArgs (strict: an unknown flag or a missing value is refused)
+ * and reads values and environment variables with this table (a pure function, `parseCli`);
+ * POST /__sandbox/config checks its JSON with the same rules (`checkConfig`).
  */
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 import { BEHAVIOUR_CHOICES, DECISIONS, DEFAULT_BEHAVIOUR, type Behaviour } from './decisions';
 import { NO_FAULTS, type Faults } from './faults';
 
@@ -30,6 +32,7 @@ export interface ProcessOptions {
   empty: boolean;
   pidFile?: string;
   webhookRetryDelaysMs?: number[];
+  apiPrefix?: string;
 }
 
 export interface CliConfig {
@@ -150,270 +153,254 @@ const delaysKind: Kind = {
   },
 };
 
+/** A URL path of one or more segments, without a trailing slash: /api/v1, /v1. */
+const prefixKind: Kind = {
+  allowed: 'a path such as /api/v1 or /v1',
+  check: (v) => typeof v === 'string' && /^(\/[\w.~-]+)+$/.test(v),
+  parse: (text) => (prefixKind.check(text) ? text : undefined),
+};
+
 type Scope = 'process' | 'behaviour' | 'faults' | 'settings';
 
 interface Spec {
   flag: string;
+  /** SANDBOX_ and the key in upper snake case: rateWindowSeconds → SANDBOX_RATE_WINDOW_SECONDS. */
   env: string;
   scope: Scope;
+  /** The key in CliConfig and in the JSON of POST /__sandbox/config. */
   key: string;
   kind: Kind;
   arg: string;
   help: string;
 }
 
-const behaviourHelp: { [K in keyof Behaviour]: [string, string, string] } = {
-  groupOrder: ['group-order', 'GROUP_ORDER', 'order of GET /access-groups'],
-  throttle: ['throttle', 'THROTTLE', '429s carry Retry-After, or only X-RateLimit-Reset'],
-  errorShape: ['error-shape', 'ERROR_SHAPE', '{"error": "…"} or {"error": {code, message}}'],
-  createStatus: ['create-status', 'CREATE_STATUS', 'status of successful creates'],
+const spec = (
+  scope: Scope,
+  key: string,
+  flag: string,
+  kind: Kind,
+  arg: string,
+  help: string,
+): Spec => ({
+  flag,
+  env: `SANDBOX_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+  scope,
+  key,
+  kind,
+  arg,
+  help,
+});
+
+const behaviourHelp: { [K in keyof Behaviour]: [flag: string, help: string] } = {
+  groupOrder: ['group-order', 'order of GET /access-groups'],
+  throttle: ['throttle', '429s carry Retry-After, or only X-RateLimit-Reset'],
+  errorShape: ['error-shape', '{"error": "…"} or {"error": {code, message}}'],
+  createStatus: ['create-status', 'status of successful creates'],
   removeNotInGroup: [
     'remove-not-in-group',
-    'REMOVE_NOT_IN_GROUP',
     'DELETE /access-groups/{g}/members/{m} for a member not in the group',
   ],
-  loginLinkStatus: [
-    'login-link-status',
-    'LOGIN_LINK_STATUS',
-    'status of POST /members/{id}/login-links',
-  ],
-  groupCreatedAt: [
-    'group-created-at',
-    'GROUP_CREATED_AT',
-    "'null' serves every group's createdAt/updatedAt as null",
-  ],
+  loginLinkStatus: ['login-link-status', 'status of POST /members/{id}/login-links'],
+  groupCreatedAt: ['group-created-at', "'null' serves every group's createdAt/updatedAt as null"],
   membershipPayload: [
     'membership-payload',
-    'MEMBERSHIP_PAYLOAD',
     'data of access-group.member.* events: {memberId, accessGroupId}, or also member and accessGroup',
   ],
 };
 
-const spec = (
-  flag: string,
-  env: string,
-  scope: Scope,
-  key: string,
-  kind: Kind,
-  arg: string,
-  help: string,
-): Spec => ({ flag, env: `SANDBOX_${env}`, scope, key, kind, arg, help });
+const { limit, windowSeconds } = DECISIONS.rateLimit;
 
+/** The one table: flags, environment variables, --help and POST /__sandbox/config. */
 export const OPTIONS: Spec[] = [
   spec(
-    'port',
-    'PORT',
     'process',
+    'port',
     'port',
     numberKind('a port from 0 to 65535', 0, 65535, true),
     'N',
     'port to listen on; 0 picks a free one (default 4010)',
   ),
+  spec('process', 'host', 'host', textKind, 'HOST', 'address to listen on (default 127.0.0.1)'),
   spec(
-    'host',
-    'HOST',
     'process',
-    'host',
-    textKind,
-    'HOST',
-    'address to listen on (default 127.0.0.1)',
-  ),
-  spec(
     'state',
-    'STATE',
-    'process',
     'state',
     textKind,
     'FILE',
     'load the store from FILE at start (if it exists), save it there on exit',
   ),
   spec(
-    'empty',
-    'EMPTY',
     'process',
+    'empty',
     'empty',
     booleanKind,
     '',
     'start with no sites instead of the seeded demo sites',
   ),
   spec(
-    'pid-file',
-    'PID_FILE',
     'process',
     'pidFile',
+    'pid-file',
     textKind,
     'FILE',
     'write the process id to FILE (removed on exit), for `kill $(cat FILE)`',
   ),
   spec(
-    'webhook-retry-delays',
-    'WEBHOOK_RETRY_DELAYS_MS',
     'process',
     'webhookRetryDelaysMs',
+    'webhook-retry-delays',
     delaysKind,
     'MS,…',
     'delays between webhook delivery attempts (default 1000,2000,4000)',
   ),
   spec(
-    'rate-limit',
-    'RATE_LIMIT',
+    'process',
+    'apiPrefix',
+    'api-prefix',
+    prefixKind,
+    'PATH',
+    `serve the API under PATH only; /v1 is the Authentication page's variant (default ${DECISIONS.basePath})`,
+  ),
+  spec(
     'settings',
     'rateLimit',
+    'rate-limit',
     count,
     'N',
-    `requests per key per window (default ${DECISIONS.rateLimit.limit})`,
+    `requests per key per window (default ${limit})`,
   ),
   spec(
-    'rate-window',
-    'RATE_WINDOW_SECONDS',
     'settings',
     'rateWindowSeconds',
+    'rate-window',
     windowKind,
     'S',
-    `rate-limit window: seconds, fractions allowed, or 500ms (default ${DECISIONS.rateLimit.windowSeconds})`,
+    `rate-limit window: seconds, fractions allowed, or 500ms (default ${windowSeconds})`,
   ),
   spec(
-    'allow-loopback-http-webhooks',
-    'ALLOW_LOOPBACK_HTTP_WEBHOOKS',
     'settings',
     'allowLoopbackHttpWebhooks',
+    'allow-loopback-http-webhooks',
     booleanKind,
     '',
     'accept http:// webhook URLs on 127.0.0.1/localhost/[::1] (tests only)',
   ),
   ...(Object.keys(behaviourHelp) as Array<keyof Behaviour>).map((key) => {
-    const [flag, env, help] = behaviourHelp[key];
-    const kind = choiceKind(BEHAVIOUR_CHOICES[key]);
-    return spec(
-      flag,
-      env,
-      'behaviour',
-      key,
-      kind,
-      BEHAVIOUR_CHOICES[key].join('|'),
-      `${help} (default ${DEFAULT_BEHAVIOUR[key]})`,
-    );
+    const [flag, help] = behaviourHelp[key];
+    const choices = BEHAVIOUR_CHOICES[key];
+    const defaultHelp = `${help} (default ${DEFAULT_BEHAVIOUR[key]})`;
+    return spec('behaviour', key, flag, choiceKind(choices), choices.join('|'), defaultHelp);
   }),
-  spec('latency', 'LATENCY_MS', 'faults', 'latencyMs', ms, 'MS', 'added to every API answer'),
+  spec('faults', 'latencyMs', 'latency', ms, 'MS', 'added to every API answer'),
+  spec('faults', 'jitterMs', 'jitter', ms, 'MS', 'plus up to this much, drawn per request'),
   spec(
-    'jitter',
-    'JITTER_MS',
-    'faults',
-    'jitterMs',
-    ms,
-    'MS',
-    'plus up to this much, drawn per request',
-  ),
-  spec(
-    'fail-rate',
-    'FAIL_RATE',
     'faults',
     'failRate',
+    'fail-rate',
     rate,
     'X',
     'share of API requests answered 503 before any work',
   ),
   spec(
-    'reset-rate',
-    'RESET_RATE',
     'faults',
     'resetRate',
+    'reset-rate',
     rate,
     'X',
     'share whose connection is reset after the work was done',
   ),
   spec(
-    'malformed-rate',
-    'MALFORMED_RATE',
     'faults',
     'malformedRate',
+    'malformed-rate',
     rate,
     'X',
     'share answered with a truncated JSON body after the work',
   ),
+  spec('faults', 'slowRate', 'slow-rate', rate, 'X', 'share answered only after --slow-ms'),
+  spec('faults', 'slowMs', 'slow-ms', ms, 'MS', 'delay of the slow answers'),
   spec(
-    'slow-rate',
-    'SLOW_RATE',
-    'faults',
-    'slowRate',
-    rate,
-    'X',
-    'share answered only after --slow-ms',
-  ),
-  spec('slow-ms', 'SLOW_MS', 'faults', 'slowMs', ms, 'MS', 'delay of the slow answers'),
-  spec(
-    'throttle-burst',
-    'THROTTLE_BURST',
     'faults',
     'throttleBurst',
+    'throttle-burst',
     count,
     'N',
     'answer the next N API requests 429',
   ),
   spec(
-    'throttle-reset',
-    'THROTTLE_RESET_SECONDS',
     'faults',
     'throttleResetSeconds',
+    'throttle-reset',
     numberKind('seconds ≥ 0', 0),
     'S',
     `the burst's reset, seconds ahead (default ${NO_FAULTS.throttleResetSeconds})`,
   ),
   spec(
-    'seed',
-    'SEED',
     'faults',
+    'seed',
     'seed',
     numberKind('an integer', -(2 ** 53), 2 ** 53, true),
     'N',
     'seed of the fault draws: the same seed faults the same requests in every run (default 1)',
   ),
   spec(
-    'empty-pages-loop',
-    'EMPTY_PAGES_LOOP',
     'faults',
     'emptyPagesLoop',
+    'empty-pages-loop',
     emptyPagesKind,
     'true|N',
     'list endpoints answer an empty page with hasMore true and a fresh cursor',
   ),
   spec(
-    'reject-emails',
-    'REJECT_EMAILS',
     'faults',
     'rejectEmails',
+    'reject-emails',
     emailsKind,
     'LIST|/RE/',
     'POST /members and /members/bulk with a matching email answer 422 (the whole batch)',
   ),
 ];
 
-const distance = (a: string, b: string): number => {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j += 1)
-      next[j] = Math.min(
-        row[j]! + 1,
-        next[j - 1]! + 1,
-        row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    row = next;
-  }
-  return row[b.length]!;
+/** What node:util's parseArgs is told: a boolean or a string per flag, and --help / -h. */
+const PARSE_OPTIONS: ParseArgsOptionsConfig = {
+  help: { type: 'boolean', short: 'h' },
+  ...Object.fromEntries(
+    OPTIONS.map((o) => [o.flag, { type: o.kind.boolean ? 'boolean' : 'string' } as const]),
+  ),
 };
 
-const unknownFlag = (flag: string): string => {
-  const name = flag.replace(/^-+/, '');
-  const closest = [...OPTIONS.map((o) => o.flag), 'help']
-    .map((f) => ({ f, d: distance(name, f) }))
-    .sort((a, b) => a.d - b.d)[0]!;
-  const hint = closest.d <= 3 ? `did you mean --${closest.f}? ` : '';
-  return `unknown flag ${flag} (${hint}run with --help for all flags)`;
-};
+const ALL_FLAGS = `${OPTIONS.map((o) => `--${o.flag}`).join(', ')}, --help`;
 
 const badValue = (where: string, kind: Kind, text: string) =>
   `${where} must be ${kind.allowed} (got "${text}")`;
+
+/**
+ * parseArgs's refusal as one line naming the flag and what it takes. Its messages quote the flag
+ * ("Unknown option '--latecny'", "Option '--port <value>' argument missing").
+ */
+const refusal = (error: unknown): string => {
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
+  const flag =
+    quoted
+      .split(/[\s,]+/)
+      .filter((s) => s.startsWith('-'))
+      .pop() ?? quoted;
+  const o = OPTIONS.find((s) => `--${s.flag}` === flag);
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown flag ${flag}; the flags are ${ALL_FLAGS} (--help explains each)`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument "${quoted}"; every value follows its flag (run with --help for all flags)`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (!o) return `${flag} takes no value`;
+      return message.includes('ambiguous')
+        ? `--${o.flag} needs a value: ${o.kind.allowed} (a value starting with "-" goes as --${o.flag}=VALUE)`
+        : `--${o.flag} needs a value: ${o.kind.allowed}`;
+    default:
+      return message.split('\n')[0]!;
+  }
+};
 
 export type CliResult = { ok: true; config: CliConfig } | { ok: false; error: string };
 
@@ -439,27 +426,35 @@ export const parseCli = (
     if (value === undefined) return { ok: false, error: badValue(o.env, o.kind, text) };
     set(o, value);
   }
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') {
-      config.help = true;
+  // parseArgs takes `--empty` and `--no-empty` but refuses `--empty=false`: that becomes --no-empty.
+  const args: string[] = [];
+  for (const arg of argv) {
+    const match = /^--([^=]+)=(.*)$/s.exec(arg);
+    const o = match && OPTIONS.find((s) => s.kind.boolean && s.flag === match[1]);
+    if (!o) {
+      args.push(arg);
       continue;
     }
-    const match = /^--([^=]+)(?:=(.*))?$/s.exec(arg);
-    const o = match && OPTIONS.find((s) => s.flag === match[1]);
-    if (!o) {
-      if (!arg.startsWith('-'))
-        return { ok: false, error: `unexpected argument "${arg}" (run with --help for all flags)` };
-      return { ok: false, error: unknownFlag(arg) };
+    const value = o.kind.parse(match[2]!);
+    if (value === undefined)
+      return { ok: false, error: badValue(`--${o.flag}`, o.kind, match[2]!) };
+    args.push(value ? `--${o.flag}` : `--no-${o.flag}`);
+  }
+  let values: Record<string, string | boolean | Array<string | boolean> | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options: PARSE_OPTIONS, strict: true, allowNegative: true }));
+  } catch (error) {
+    return { ok: false, error: refusal(error) };
+  }
+  config.help = values.help === true;
+  for (const o of OPTIONS) {
+    const given = values[o.flag];
+    if (given === undefined) continue;
+    if (typeof given === 'boolean') {
+      set(o, given);
+      continue;
     }
-    let text = match[2];
-    if (text === undefined && o.kind.boolean) text = 'true';
-    if (text === undefined) {
-      text = argv[i + 1];
-      if (text === undefined || (text.startsWith('--') && o.kind.parse(text) === undefined))
-        return { ok: false, error: `--${o.flag} needs a value: ${o.kind.allowed}` };
-      i += 1;
-    }
+    const text = String(given);
     const value = o.kind.parse(text);
     if (value === undefined) return { ok: false, error: badValue(`--${o.flag}`, o.kind, text) };
     set(o, value);
@@ -497,8 +492,10 @@ export const usage = (): string => {
     '',
     'A local imitation of the Sotion REST API v1 for tests, benchmarks and `npm start`.',
     'Every flag can also be set by its environment variable; a flag wins over the variable.',
-    'Flags take a value as `--flag value` or `--flag=value`. Exit codes: 0 ok, 1 could not',
-    'start (e.g. port in use), 2 bad flags. The process exits when its parent dies.',
+    'Flags take a value as `--flag value` or `--flag=value` (`--seed=-5` for a value starting',
+    'with -); a flag without a value is true, `--no-flag` or `--flag=false` false. Exit codes:',
+    '0 ok, 1 could not start (e.g. port in use), 2 bad flags. The process exits when its parent',
+    'dies.',
     '',
     ...rows.map(
       ([flag, env, help]) => `  ${flag!.padEnd(width)}  ${env!.padEnd(envWidth)}  ${help}`,

@@ -34,10 +34,12 @@ export interface SandboxOptions extends Partial<SandboxSettings> {
   faults?: Partial<Faults>;
   /** Delays between webhook delivery attempts. */
   webhookRetryDelaysMs?: number[];
+  /** The path the API is served under, and only there (default /api/v1; /v1 is the variant). */
+  apiPrefix?: string;
 }
 
 export interface Sandbox {
-  /** The API base URL, e.g. http://127.0.0.1:4010/api/v1. */
+  /** The API base URL, e.g. http://127.0.0.1:4010/api/v1 (…/v1 with apiPrefix '/v1'). */
   url: string;
   origin: string;
   port: number;
@@ -55,6 +57,7 @@ const STATUS_TEXT = { 503: 'Service temporarily unavailable.', 404: 'Not found.'
 
 export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbox> => {
   const store = options.store ?? new Store();
+  const prefix = options.apiPrefix ?? DECISIONS.basePath;
   const behaviour: Behaviour = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
   const faults: Faults = { ...NO_FAULTS, ...options.faults };
   const settings: SandboxSettings = {
@@ -78,6 +81,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     faults,
     settings,
     deliveries,
+    prefix,
     faulted: (kind) => (stats.faults[kind] += 1),
     route: (method, pattern, handler, list = false) =>
       routes.push({
@@ -145,6 +149,17 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       return handleControl(res, method, url.pathname.slice('/__sandbox'.length), body);
 
     stats.total += 1;
+    // Outside the API's path nothing is served: the web server's own 404 page, not Sotion's
+    // error body, with no rate-limit or request-id headers (see DECISIONS.basePath).
+    if (!url.pathname.startsWith(`${prefix}/`)) {
+      const routeKey = `${method} ${url.pathname.replace(/[0-9a-f-]{36}/gi, ':id')} (not served)`;
+      stats.byRoute[routeKey] = (stats.byRoute[routeKey] ?? 0) + 1;
+      res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(
+        '<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>',
+      );
+      return;
+    }
     const auth = req.headers.authorization ?? '';
     const key = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
     const site = key ? store.siteForKey(key) : undefined;
@@ -162,9 +177,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
       extra: Record<string, string> = {},
     ) => send(res, { status, body: errorBody(message, code), headers: extra }, headers);
 
-    if (!url.pathname.startsWith(`${DECISIONS.basePath}/`))
-      return fail(404, STATUS_TEXT[404], 'not_found');
-    const path = url.pathname.slice(DECISIONS.basePath.length);
+    const path = url.pathname.slice(prefix.length);
     const match = routes
       .map((route) => ({ route, params: route.pattern.exec(path) }))
       .find((r) => r.params && r.route.method === method);
@@ -256,7 +269,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
   const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
-    url: `${origin}${DECISIONS.basePath}`,
+    url: `${origin}${prefix}`,
     origin,
     port,
     store,

@@ -1,6 +1,6 @@
 // Lists every surviving mutant of the last run (from stryker/incremental.json) in
 // docs/mutation-survivors.md, each with its class, and writes the equivalent ones with the reason
-// into README.md between `<!-- mutants:start -->` and `<!-- mutants:end -->`.
+// into docs/mutation.md between `<!-- mutants:start -->` and `<!-- mutants:end -->`.
 //
 // A survivor is equivalent when it falls in one of the CLASSES below (recognised from the mutated
 // code) or has an entry in stryker/equivalent.json ({file, mutator, code, replacement, reason},
@@ -21,7 +21,7 @@ const check = process.argv.includes('--check');
 const input = join(root, 'stryker/incremental.json');
 const registryFile = join(root, 'stryker/equivalent.json');
 const listFile = join(root, 'docs/mutation-survivors.md');
-const readmeFile = join(root, 'README.md');
+const readmeFile = join(root, 'docs/mutation.md');
 const START = '<!-- mutants:start -->';
 const END = '<!-- mutants:end -->';
 
@@ -124,7 +124,7 @@ const list = [
     [...CLASSES.map(([name]) => name), 'equivalent by reading', 'open']
       .map((cls) => `${cls}: ${count(cls)}`)
       .join(', ') +
-    '. README.md (Mutation testing) gives the reason for each equivalent one.',
+    '. [mutation.md](mutation.md) gives the reason for each equivalent one.',
   '',
   '| File | Line | Mutator | Class | Code | Becomes |',
   '| --- | --- | --- | --- | --- | --- |',
@@ -136,8 +136,7 @@ const list = [
 ].join('\n');
 
 const span = (text) => `\`${text.replace(/`/g, "'")}\``;
-const mutant = (r) =>
-  `\`${r.file}:${r.lineNo}\` ${r.mutator}, ${span(r.code)} becomes ${span(r.replacement)}`;
+const mutant = (r) => `\`${r.file}\` ${r.mutator}, ${span(r.code)} becomes ${span(r.replacement)}`;
 const section = [
   START,
   '',
@@ -155,9 +154,7 @@ const section = [
     .map((r) => `- ${mutant(r)}: ${r.reason.charAt(0).toLowerCase()}${r.reason.slice(1)}`),
   ...(count('open') === 0
     ? []
-    : [
-        `- **open** (${count('open')}): listed in [docs/mutation-survivors.md](docs/mutation-survivors.md).`,
-      ]),
+    : [`- **open** (${count('open')}): listed in [mutation-survivors.md](mutation-survivors.md).`]),
   '',
   END,
 ].join('\n');
@@ -165,14 +162,14 @@ const section = [
 const readme = readFileSync(readmeFile, 'utf8');
 const at = readme.indexOf(START);
 const end = readme.indexOf(END);
-if (at < 0 || end < at) throw new Error(`README.md needs ${START} … ${END} markers`);
+if (at < 0 || end < at) throw new Error(`docs/mutation.md needs ${START} … ${END} markers`);
 const newReadme = readme.slice(0, at) + section + readme.slice(end + END.length);
 const stale = registry.filter((_, i) => !used.has(i));
 
 if (check) {
   const problems = [
     ...(readFileSync(listFile, 'utf8') === list ? [] : ['docs/mutation-survivors.md']),
-    ...(readme === newReadme ? [] : ['README.md (between the mutants markers)']),
+    ...(readme === newReadme ? [] : ['docs/mutation.md (between the mutants markers)']),
   ].map((f) => `${f} differs from stryker/incremental.json: run \`npm run mutate:survivors\``);
   problems.push(
     ...stale.map(
@@ -192,6 +189,6 @@ if (check) {
     console.warn(`stryker/equivalent.json: no survivor matches ${e.file}:${e.line} ${e.mutator}`);
   }
   console.log(
-    `${rows.length} survivors (${count('open')} open) written to docs/mutation-survivors.md and README.md; score ${score}%`,
+    `${rows.length} survivors (${count('open')} open) written to docs/mutation-survivors.md and docs/mutation.md; score ${score}%`,
   );
 }

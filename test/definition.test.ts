@@ -158,6 +158,7 @@ describe('app definition', () => {
       'delete_member',
       'remove_member_from_access_group',
       'send_login_link',
+      'set_member_access_groups',
       'unblock_member',
       'update_access_group',
       'update_member',

@@ -4,7 +4,7 @@ export default defineHookTrigger({
   key: 'access_group_deleted',
   noun: 'Access Group',
   label: 'Access Group Deleted',
-  description: 'Triggers when an access group is deleted (instantly).',
+  description: 'Triggers when an access group is deleted.',
   event: 'access-group.deleted',
   shape: 'groupDeleted',
 });

@@ -4,7 +4,7 @@ export default defineHookTrigger({
   key: 'member_created',
   noun: 'Member',
   label: 'Member Created',
-  description: 'Triggers when a member is added to the site (instantly).',
+  description: 'Triggers when a member is added; uses 1 of 10 webhooks.',
   event: 'member.created',
   shape: 'member',
 });

@@ -4,7 +4,7 @@ export default defineHookTrigger({
   key: 'member_deleted',
   noun: 'Member',
   label: 'Member Deleted',
-  description: 'Triggers when a member is deleted from the site (instantly).',
+  description: 'Triggers when a member is deleted from the site.',
   event: 'member.deleted',
   shape: 'memberDeleted',
 });

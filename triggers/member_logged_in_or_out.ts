@@ -4,7 +4,7 @@ export default defineHookTrigger({
   key: 'member_logged_in_or_out',
   noun: 'Member',
   label: 'Member Logged In or Out',
-  description: 'Triggers when a member logs in or out (instantly).',
+  description: 'Triggers when a member logs in or out.',
   event: 'member.auth',
   shape: 'member',
 });

@@ -4,7 +4,7 @@ export default defineHookTrigger({
   key: 'member_updated',
   noun: 'Member',
   label: 'Member Updated',
-  description: "Triggers when a member's details change (instantly).",
+  description: "Triggers when a member's details change.",
   event: 'member.updated',
   shape: 'member',
 });

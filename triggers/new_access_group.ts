@@ -34,7 +34,7 @@ export default defineTrigger({
   noun: 'Access Group',
   display: {
     label: 'New Access Group',
-    description: 'Triggers when a new access group is created.',
+    description: 'Triggers when an access group is created; works past the 10-webhook limit.',
   },
   operation: {
     type: 'polling',

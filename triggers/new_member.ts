@@ -22,7 +22,7 @@ export default defineTrigger({
   noun: 'Member',
   display: {
     label: 'New Member',
-    description: 'Triggers when a new member is added.',
+    description: 'Triggers when a member is added; works past the 10-webhook limit.',
   },
   operation: {
     type: 'polling',

@@ -1,7 +1,7 @@
 /** §2.2 access groups: list, create, get, update, delete. */
 import { bad, conflict, groupName, objectBody, optionalText, paginate } from '../http';
 import { makeGroup, now, type GroupRecord, type SiteData } from '../store';
-import { created, findGroup, groupView, notScope, P, type RouteContext } from './context';
+import { created, findGroup, groupView, notScope, type RouteContext } from './context';
 
 const nameTaken = (site: SiteData, name: string, except?: string) =>
   site.groups.some((g) => g.id !== except && g.name.trim().toLowerCase() === name.toLowerCase());
@@ -35,7 +35,11 @@ export const accessGroupRoutes = (ctx: RouteContext): void => {
     const group = makeGroup(name, 'custom', description);
     site.groups.push(group);
     ctx.deliveries.emit(site, 'access-group.created', groupView(ctx, site, group));
-    return created(ctx, { data: groupView(ctx, site, group) }, `${P}/access-groups/${group.id}`);
+    return created(
+      ctx,
+      { data: groupView(ctx, site, group) },
+      `${ctx.prefix}/access-groups/${group.id}`,
+    );
   });
   ctx.route('GET', '/access-groups/:id', (site, [id]) => ({
     status: 200,

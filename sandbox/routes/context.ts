@@ -1,5 +1,5 @@
 /** What every resource's routes share: the router, the run's settings, views and look-ups. */
-import { DECISIONS, type Behaviour } from '../decisions';
+import type { Behaviour } from '../decisions';
 import type { Deliveries } from '../deliveries';
 import type { Faults } from '../faults';
 import type { FaultKind } from '../stats';
@@ -34,12 +34,12 @@ export interface RouteContext {
   /** Accept http:// webhook URLs on loopback (tests only; Sotion requires https). */
   settings: { allowLoopbackHttpWebhooks: boolean };
   deliveries: Deliveries;
+  /** The path the API is served under (/api/v1, or /v1 as a variant): Location headers use it. */
+  prefix: string;
   /** Counts an injected fault in the run's stats. */
   faulted(kind: FaultKind): void;
   route(method: string, pattern: string, handler: Handler, list?: boolean): void;
 }
-
-export const P = DECISIONS.basePath;
 
 export const groupView = (ctx: RouteContext, site: SiteData, g: GroupRecord) => ({
   ...g,

@@ -9,7 +9,6 @@ import {
   leave,
   memberView,
   notScope,
-  P,
   type RouteContext,
 } from './context';
 
@@ -46,7 +45,7 @@ export const groupMemberRoutes = (ctx: RouteContext): void => {
     return created(
       ctx,
       { data: memberView(site, member) },
-      `${P}/access-groups/${group.id}/members/${member.id}`,
+      `${ctx.prefix}/access-groups/${group.id}/members/${member.id}`,
     );
   });
   ctx.route('DELETE', '/access-groups/:id/members/:memberId', (site, [id, memberId]) => {

@@ -20,7 +20,6 @@ import {
   emitMembership,
   findMember,
   memberView,
-  P,
   type RouteContext,
 } from './context';
 
@@ -102,7 +101,7 @@ export const memberRoutes = (ctx: RouteContext): void => {
     if (site.members.some((m) => m.email === email))
       conflict(`A member with email ${email} already exists.`);
     const member = addMember(site, email, { displayName, paid }, groups);
-    return created(ctx, { data: memberView(site, member) }, `${P}/members/${member.id}`);
+    return created(ctx, { data: memberView(site, member) }, `${ctx.prefix}/members/${member.id}`);
   });
   ctx.route('POST', '/members/bulk', (site, _p, _q, raw) => {
     const body = objectBody(raw);
@@ -214,7 +213,7 @@ export const memberRoutes = (ctx: RouteContext): void => {
     return {
       status: ctx.behaviour.loginLinkStatus,
       body: { data },
-      headers: { location: `${P}/members/${member.id}/login-links` },
+      headers: { location: `${ctx.prefix}/members/${member.id}/login-links` },
     };
   });
 };

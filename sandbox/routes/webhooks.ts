@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DECISIONS } from '../decisions';
 import { bad, HttpError, notFound, objectBody, optionalText, paginate, uuidParam } from '../http';
 import { EVENTS, now, type SiteData, type WebhookRecord } from '../store';
-import { created, P, webhookView, type RouteContext } from './context';
+import { created, webhookView, type RouteContext } from './context';
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
 
@@ -76,7 +76,7 @@ export const webhookRoutes = (ctx: RouteContext): void => {
     return created(
       ctx,
       { data: { ...webhookView(hook), secret: hook.secret } },
-      `${P}/webhooks/${hook.id}`,
+      `${ctx.prefix}/webhooks/${hook.id}`,
     );
   });
   ctx.route('GET', '/webhooks/:id', (site, [id]) => ({

@@ -247,3 +247,26 @@ export const customGroupChoices = async (
   }
   return found;
 };
+
+/**
+ * The access groups with these ids (lowercase), from GET /access-groups: a page per 100 groups,
+ * stopping once every id is found. An id missing from the answer is not among the site's groups
+ * (the whole list was read). GET /access-groups/{id} would cost one request per id, and its 404
+ * for an unknown id is not documented; the list answers for any number of ids.
+ */
+export const accessGroupsByIds = async (
+  client: SotionClient,
+  ids: Iterable<string>,
+): Promise<Map<string, AccessGroup>> => {
+  const wanted = new Set(ids);
+  const found = new Map<string, AccessGroup>();
+  if (wanted.size === 0) return found;
+  for await (const page of walkPages(client, accessGroups.list, { limit: MAX_PAGE_SIZE })) {
+    for (const group of page.items) {
+      const id = group.id.toLowerCase();
+      if (wanted.has(id)) found.set(id, group);
+    }
+    if (found.size === wanted.size) break;
+  }
+  return found;
+};

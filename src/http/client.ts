@@ -4,7 +4,7 @@ import { apiKeyProblem } from './api-key';
 import { withJitter } from './middleware';
 import { RateGate, readRateHeaders } from './rate-gate';
 import { rawText } from './raw-body';
-import { resolveBaseUrl } from './config';
+import { baseUrlOf } from './config';
 import { Deadline, sleep } from './deadline';
 import {
   apiMessageOf,
@@ -146,7 +146,8 @@ export class SotionClient {
     deadline: Deadline = new Deadline(),
   ) {
     this.deadline = deadline;
-    this.baseUrl = resolveBaseUrl();
+    // The base the connection test found (a computed auth field), else the documented one.
+    this.baseUrl = baseUrlOf(bundle.authData);
     const problem = apiKeyProblem(bundle.authData?.apiKey);
     if (problem) throw inputError(z, problem);
     // Every operation makes its client before reading its input: a key mapped into a field

@@ -48,6 +48,43 @@ export const resolveBaseUrl = (env: NodeJS.ProcessEnv = process.env): string => 
   return url.toString().replace(/\/+$/, '');
 };
 
+/** The path every endpoint page documents, and the Authentication page's variant of it. */
+const DOCUMENTED_PATH = '/api/v1';
+const AUTH_PAGE_PATH = '/v1';
+
+/**
+ * The auth field (computed: the connection test fills it) holding the base URL that answered
+ * the connection test. Connections made before it existed have none and use the documented base.
+ */
+export const BASE_URL_FIELD = 'apiBaseUrl';
+
+/**
+ * The bases the connection test tries, in order: the documented base, then the same address with
+ * the Authentication page's `/v1` instead of `/api/v1`. SOTION_API_BASE_URL takes the documented
+ * base's place (`http://127.0.0.1:4010/api/v1` also tries `http://127.0.0.1:4010/v1`); an
+ * override that does not end in /api/v1 is the only base tried.
+ */
+export const baseCandidates = (env: NodeJS.ProcessEnv = process.env): string[] => {
+  const documented = resolveBaseUrl(env);
+  if (!documented.endsWith(DOCUMENTED_PATH)) return [documented];
+  return [documented, documented.slice(0, -DOCUMENTED_PATH.length) + AUTH_PAGE_PATH];
+};
+
+/**
+ * The base URL of a connection: the one its connection test found (authData.apiBaseUrl) when it
+ * is one of `baseCandidates`, the documented base otherwise. A stored value is never trusted as
+ * an address by itself: the key goes only to Sotion's own bases (or the override's).
+ */
+export const baseUrlOf = (
+  authData: Readonly<Record<string, unknown>> | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string => {
+  const candidates = baseCandidates(env);
+  const stored = authData?.[BASE_URL_FIELD];
+  const found = typeof stored === 'string' ? stored.trim().replace(/\/+$/, '') : undefined;
+  return candidates.find((base) => base === found) ?? candidates[0]!;
+};
+
 export const runBudgetMs = (env: NodeJS.ProcessEnv = process.env): number => {
   const raw = Number(env[RUN_BUDGET_ENV]);
   return Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_RUN_BUDGET_MS;

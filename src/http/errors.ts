@@ -16,6 +16,8 @@ export interface ErrorInfo {
   rate?: RateHeaders;
   /** Sotion's own words, the key redacted (a refused bulk batch reports them per member). */
   apiMessage?: string;
+  /** The connection test's 404 without Sotion's error body: no Sotion API at that base URL. */
+  notSotionApi?: boolean;
 }
 
 const infos = new WeakMap<object, ErrorInfo>();
@@ -100,6 +102,26 @@ export const apiMessageOf = (content: string): string | undefined => {
     }
   }
   return undefined;
+};
+
+/**
+ * Whether a body is an error as Sotion writes one: JSON `{"error": "…"}` (documented) or
+ * `{"error": {"code"?, "message"?}}`. A web server's 404 page, plain text, or JSON without an
+ * `error` is not.
+ */
+export const isSotionError = (content: string): boolean => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    return false;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return false;
+  const { error } = parsed as Record<string, unknown>;
+  if (typeof error === 'string') return error.trim() !== '';
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as Record<string, unknown>;
+  return typeof code === 'string' || typeof message === 'string';
 };
 
 /** A user-facing failure that Zapier shows as the step's error. */

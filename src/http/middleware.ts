@@ -5,8 +5,16 @@ import type {
   HttpResponse,
   ZObject,
 } from 'zapier-platform-core';
-import { USER_AGENT, resolveBaseUrl } from './config';
-import { apiMessageOf, redact, requestIdOf, requestIdSuffix, userError, withInfo } from './errors';
+import { USER_AGENT, baseCandidates } from './config';
+import {
+  apiMessageOf,
+  isSotionError,
+  redact,
+  requestIdOf,
+  requestIdSuffix,
+  userError,
+  withInfo,
+} from './errors';
 import { KEY_HELP } from './api-key';
 import type { RequestContext } from './endpoint';
 import { isRaw, rawText } from './raw-body';
@@ -21,8 +29,9 @@ const isSotionUrl = (url: string, base: string): boolean =>
   url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`);
 
 export const addSotionHeaders: BeforeRequestMiddleware = (request, _z, bundle) => {
-  // The key goes only to the Sotion API, never to another host.
-  if (!isSotionUrl(request.url, resolveBaseUrl())) return request;
+  // The key goes only to Sotion's API bases (the documented /api/v1 and the /v1 a connection
+  // test may find, both on Sotion's host), never to another host.
+  if (!baseCandidates().some((base) => isSotionUrl(request.url, base))) return request;
   const headers: Record<string, string> = {
     ...request.headers,
     Authorization: `Bearer ${(bundle.authData?.apiKey ?? '').trim()}`,
@@ -166,6 +175,16 @@ const mapError = (
     );
   }
   if (status === 404) {
+    if (context.authTest && !isSotionError(content)) {
+      // Not Sotion's answer: nothing is served at this base (the connection test tries the next).
+      throw userError(
+        z,
+        `No Sotion API answered at ${response.request.url}: HTTP 404 without Sotion's error ` +
+          `body.${suffix}`,
+        'not_sotion_api',
+        { status, requestId, transient: false, rate, notSotionApi: true },
+      );
+    }
     fail(
       `Sotion could not find ${missing(context, said) ?? context.notFound ?? target}. It may have been deleted, or the ID may belong to another ` +
         'site (each API key sees only its own site). Check the ID or pick it from the dropdown.',

@@ -20,7 +20,9 @@ export const useSandbox = (options: SandboxOptions = {}): (() => Sandbox) => {
   beforeAll(async () => {
     nock.enableNetConnect('127.0.0.1');
     sandbox = await startSandbox({ rateLimit: 100_000, ...options });
-    process.env.SOTION_API_BASE_URL = sandbox.url;
+    // The documented base on the sandbox's host, whatever path the sandbox serves the API under:
+    // the integration finds the API there as it would find Sotion's (src/http/config.ts).
+    process.env.SOTION_API_BASE_URL = `${sandbox.origin}/api/v1`;
   });
   afterAll(async () => {
     delete process.env.SOTION_API_BASE_URL;

@@ -3,8 +3,16 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Behaviour } from '../../sandbox/decisions';
 import { DEMO_KEY } from '../../sandbox/store';
 import { appTester, messageOf, rejection } from '../helpers';
-import { hookOp } from '../zap/hook-helpers';
-import { demoSite, groupByName, http, useReceiver, useSandbox, type Delivery } from './harness';
+import { hookOp } from '../zap/hooks/helpers';
+import {
+  configure,
+  demoSite,
+  groupByName,
+  http,
+  useReceiver,
+  useSandbox,
+  type Delivery,
+} from './harness';
 
 jest.setTimeout(60_000);
 
@@ -253,6 +261,8 @@ describe.each(variants)('instant triggers (%s)', (_name, behaviour) => {
         id: delivery.headers['x-webhook-id'],
         eventType: event,
         occurredAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        detailsComplete: true,
+        detailsMissingReason: null,
       });
       check(item, ctx);
       const requests = sandbox().stats.byRoute;
@@ -367,3 +377,129 @@ describe.each(variants)('instant triggers (%s)', (_name, behaviour) => {
     }
   });
 });
+
+/**
+ * Issue 17 §3: an instant trigger must not lose an event to the rate limit. Membership deliveries
+ * that carry only ids need two reads; when Sotion's window is used up they start the Zap run
+ * with the ids, saying what is missing, instead of throwing (Zapier retries a hook run once).
+ */
+const throttleFigures: string[] = [];
+afterAll(() => {
+  if (throttleFigures.length)
+    console.log(`instant triggers under load:\n  ${throttleFigures.join('\n  ')}`);
+});
+
+describe.each(['retry-after', 'reset-only'] as const)(
+  'membership deliveries of ids under a tight rate limit (throttle: %s)',
+  (throttle) => {
+    const sandbox = useSandbox({
+      behaviour: { membershipPayload: 'ids', throttle },
+      allowLoopbackHttpWebhooks: true,
+    });
+    const receiver = useReceiver(() => 200);
+    const op = hookOp('member_added_to_access_group');
+    afterEach(async () => {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+      await configure(sandbox(), { rateLimit: 100_000, rateWindowSeconds: 60 });
+    });
+
+    /** Subscribes a Zap of its own, adds `count` new members to a new group, and waits for the deliveries. */
+    const deliveriesOf = async (name: string, count: number) => {
+      const path = `/hook/${name}`;
+      const targetUrl = receiver.url().replace('/hook', path);
+      const subscribeData = await appTester(op.performSubscribe, hookBundle(targetUrl));
+      const made = await http(sandbox(), 'POST', '/access-groups', { name: `Load ${name}` });
+      const groupId = (made.json as { data: { id: string } }).data.id;
+      for (let i = 0; i < count; i += 1) {
+        const email = `${name}-${i}@example.org`;
+        const r = await http(sandbox(), 'POST', '/members', { email, accessGroupIds: [groupId] });
+        expect(r.status).toBeLessThan(300);
+      }
+      for (
+        let i = 0;
+        i < 150 && receiver.received.filter((d) => d.path === path).length < count;
+        i += 1
+      )
+        await new Promise((r) => setTimeout(r, 20));
+      const deliveries = receiver.received.filter((d) => d.path === path);
+      expect(deliveries).toHaveLength(count);
+      const bundles = deliveries.map((d) => deliveryBundle(d, subscribeData, targetUrl));
+      return { bundles, groupId, subscribeData, targetUrl };
+    };
+
+    it('both reads throttled for a minute: the run starts with the ids and says why', async () => {
+      const { bundles, groupId } = await deliveriesOf(`one-${throttle}`, 1);
+      await configure(sandbox(), { faults: { throttleBurst: 2, throttleResetSeconds: 60 } });
+      const items = await appTester(op.perform, bundles[0], true);
+      expect(sandbox().stats.faults.throttle).toBe(2);
+      const memberId = demoSite(sandbox()).memberships[groupId]?.[0];
+      expect(items).toEqual([
+        expect.objectContaining({
+          memberId,
+          email: null,
+          accessGroupId: groupId,
+          accessGroupName: null,
+          eventType: 'access-group.member.added',
+          detailsComplete: false,
+          detailsMissingReason: expect.stringMatching(
+            new RegExp(
+              `^Member ${memberId} and access group ${groupId} could not be read in time: ` +
+                "Sotion's rate limit was used up\\. \\(X-Request-Id: [0-9a-f-]+, [0-9a-f-]+\\)$",
+            ),
+          ),
+        }),
+      ]);
+      expect(Object.keys(items[0] ?? {}).sort()).toEqual(Object.keys(op.sample).sort());
+    });
+
+    it('30 deliveries at once, 10 requests a second: no event lost, each says whether it is complete', async () => {
+      const count = 30;
+      const { bundles, groupId } = await deliveriesOf(`load-${throttle}`, count);
+      await configure(sandbox(), { rateLimit: 10, rateWindowSeconds: 1 });
+      process.env.SOTION_RUN_BUDGET_MS = '2500';
+      sandbox().resetStats();
+      const runs = await Promise.allSettled(bundles.map((b) => appTester(op.perform, b, true)));
+      const thrown = runs.filter((r) => r.status === 'rejected');
+      expect(thrown.map((r) => messageOf((r as PromiseRejectedResult).reason))).toEqual([]);
+      const items = runs.flatMap((r) => (r.status === 'fulfilled' ? r.value : []));
+      // 0 lost: one run per event, every event id once.
+      const eventIds = bundles.map(
+        (b) =>
+          (
+            JSON.parse((b as { rawRequest: { content: string } }).rawRequest.content) as {
+              id: string;
+            }
+          ).id,
+      );
+      expect(items.map((i) => i.id).sort()).toEqual([...eventIds].sort());
+      const members = demoSite(sandbox()).memberships[groupId] ?? [];
+      const complete = items.filter((i) => i.detailsComplete === true);
+      const incomplete = items.filter((i) => i.detailsComplete === false);
+      expect(complete.length + incomplete.length).toBe(count);
+      for (const item of items) {
+        expect(members).toContain(item.memberId);
+        expect(item.accessGroupId).toBe(groupId);
+      }
+      // A complete item has every detail; an incomplete one says which are missing and why.
+      for (const item of complete) {
+        expect(item).toMatchObject({
+          email: expect.stringMatching(/^load-/),
+          accessGroupName: `Load load-${throttle}`,
+          detailsMissingReason: null,
+        });
+      }
+      for (const item of incomplete) {
+        expect(item.detailsMissingReason).toMatch(
+          /could not be read in time: Sotion's rate limit was used up\./,
+        );
+      }
+      const stats = sandbox().stats;
+      expect(stats.faults.rateLimited).toBeGreaterThan(0);
+      throttleFigures.push(
+        `${throttle}: ${count} deliveries at once, 10 requests/s, 2.5 s budget: ${items.length} ` +
+          `runs started (0 lost), ${complete.length} complete, ${incomplete.length} without all ` +
+          `details; ${stats.total} requests, ${stats.faults.rateLimited} answered 429`,
+      );
+    });
+  },
+);

@@ -101,9 +101,13 @@ describe('sandbox command line', () => {
   });
 
   it('one line naming the flag and the allowed values', () => {
+    const flags = [...OPTIONS.map((o) => `--${o.flag}`), '--help'].join(', ');
     expect(error(['--latecny', '5'])).toBe(
-      'unknown flag --latecny (did you mean --latency? run with --help for all flags)',
+      `unknown flag --latecny; the flags are ${flags} (--help explains each)`,
     );
+    expect(error(['--latecny=5'])).toBe(error(['--latecny', '5']));
+    expect(error(['-x'])).toBe(`unknown flag -x; the flags are ${flags} (--help explains each)`);
+    expect(error(['--no-port'])).toMatch(/^unknown flag --no-port; the flags are --port, /);
     expect(error(['--group-order', 'foo'])).toBe(
       `--group-order must be one of ${BEHAVIOUR_CHOICES.groupOrder.join(', ')} (got "foo")`,
     );
@@ -112,11 +116,39 @@ describe('sandbox command line', () => {
     expect(error(['--rate-window', '0'])).toMatch(/^--rate-window must be seconds > 0/);
     expect(error(['--reject-emails', '/(/'])).toMatch(/^--reject-emails must be/);
     expect(error(['--port'])).toBe('--port needs a value: a port from 0 to 65535');
-    expect(error(['--port', '--latency', '5'])).toMatch(/^--port needs a value/);
-    expect(error(['4010'])).toMatch(/^unexpected argument "4010"/);
+    expect(error(['--port', '--latency', '5'])).toBe(
+      '--port needs a value: a port from 0 to 65535 (a value starting with "-" goes as --port=VALUE)',
+    );
+    expect(error(['4010'])).toBe(
+      'unexpected argument "4010"; every value follows its flag (run with --help for all flags)',
+    );
+    expect(error(['--help=yes'])).toBe('--help takes no value');
+    expect(error(['--empty=maybe'])).toBe('--empty must be true or false (got "maybe")');
+    expect(error(['--port='])).toBe('--port must be a port from 0 to 65535 (got "")');
     expect(error([], { SANDBOX_GROUP_ORDER: 'random' })).toMatch(
       /^SANDBOX_GROUP_ORDER must be one of newest, oldest, name/,
     );
+  });
+
+  it('booleans: bare, --no-flag or =value; the last of a repeated flag wins; values after =', () => {
+    expect(ok(['--empty']).process.empty).toBe(true);
+    expect(ok(['--no-empty'], { SANDBOX_EMPTY: 'true' }).process.empty).toBe(false);
+    expect(ok(['--empty=off'], { SANDBOX_EMPTY: 'yes' }).process.empty).toBe(false);
+    expect(ok(['--empty=1']).process.empty).toBe(true);
+    expect(ok(['--port', '1', '--port=2']).process.port).toBe(2);
+    expect(ok(['--seed=-5']).faults.seed).toBe(-5);
+    expect(ok(['--host=a=b']).process.host).toBe('a=b');
+  });
+
+  it('--api-prefix: the path the API is served under (only there)', () => {
+    expect(ok(['--api-prefix', '/v1']).process.apiPrefix).toBe('/v1');
+    expect(ok([], { SANDBOX_API_PREFIX: '/api/v1' }).process.apiPrefix).toBe('/api/v1');
+    expect(error(['--api-prefix', 'v1'])).toBe(
+      '--api-prefix must be a path such as /api/v1 or /v1 (got "v1")',
+    );
+    expect(error(['--api-prefix=/v1/'])).toMatch(/^--api-prefix must be a path/);
+    // A process option: POST /__sandbox/config cannot move the API while it runs.
+    expect(checkConfig({ apiPrefix: '/v1' })).toBe('unknown option apiPrefix');
   });
 
   it('POST /__sandbox/config is checked with the same rules', () => {

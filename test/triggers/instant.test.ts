@@ -1,7 +1,7 @@
-import { SHAPES } from '../../src/zap/hook-output';
+import { SHAPES } from '../../src/zap/hooks/shapes';
 import { api, appTester, headers, KEY, pageOf, PREFIX, uuid } from '../helpers';
 import App from '../../index';
-import { envelope, hookBundle, hookOp, SECRET, TARGET } from '../zap/hook-helpers';
+import { envelope, hookBundle, hookOp, SECRET, TARGET } from '../zap/hooks/helpers';
 
 /** The public contract of the nine instant triggers (issue 10): key, label, event, shape. */
 const TRIGGERS = [
@@ -30,14 +30,39 @@ const display = (key: string) =>
   (App.triggers as Record<string, { display: { label: string; description: string } }>)[key]
     ?.display;
 
+describe('the instant triggers with a polling twin', () => {
+  it.each([
+    ['member_created', 'new_member', 'a member is added'],
+    ['access_group_created', 'new_access_group', 'an access group is created'],
+  ])(
+    '%s and %s say which to pick: the polling one works past the webhook cap',
+    (hook, poll, what) => {
+      expect(display(hook)?.description).toBe(`Triggers when ${what}; uses 1 of 10 webhooks.`);
+      expect(display(poll)?.description).toBe(
+        `Triggers when ${what}; works past the 10-webhook limit.`,
+      );
+    },
+  );
+});
+
 describe.each(TRIGGERS)('%s', (key, label, event, shape) => {
   const op = hookOp(key);
 
   it('is an instant trigger with its label, description, sample and fields', () => {
     expect(op.type).toBe('hook');
     expect(display(key)?.label).toBe(label);
-    expect(display(key)?.description).toMatch(/^Triggers when .+ \(instantly\)\.$/);
+    // Zapier marks instant triggers itself: the description does not say it again.
+    expect(display(key)?.description).toMatch(/^Triggers when [^()]+\.$/);
+    expect(display(key)?.description).not.toMatch(/instant/i);
     expect(op.sample).toEqual(SHAPES[shape].sample(event));
+    // Every item says whether it holds all the details (issue 17 §3), the sample included.
+    expect(op.sample).toMatchObject({ detailsComplete: true, detailsMissingReason: null });
+    expect(op.outputFields).toEqual(
+      expect.arrayContaining([
+        { key: 'detailsComplete', label: 'Details Complete', type: 'boolean', required: true },
+        { key: 'detailsMissingReason', label: 'Details Missing Reason', type: 'string' },
+      ]),
+    );
     expect(op.outputFields).toEqual(SHAPES[shape].outputFields);
     expect(op.inputFields.map((f) => f.key)).toEqual(
       shape === 'membership' ? ['access_group_ids'] : [],
@@ -92,6 +117,7 @@ describe.each(TRIGGERS)('%s', (key, label, event, shape) => {
         : { ...data, id: data.memberId ?? data.accessGroupId };
     const [item] = await appTester(op.perform, hookBundle(envelope(event, object)), true);
     expect(Object.keys(item ?? {}).sort()).toEqual(Object.keys(op.sample).sort());
+    expect(item).toMatchObject({ detailsComplete: true, detailsMissingReason: null });
     const other = event === 'member.created' ? 'member.updated' : 'member.created';
     expect(await appTester(op.perform, hookBundle(envelope(other, object)), true)).toEqual([]);
   });

@@ -1,12 +1,12 @@
 import type { PlainOutputField } from 'zapier-platform-core';
-import type { AccessGroup, Member, MemberListItem } from '../api/schemas';
+import type { AccessGroup, Member, MemberListItem } from '../../api/schemas';
 import {
   accessGroupOutputFields,
   accessGroupSample,
   memberOutput,
   memberOutputFields,
   memberSample,
-} from './samples';
+} from '../samples';
 
 /**
  * What an instant trigger outputs: the event's `data` flattened for mapping (the member's or the
@@ -15,9 +15,6 @@ import {
  * `id` is the event's. The payloads are undocumented, so reading is lenient: unknown fields are
  * kept, a missing optional field is null, and nothing here throws.
  */
-
-/** The shape of an event's `data`, which decides the output, the sample and the fields. */
-export type HookShape = 'member' | 'memberDeleted' | 'group' | 'groupDeleted' | 'membership';
 
 export type Json = Record<string, unknown>;
 
@@ -96,48 +93,61 @@ export const prefixedGroupFields = (group: Json, groupId: string | undefined): J
   return out;
 };
 
-export const envelopeFields = (envelope: Envelope): Json => ({
+/**
+ * The event's fields, and whether the item holds every detail Sotion has about the event's
+ * objects: `missing` says why not (read too late, gone, not named), in words for the Zap builder.
+ */
+export const envelopeFields = (envelope: Envelope, missing?: string): Json => ({
   id: envelope.id,
   eventType: envelope.type,
   occurredAt: envelope.timestamp,
+  detailsComplete: missing === undefined,
+  detailsMissingReason: missing ?? null,
 });
 
 /** Unknown fields of `data` are kept, but never over the fields the trigger documents. */
-export const withEnvelope = (envelope: Envelope, extra: Json, fields: Json): Json => ({
+export const withEnvelope = (
+  envelope: Envelope,
+  extra: Json,
+  fields: Json,
+  missing?: string,
+): Json => ({
   ...extra,
   ...fields,
-  ...envelopeFields(envelope),
+  ...envelopeFields(envelope, missing),
 });
 
-/* ---- samples and output fields, per shape ---- */
+/* ---- the output fields and sample values every shape builds on ---- */
 
-const ENVELOPE_FIELDS = [
+export const ENVELOPE_FIELDS = [
   { key: 'id', label: 'Event ID', type: 'string', required: true },
   { key: 'eventType', label: 'Event Type', type: 'string', required: true },
   { key: 'occurredAt', label: 'Occurred At', type: 'datetime' },
+  { key: 'detailsComplete', label: 'Details Complete', type: 'boolean', required: true },
+  { key: 'detailsMissingReason', label: 'Details Missing Reason', type: 'string' },
 ] satisfies PlainOutputField[];
 
 const renamed = (fields: PlainOutputField[], id: PlainOutputField): PlainOutputField[] =>
   fields.map((field) => (field.key === 'id' ? id : field));
 
-const MEMBER_ID_FIELD = {
+export const MEMBER_ID_FIELD = {
   key: 'memberId',
   label: 'Member ID',
   type: 'string',
   required: true,
 } satisfies PlainOutputField;
-const GROUP_ID_FIELD = {
+export const GROUP_ID_FIELD = {
   key: 'accessGroupId',
   label: 'Access Group ID',
   type: 'string',
   required: true,
 } satisfies PlainOutputField;
 
-const memberFieldList = renamed(memberOutputFields, MEMBER_ID_FIELD);
-const groupFieldList = renamed(accessGroupOutputFields, GROUP_ID_FIELD);
+export const memberFieldList = renamed(memberOutputFields, MEMBER_ID_FIELD);
+export const groupFieldList = renamed(accessGroupOutputFields, GROUP_ID_FIELD);
 
 /** The membership events' group fields: "Group Name" and so on, beside the member's lists. */
-const prefixedGroupFieldList: PlainOutputField[] = accessGroupOutputFields.map((field) =>
+export const prefixedGroupFieldList: PlainOutputField[] = accessGroupOutputFields.map((field) =>
   field.key === 'id'
     ? { ...GROUP_ID_FIELD, label: 'Group ID' }
     : {
@@ -147,66 +157,28 @@ const prefixedGroupFieldList: PlainOutputField[] = accessGroupOutputFields.map((
       },
 );
 
-const sampleEnvelope = (type: string): Envelope => ({
+export const sampleEnvelope = (type: string): Envelope => ({
   id: '6a1f0c2e-93b7-4d5a-8e21-0f4c7b9d2a63',
   type,
   timestamp: '2026-05-06T08:01:45.000Z',
 });
 
-const memberSampleFields = memberFields({ ...memberSample }, String(memberSample.id));
-const groupSampleFields = groupFields({ ...accessGroupSample }, accessGroupSample.id);
-
-export const SHAPES: Record<
-  HookShape,
-  { sample: (event: string) => Json; outputFields: PlainOutputField[] }
-> = {
-  member: {
-    sample: (event) => withEnvelope(sampleEnvelope(event), {}, memberSampleFields),
-    outputFields: [...ENVELOPE_FIELDS, ...memberFieldList],
-  },
-  memberDeleted: {
-    sample: (event) =>
-      withEnvelope(
-        sampleEnvelope(event),
-        {},
-        { memberId: String(memberSample.id), email: memberSample.email },
-      ),
-    outputFields: [
-      ...ENVELOPE_FIELDS,
-      MEMBER_ID_FIELD,
-      { key: 'email', label: 'Email', type: 'string' },
-    ],
-  },
-  group: {
-    sample: (event) => withEnvelope(sampleEnvelope(event), {}, groupSampleFields),
-    outputFields: [...ENVELOPE_FIELDS, ...groupFieldList],
-  },
-  groupDeleted: {
-    sample: (event) =>
-      withEnvelope(
-        sampleEnvelope(event),
-        {},
-        { accessGroupId: accessGroupSample.id, name: accessGroupSample.name },
-      ),
-    outputFields: [
-      ...ENVELOPE_FIELDS,
-      GROUP_ID_FIELD,
-      { key: 'name', label: 'Name', type: 'string' },
-    ],
-  },
-  membership: {
-    sample: (event) =>
-      withEnvelope(
-        sampleEnvelope(event),
-        {},
-        {
-          ...memberSampleFields,
-          ...prefixedGroupFields({ ...accessGroupSample }, accessGroupSample.id),
-        },
-      ),
-    outputFields: [...ENVELOPE_FIELDS, ...memberFieldList, ...prefixedGroupFieldList],
-  },
-};
+export const memberSampleFields = memberFields({ ...memberSample }, String(memberSample.id));
+export const groupSampleFields = groupFields({ ...accessGroupSample }, accessGroupSample.id);
 
 /** The objects a list endpoint returns, as the plain records the shapers read. */
 export const asJson = (value: AccessGroup | Member | MemberListItem): Json => ({ ...value });
+
+export const omit = (data: Json, keys: string[]): Json =>
+  Object.fromEntries(Object.entries(data).filter(([key]) => !keys.includes(key)));
+
+/** The first time among `keys` of an object, for the editor's test items. */
+export const occurred = (object: Json, ...keys: string[]): string | null =>
+  pickText(object, ...keys) ?? null;
+
+/** An envelope standing in for a delivery about `object` (the editor's test). */
+export const stand = (object: Json, type: string, ...timeKeys: string[]): Envelope => ({
+  id: String(object.id),
+  type,
+  timestamp: occurred(object, ...timeKeys),
+});

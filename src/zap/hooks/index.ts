@@ -1,0 +1,79 @@
+import {
+  defineTrigger,
+  type PlainInputField,
+  type WebhookTriggerPerformList,
+} from 'zapier-platform-core';
+import type { WebhookEvent } from '../../api/schemas';
+import { SotionClient } from '../../http/client';
+import { accessGroups, fieldsOf, readInputs, type FieldSpec } from '../fields';
+import { perform } from './delivery';
+import { SHAPES, type HookShape } from './shapes';
+import { subscribe, unsubscribe } from './subscribe';
+
+/**
+ * One factory for Sotion's nine instant triggers (REST hooks, reference §2.5). Each trigger file
+ * gives its key, label, event and the shape of the event's data; the factory puts together
+ * subscribe and unsubscribe (subscribe.ts), the delivery's checks (delivery.ts) and what the
+ * event's shape outputs, samples and lists for the editor's test (shapes.ts).
+ */
+
+export interface HookTriggerDef {
+  key: string;
+  noun: string;
+  label: string;
+  /** "Triggers when … ." */
+  description: string;
+  event: WebhookEvent;
+  shape: HookShape;
+  /** Optional input: only items matching these fields start a run. */
+  filter?: HookFilter;
+}
+
+/** An optional filter, read from the step's input and applied to each output item. */
+export interface HookFilter {
+  spec: FieldSpec<string[]>;
+  /** The output key the chosen values are compared to. */
+  outputKey: string;
+}
+
+/** The membership triggers' filter: only these groups (empty: every group). */
+export const membershipFilter: HookFilter = {
+  spec: accessGroups({
+    key: 'access_group_ids',
+    label: 'Access Groups',
+    helpText:
+      'Only trigger for these access groups, for example `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`. ' +
+      'Leave empty for every group.',
+  }),
+  outputKey: 'accessGroupId',
+};
+
+/** The editor's test: real recent objects of the site, shaped like deliveries. */
+const list = (def: HookTriggerDef) =>
+  (async (z, bundle) => {
+    const client = new SotionClient(z, bundle);
+    const groupIds = def.filter
+      ? readInputs(z, bundle.inputData, { only: def.filter.spec }).only
+      : [];
+    return SHAPES[def.shape].recent(client, def.event, groupIds);
+  }) satisfies WebhookTriggerPerformList;
+
+export const defineHookTrigger = (def: HookTriggerDef) => {
+  const { sample, outputFields } = SHAPES[def.shape];
+  const inputFields: PlainInputField[] = def.filter ? fieldsOf(def.filter.spec) : [];
+  return defineTrigger({
+    key: def.key,
+    noun: def.noun,
+    display: { label: def.label, description: def.description },
+    operation: {
+      type: 'hook',
+      inputFields,
+      perform: perform(def),
+      performList: list(def),
+      performSubscribe: subscribe(def),
+      performUnsubscribe: unsubscribe,
+      sample: sample(def.event),
+      outputFields,
+    },
+  });
+};
