@@ -456,7 +456,7 @@ describe('set_member_access_groups: input', () => {
     ],
     [
       { member: m.id, if_member_missing: 'skip' },
-      /^If the Member Doesn't Exist must be "error" or "create"/,
+      /^If the Member Doesn't Exist must be one of its choices: "Stop with an error" or "Create the member \(needs an email\)"/,
     ],
     [{ member: m.id, paid: 'maybe' }, /^Paid must be true or false/],
   ])('refuses %j before any request', async (input, message) => {
