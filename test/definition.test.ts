@@ -116,6 +116,34 @@ describe('app definition', () => {
     expect(email?.helpText).toContain(`Create Member with **${update}**`);
   });
 
+  it('output labels are distinct: one label per key everywhere, no count read as a list', () => {
+    const labels = new Map<string, Set<string>>();
+    for (const [key, op] of operations()) {
+      const fields = op.operation.outputFields ?? [];
+      const own = fields.map((f) => f.label?.toLowerCase());
+      expect([key, own.length]).toEqual([key, new Set(own).size]);
+      const lists = new Set(
+        fields.filter((f) => f.list).map((f) => f.label?.replace(/ List$/, '').toLowerCase()),
+      );
+      for (const field of fields) {
+        if (field.type === 'integer') {
+          expect([key, field.label, lists.has(field.label?.toLowerCase())]).toEqual([
+            key,
+            field.label,
+            false,
+          ]);
+        }
+        // An object's own `id` is named by its object (Member ID, Event ID …).
+        if (field.key !== 'id') {
+          const seen = labels.get(field.key) ?? new Set<string>();
+          labels.set(field.key, seen.add(field.label ?? ''));
+        }
+      }
+    }
+    const several = [...labels].filter(([, seen]) => seen.size > 1);
+    expect(several.map(([k, seen]) => `${k}: ${[...seen].join(' | ')}`)).toEqual([]);
+  });
+
   it('help texts and descriptions name choices by their labels, never their raw values', () => {
     const raw = [...new Set(rawChoices().map((c) => c.value))];
     expect(raw.length).toBeGreaterThan(5);

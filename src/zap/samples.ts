@@ -93,8 +93,9 @@ export const memberOutputFields = [
   { key: 'lastLoginAt', label: 'Last Login At', type: 'datetime' },
   { key: 'createdAt', label: 'Created At', type: 'datetime' },
   { key: 'updatedAt', label: 'Updated At', type: 'datetime' },
-  { key: 'accessGroups[]id', label: 'Access Group ID', type: 'string' },
-  { key: 'accessGroups[]name', label: 'Access Group Name', type: 'string' },
+  // "Access Groups: …" (each of the member's groups), apart from an event's own Access Group ID.
+  { key: 'accessGroups[]id', label: 'Access Groups: ID', type: 'string' },
+  { key: 'accessGroups[]name', label: 'Access Groups: Name', type: 'string' },
   { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
   { key: 'accessGroupNames', label: 'Access Group Names', type: 'string', list: true },
 ] satisfies PlainOutputField[];

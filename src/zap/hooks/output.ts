@@ -146,14 +146,17 @@ export const GROUP_ID_FIELD = {
 export const memberFieldList = renamed(memberOutputFields, MEMBER_ID_FIELD);
 export const groupFieldList = renamed(accessGroupOutputFields, GROUP_ID_FIELD);
 
-/** The membership events' group fields: "Group Name" and so on, beside the member's lists. */
+/**
+ * The membership events' group fields: "Access Group ID" (as in every other output),
+ * "Access Group Name" and so on, beside the member's "Access Groups: …".
+ */
 export const prefixedGroupFieldList: PlainOutputField[] = accessGroupOutputFields.map((field) =>
   field.key === 'id'
-    ? { ...GROUP_ID_FIELD, label: 'Group ID' }
+    ? GROUP_ID_FIELD
     : {
         ...field,
         key: `accessGroup${field.key.charAt(0).toUpperCase()}${field.key.slice(1)}`,
-        label: `Group ${field.label}`,
+        label: `Access Group ${field.label}`,
       },
 );
 
