@@ -30,13 +30,22 @@ export const toText = (z: ZObject, value: unknown, label: string): string | unde
   return text === '' ? undefined : text;
 };
 
-/** A list field: an array, a single value, or text with several values separated by commas. */
+/**
+ * A list field: an array, a single value, or text with several values separated by commas,
+ * semicolons or new lines. Spaces separate values only when every word is a Sotion ID: a phrase
+ * such as a group's name (`Premium Members`) stays one value, quoted whole in a message.
+ */
 export const toList = (z: ZObject, value: unknown, label: string): string[] => {
   const items = Array.isArray(value) ? value : [value];
   const out: string[] = [];
   for (const item of items) {
     const text = toText(z, item, label);
-    if (text !== undefined) out.push(...text.split(/[\s,;]+/).filter(Boolean));
+    if (text === undefined) continue;
+    for (const part of text.split(/[,;\r\n]+/)) {
+      const words = part.trim().split(/\s+/).filter(Boolean);
+      if (words.length > 1 && !words.every(isUuid)) out.push(words.join(' '));
+      else out.push(...words);
+    }
   }
   return out;
 };
@@ -47,14 +56,16 @@ export const isUuid = (value: string): boolean => UUID.test(value);
 
 /** Ids of Sotion objects are UUIDs; anything else is refused before a request is sent. */
 export const toIds = (z: ZObject, value: unknown, label: string): string[] => {
-  const ids = [...new Set(toList(z, value, label).map((id) => id.toLowerCase()))];
-  const bad = ids.filter((id) => !isUuid(id));
+  const values = toList(z, value, label);
+  const bad = [...new Set(values.filter((id) => !isUuid(id)))];
+  const ids = [...new Set(values.map((id) => id.toLowerCase()))];
   if (bad.length) {
     throw inputError(
       z,
       `${label} must be Sotion IDs (UUIDs such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ` +
         `${bad.map((id) => JSON.stringify(id.slice(0, 60))).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not. ` +
-        'Pick it from the dropdown or map an ID from an earlier step.',
+        'Pick it from the dropdown or map an ID from an earlier step (Find Access Group gives ' +
+        "a group's ID from its name).",
     );
   }
   return ids;

@@ -109,6 +109,14 @@ describe('bulk_add_members: input', () => {
     [{ emails: ['   ', '\n'] }, /^No members to add/],
     [{ emails: null, members: null }, /^No members to add/],
     [
+      { emails: ['a@example.org'], access_group_ids: 'Premium Members' },
+      /^Access Groups must be Sotion IDs \(UUIDs such as [0-9a-f-]+\); "Premium Members" is not\. .*Find Access Group gives a group's ID from its name\)\.$/,
+    ],
+    [
+      { emails: ['a@example.org'], access_group_ids: ['Premium Members, VIP Buyers'] },
+      /; "Premium Members", "VIP Buyers" are not\./,
+    ],
+    [
       { emails: ['a@example.org'], access_group_ids: [42] },
       /^Access Groups must be Sotion IDs .*"42" is not\./,
     ],

@@ -27,7 +27,22 @@ describe('list input', () => {
     const long = 'x'.repeat(100);
     expect(failure(() => toIds(z, `${G}, ${long}`, 'Groups'))).toBe(
       'Groups must be Sotion IDs (UUIDs such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ' +
-        `"${'x'.repeat(60)}" is not. Pick it from the dropdown or map an ID from an earlier step.`,
+        `"${'x'.repeat(60)}" is not. Pick it from the dropdown or map an ID from an earlier step ` +
+        "(Find Access Group gives a group's ID from its name).",
+    );
+  });
+
+  it('a group name is one value, quoted whole; IDs separated by spaces are still several', () => {
+    expect(toList(z, 'Premium  Members', 'Groups')).toEqual(['Premium Members']);
+    expect(toList(z, ['Premium Members; VIP', `${G} ${H}`], 'Groups')).toEqual([
+      'Premium Members',
+      'VIP',
+      G,
+      H,
+    ]);
+    expect(toIds(z, `${G} ${H.toUpperCase()}\n${G}`, 'Groups')).toEqual([G, H]);
+    expect(failure(() => toIds(z, [G, 'Premium Members'], 'Groups'))).toMatch(
+      /\); "Premium Members" is not\. /,
     );
   });
 });
