@@ -114,7 +114,8 @@ describe('input coercion', () => {
     expect(toText(z, '  ', 'N')).toBeUndefined();
     expect(() => toText(z, ['a'], 'N')).toThrow('N must be text; it was [\\"a\\"].');
     expect(toList(z, 'a, b;c', 'L')).toEqual(['a', 'b', 'c']);
-    expect(toList(z, ['a', null, ' ', 'b c'], 'L')).toEqual(['a', 'b', 'c']);
+    // Spaces split only IDs: words that are not IDs (a group's name) stay one value.
+    expect(toList(z, ['a', null, ' ', 'b c'], 'L')).toEqual(['a', 'b c']);
     expect(toList(z, '', 'L')).toEqual([]);
     expect(toList(z, null, 'L')).toEqual([]);
   });
