@@ -17,7 +17,8 @@ import { readRateHeaders } from './rate-gate';
  * `addSotionHeaders` and `mapSotionErrors`; no operation sets headers or maps statuses itself.
  */
 
-const isSotionUrl = (url: string, base: string): boolean =>
+/** True for the Sotion API base URL itself and everything under it (not a look-alike host). */
+export const isSotionUrl = (url: string, base: string = resolveBaseUrl()): boolean =>
   url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`);
 
 export const addSotionHeaders: BeforeRequestMiddleware = (request, _z, bundle) => {
@@ -75,6 +76,9 @@ const contextOf = (response: HttpResponse): RequestContext => {
 
 export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
   if (response.status < 400) return response;
+  // Only Sotion's answers are worded as Sotion's: a file download (a CSV File's host) reads its
+  // own statuses (src/files/download.ts).
+  if (!isSotionUrl(response.request.url ?? '')) return response;
   // A raw (sensitive) response has no `content`: its body is read once, shared with the client.
   if (isRaw(response)) {
     return rawText(response).then((content) => mapError(response, content, z, bundle));
