@@ -11,6 +11,7 @@ import addMemberToAccessGroup from './add_member_to_access_group';
 import removeMemberFromAccessGroup from './remove_member_from_access_group';
 import sendLoginLink from './send_login_link';
 import createLoginLink from './create_login_link';
+import exportMembers from './export_members';
 
 /** Every create (action), by key (the keys are the public contract that Zaps reference). */
 export const creates = {
@@ -27,4 +28,5 @@ export const creates = {
   [removeMemberFromAccessGroup.key]: removeMemberFromAccessGroup,
   [sendLoginLink.key]: sendLoginLink,
   [createLoginLink.key]: createLoginLink,
+  [exportMembers.key]: exportMembers,
 };

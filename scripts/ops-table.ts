@@ -53,6 +53,8 @@ export const REQUESTS: Record<string, string> = {
     'by ID 1 (2 when already in the group); by email 2; with "create" for a new email 2',
   remove_member_from_access_group:
     'by ID 1 (3 when not in the group); by email 2 (1 when no member has the email)',
+  export_members:
+    'a page per 100 access groups + a page per 100 members (of the site or the group) + for each other custom group with members a page per 100 of them; over several runs when it does not fit in one',
   send_login_link: 'by ID 1; by email 2',
   create_login_link: 'by ID 1; by email 2',
   find_member:
