@@ -55,10 +55,8 @@ export const stashCsv = async (
   } catch (error) {
     throw userError(
       z,
-      `Zapier could not store the file ${file.filename} (${shorten(
-        error instanceof Error ? error.message : String(error),
-        160,
-      )}). Replay the step; this is usually temporary.`,
+      `Zapier could not store the file ${file.filename} (${shorten(plainMessage(error), 160)}). ` +
+        'Replay the step; this is usually temporary.',
       'stash_failed',
       { transient: true },
     );
@@ -81,7 +79,7 @@ export interface ResultRow {
 export const RESULTS_HEADER = ['Source', 'Email', 'Status', 'Member ID', 'Reason'] as const;
 
 /** The results file's name: `<step>-results-2026-07-30T10-15-00Z.csv`. */
-export const resultsFilename = (step: string, now: Date = new Date()): string =>
+export const resultsFilename = (step: string, now: Date): string =>
   `${step}-results-${now
     .toISOString()
     .replace(/\.\d+Z$/, 'Z')

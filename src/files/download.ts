@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { RawHttpResponse, ZObject } from 'zapier-platform-core';
 import type { Deadline } from '../http/deadline';
-import { errorInfo, inputError, shorten, userError } from '../http/errors';
+import { errorInfo, inputError, plainMessage, shorten, userError } from '../http/errors';
 import { isSotionUrl } from '../http/middleware';
 
 /**
@@ -122,7 +122,7 @@ const readCapped = async (
     if (!timedOut) {
       // Ours (too large) as it is; anything else is the connection failing mid-download.
       if (errorInfo(error)) throw error;
-      throw networkError(z, options, error instanceof Error ? error : new Error(String(error)));
+      throw networkError(z, options, error);
     }
     throw userError(
       z,
@@ -138,10 +138,10 @@ const readCapped = async (
   return Buffer.concat(chunks, total);
 };
 
-const networkError = (z: ZObject, options: DownloadOptions, error: Error) =>
+const networkError = (z: ZObject, options: DownloadOptions, error: unknown) =>
   userError(
     z,
-    `${options.label} could not be downloaded (${shorten(error.message)}). Nothing was sent to ` +
+    `${options.label} could not be downloaded (${shorten(plainMessage(error))}). Nothing was sent to ` +
       'Sotion. Replay the step; if it keeps failing, map the file again from the earlier step.',
     'download_failed',
     { transient: true },
@@ -190,7 +190,7 @@ export const downloadFile = async (
         { transient: true },
       );
     }
-    throw error instanceof Error ? networkError(z, options, error) : error;
+    throw networkError(z, options, error);
   }
   if (response.status >= 300) {
     const body = response.body as NodeJS.ReadableStream & Partial<Pick<Readable, 'destroy'>>;

@@ -279,8 +279,7 @@ export const exportMembers = async (
         count();
         await progress.save(state, pending);
       }
-      if (!page.hasMore) return true;
-      if (!timeLeft()) return false;
+      if (page.hasMore && !timeLeft()) return false;
     }
     return true;
   };

@@ -272,6 +272,58 @@ describe('Export Members: across runs', () => {
     expect(Object.keys(cache())).toEqual([]);
   });
 
+  it('goes on from any list: the group list, the members, a group for the column', async () => {
+    const first = new MovedDeadline();
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(() => {
+        first.left = 5_000;
+        return [200, pageOf([G1], G1.id), headers(1)];
+      });
+    expect(messageOf(await rejection(partRun(first)))).toMatch(
+      /^Export Members has read 0 members so far in 1 run and is reading the access group list; /,
+    );
+    const second = new MovedDeadline();
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100', after: G1.id })
+      .reply(200, pageOf([G3]), headers(2));
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([m1, m3]), headers(3));
+    api()
+      .get(`${PREFIX}/access-groups/${G1.id}/members`)
+      .query({ limit: '100' })
+      .reply(() => {
+        second.left = 5_000;
+        return [200, pageOf([inGroup(m1)], m1.id), headers(4)];
+      });
+    expect(messageOf(await rejection(partRun(second)))).toMatch(
+      /^Export Members has read 2 members so far in 2 runs and is reading the members of access group 1 of 2 for the Access Groups column; /,
+    );
+    api()
+      .get(`${PREFIX}/access-groups/${G1.id}/members`)
+      .query({ limit: '100', after: m1.id })
+      .reply(200, pageOf([inGroup(m3)]), headers(5));
+    api()
+      .get(`${PREFIX}/access-groups/${G3.id}/members`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([inGroup(m3)]), headers(6));
+    const uploads = mockStash();
+    expect(await appTester(perform, makeBundle({}))).toMatchObject({
+      rowCount: 2,
+      runs: 3,
+      apiRequests: 6,
+    });
+    expect(rowsOf(uploads[0]).map((row) => [row[0], row[6]])).toEqual([
+      ['Email', 'Access Groups'],
+      ['member1@example.com', 'Premium Members'],
+      ["'=danger@example.com", 'Beta, Testers; Premium Members'],
+    ]);
+  });
+
   it('keeps what was read when Sotion throttles, and the replay asks for the next page only', async () => {
     api().get(`${PREFIX}/access-groups`).query({ limit: '100' }).reply(200, pageOf([]), headers(1));
     api()
@@ -337,6 +389,75 @@ describe('Export Members: across runs', () => {
     expect(messageOf(error)).toBe(
       'Export Members could not save its progress at Zapier (The request is too large to be processed), so it cannot go on in a later run. Replay the step in a few minutes.',
     );
+  });
+
+  it('starts afresh when z.cache cannot be read, and stops between lists when time runs out', async () => {
+    const deadline = new MovedDeadline();
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(() => {
+        deadline.left = 5_000;
+        return [200, pageOf([G1]), headers(1)];
+      });
+    const error = await rejection(
+      appTester(async (z: ZObject, bundle: Bundle) => {
+        z.cache.get = async () => {
+          throw new Error('cache unavailable');
+        };
+        return exportMembers(new SotionClient(z, bundle, deadline), undefined);
+      }, makeBundle({})),
+    );
+    expect(messageOf(error)).toMatch(
+      /^Export Members has read 0 members so far in 1 run and is reading the members; /,
+    );
+    expect(JSON.parse(cache()[exportKey(undefined)] ?? 'null')).toMatchObject({
+      phase: 'members',
+      cursor: null,
+      groups: [[G1.id, G1.name, G1.memberCount]],
+      chunks: [],
+    });
+  });
+
+  it('saves in parts of 2,000 rows while it reads, and the file holds every part', async () => {
+    const many = Array.from({ length: 2_100 }, (_, i) => listedMember(10 + i));
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([G1]), headers(1));
+    let page = 0;
+    const afters: Array<string | null> = [];
+    api()
+      .get(`${PREFIX}/members`)
+      .query(true)
+      .times(21)
+      .reply((uri) => {
+        afters.push(new URL(uri, 'https://x').searchParams.get('after'));
+        const items = many.slice(page * 100, page * 100 + 100);
+        page += 1;
+        return [200, pageOf(items, page < 21 ? (items.at(-1)?.id ?? null) : null), headers(page)];
+      });
+    api()
+      .get(`${PREFIX}/access-groups/${G1.id}/members`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([inGroup(many[2_050] as typeof m1)]), headers(30));
+    const uploads = mockStash();
+    expect(await appTester(perform, makeBundle({}))).toMatchObject({
+      rowCount: 2_100,
+      runs: 1,
+      apiRequests: 23,
+    });
+    expect(afters).toEqual([
+      null,
+      ...many
+        .filter((_, i) => i % 100 === 99)
+        .slice(0, 20)
+        .map((m) => m.id),
+    ]);
+    const rows = rowsOf(uploads[0]);
+    expect(rows.slice(1).map((row) => row[0])).toEqual(many.map((m) => m.email));
+    expect(rows[2_051]?.[6]).toBe('Premium Members');
+    expect(Object.keys(cache())).toEqual([]);
   });
 
   it('starts over when a saved part is gone, or the progress is older than two hours', async () => {

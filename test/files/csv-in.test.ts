@@ -58,7 +58,17 @@ describe('CSV in: parsing', () => {
       entries: [{ raw: 'ada@example.com', displayName: 'Lovelace, Ada', source: 'CSV line 2' }],
       columns: { email: 'E-Mail', name: 'Display Name', paid: undefined },
     });
-    const tab = await parsed('email address\tfull_name\nada@example.com\tAda Lovelace');
+    const tab = await parsed(
+      'email address\tfull_name\nada@example.com\tAda Lovelace\nb@x.io\tB\tC',
+    );
+    expect(tab.problems).toEqual([
+      {
+        line: 3,
+        source: 'CSV line 3',
+        reason:
+          'it has 3 values but the header has 2 columns (a value that contains "tab" must be in double quotes)',
+      },
+    ]);
     expect(tab).toMatchObject({
       delimiter: '\t',
       entries: [{ raw: 'ada@example.com', displayName: 'Ada Lovelace', source: 'CSV line 2' }],
@@ -164,10 +174,19 @@ describe('CSV in: parsing', () => {
     expect(await failure('Email,E-mail\na@x.io,b@x.io\n')).toBe(
       'CSV File has 2 columns that could be the one to read ("Email", "E-mail"). Name the one to use in CSV Email Column.',
     );
+    expect(await failure(',,\na@x.io,,\n')).toBe(
+      'CSV File has no email column: its header row is empty. The first row must be a header row (such as `Email,Name`): add one above the first member.',
+    );
+    const wide = Array.from({ length: 14 }, (_, i) => `C${i}`).join(',');
+    expect(await failure(`${wide}\n`)).toMatch(
+      /its header row has "C0", .*"C11", …\. Name the column/,
+    );
     expect(await failure('')).toBe(
       'CSV File is empty: it needs a header row (such as `Email,Name`) and a row per member.',
     );
-    expect(await failure('"Email,Name\n')).toMatch(/^CSV File's header row \(line 1\) cannot be read: /);
+    expect(await failure('"Email,Name\n')).toMatch(
+      /^CSV File's header row \(line 1\) cannot be read: /,
+    );
   });
 
   it('refuses files that are not UTF-8 CSV text, saying how to save one', async () => {
@@ -176,6 +195,9 @@ describe('CSV in: parsing', () => {
       `CSV File is a zip file, such as an Excel workbook (.xlsx), not a CSV. ${saveAs}`,
     );
     expect(await failure(Buffer.from('\uFEFFEmail\n', 'utf16le'))).toBe(
+      `CSV File is UTF-16 text ("Unicode text"), not UTF-8. ${saveAs}`,
+    );
+    expect(await failure(Buffer.from([0xfe, 0xff, 0, 0x45]))).toBe(
       `CSV File is UTF-16 text ("Unicode text"), not UTF-8. ${saveAs}`,
     );
     expect(await failure(Buffer.from('Email\na\u0000b\n'))).toBe(
@@ -227,10 +249,13 @@ describe('CSV in: fields', () => {
   it('reads a link, and refuses text that is not one or a link to the Sotion API', async () => {
     const read = (input: Record<string, unknown>) =>
       appTester(async (z: ZObject) => readInputs(z, input, fields), makeBundle({}));
-    expect(await read({ csv_file: ' https://files.example.com/m.csv ', csv_email_column: 'Mail' })).toEqual({
+    expect(
+      await read({ csv_file: ' https://files.example.com/m.csv ', csv_email_column: 'Mail' }),
+    ).toEqual({
       file: 'https://files.example.com/m.csv',
       email: 'Mail',
     });
+    expect(await read({ csv_file: '  ' })).toEqual({});
     expect(messageOf(await rejection(read({ csv_file: 'members.csv' })))).toBe(
       'CSV File must be a file (map the file from an earlier step, such as a Google Drive or email attachment); "members.csv" is not a link to one.',
     );
@@ -250,10 +275,13 @@ describe('CSV in: the download', () => {
 
   /** Reads the file within a run whose deadline has `leftMs` left. */
   const download = (url: string, leftMs = 25_000) =>
-    appTester(async (z: ZObject, bundle) => {
-      const client = new SotionClient(z, bundle, new Deadline(leftMs));
-      return readCsvFile(client, url);
-    }, makeBundle({ csv_file: url }));
+    appTester(
+      async (z: ZObject, bundle) => {
+        const client = new SotionClient(z, bundle, new Deadline(leftMs));
+        return readCsvFile(client, url);
+      },
+      makeBundle({ csv_file: url }),
+    );
 
   it('never sends the API key (or any Authorization) to the file host', async () => {
     nock(HOST, { badheaders: ['authorization'] })
@@ -264,7 +292,9 @@ describe('CSV in: the download', () => {
       seen.push(JSON.stringify(req.headers ?? {})),
     );
     const read = await download(`${HOST}/members.csv`);
-    expect(read.entries).toEqual([{ raw: 'ada@example.com', source: 'CSV line 2', displayName: undefined, paid: undefined }]);
+    expect(read.entries).toEqual([
+      { raw: 'ada@example.com', source: 'CSV line 2', displayName: undefined, paid: undefined },
+    ]);
     expect(seen.join()).not.toContain(KEY);
     nock.emitter.removeAllListeners('no match');
   });
@@ -286,15 +316,17 @@ describe('CSV in: the download', () => {
     const body = new Readable({
       read() {
         sent += 1;
-        this.push(sent <= 50 ? chunk : null);
+        this.push(sent <= 12 ? chunk : null);
       },
     });
-    nock(HOST).get('/stream.csv').reply(200, () => body);
+    nock(HOST)
+      .get('/stream.csv')
+      .reply(200, () => body);
     const message = messageOf(await rejection(download(`${HOST}/stream.csv`)));
     expect(message).toMatch(
       /^CSV File is larger than that \(the download was stopped at [\d,]+ bytes\); a step reads at most 10 MB \(10,485,760 bytes\)\. Nothing was sent to Sotion\./,
     );
-    // Stopped within a chunk of the cap, not at the end of the 50 MB body.
+    // Stopped within a chunk of the cap, not at the end of the 12 MB body.
     const stoppedAt = Number(/stopped at ([\d,]+) bytes/.exec(message)?.[1]?.replace(/,/g, ''));
     expect(stoppedAt).toBeGreaterThan(MAX_CSV_BYTES);
     expect(stoppedAt).toBeLessThanOrEqual(MAX_CSV_BYTES + chunk.length);
@@ -309,6 +341,28 @@ describe('CSV in: the download', () => {
     expect(messageOf(await rejection(download(`${HOST}/expired.csv`)))).toMatch(
       /answered HTTP 403; the link may have expired/,
     );
+    nock(HOST).get('/page.csv').reply(400, '<html>');
+    expect(messageOf(await rejection(download(`${HOST}/page.csv`)))).toMatch(
+      /answered HTTP 400; check that the field holds a link to the file itself\./,
+    );
+    // A host that sends the headers and part of the file, then drops the connection.
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write('Email\n');
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    nock.enableNetConnect('127.0.0.1');
+    const { port } = server.address() as { port: number };
+    try {
+      expect(messageOf(await rejection(download(`http://127.0.0.1:${port}/broken.csv`)))).toMatch(
+        /^CSV File could not be downloaded \(.+\)\. Nothing was sent to Sotion\. Replay the step/,
+      );
+    } finally {
+      nock.disableNetConnect();
+      await new Promise((resolve) => server.close(resolve));
+    }
     nock(HOST).get('/busy.csv').reply(503, 'busy');
     expect(messageOf(await rejection(download(`${HOST}/busy.csv`)))).toMatch(
       /answered HTTP 503; this is usually temporary: replay the step later\./,
@@ -333,7 +387,9 @@ describe('CSV in: the download', () => {
     // One chunk, then nothing: the host stalls mid-file.
     const stalled = new Readable({ read() {} });
     stalled.push('Email\n');
-    nock(HOST).get('/trickle.csv').reply(200, () => stalled);
+    nock(HOST)
+      .get('/trickle.csv')
+      .reply(200, () => stalled);
     expect(messageOf(await rejection(download(`${HOST}/trickle.csv`, 6_200)))).toMatch(
       /^CSV File did not finish downloading within the 1 seconds this step had left \(6 bytes arrived\)\./,
     );

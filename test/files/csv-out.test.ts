@@ -112,7 +112,7 @@ describe('results_file', () => {
   const now = new Date('2026-07-30T10:15:00.123Z');
 
   it('is null for 100 results or fewer, without a request', async () => {
-    expect(await inCreate((z) => resultsFile(z, 'bulk_add_members', results(100), now))).toEqual({
+    expect(await inCreate((z) => resultsFile(z, 'bulk_add_members', results(100)))).toEqual({
       results_file: null,
       results_file_error: null,
     });
