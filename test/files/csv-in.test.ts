@@ -299,6 +299,12 @@ describe('CSV in: the download', () => {
     nock.emitter.removeAllListeners('no match');
   });
 
+  it('refuses a file link that carries the API key, before any request', async () => {
+    expect(messageOf(await rejection(download(`${HOST}/m.csv?token=${KEY}`)))).toBe(
+      "A value of this step contains the connection's API key (in csv_file), so nothing was sent to Sotion. Check which fields are mapped into this step.",
+    );
+  });
+
   it('refuses a file whose Content-Length is over 10 MB before reading it', async () => {
     nock(HOST)
       .get('/big.csv')
