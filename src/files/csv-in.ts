@@ -302,7 +302,10 @@ export const parseCsv = (z: ZObject, data: Buffer, options: CsvOptions = {}): Cs
     }
     const given = cell(cells.name) || undefined;
     const addresses = parseAddresses(cell(cells.email));
-    const names = [given, ...addresses.map((a) => (addresses.length === 1 ? a.name : undefined))];
+    // Display Name wins; otherwise the name of `Ada Lovelace <ada@example.com>` (one address).
+    const nameOf = (name: string | undefined) =>
+      given ?? (addresses.length === 1 ? name : undefined);
+    const names = addresses.length ? addresses.map((a) => nameOf(a.name)) : [given];
     const long = names.find((n) => n !== undefined && [...n].length > MAX_DISPLAY_NAME);
     if (long !== undefined) {
       problems.push({
@@ -319,8 +322,7 @@ export const parseCsv = (z: ZObject, data: Buffer, options: CsvOptions = {}): Cs
       return;
     }
     for (const { address, name } of addresses) {
-      const displayName = given ?? (addresses.length === 1 ? name : undefined);
-      entries.push({ raw: address, source, displayName, paid });
+      entries.push({ raw: address, source, displayName: nameOf(name), paid });
     }
   };
 

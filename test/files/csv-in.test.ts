@@ -138,13 +138,16 @@ describe('CSV in: parsing', () => {
 
   it('takes `Name <address>` and several addresses in a cell, as the other inputs do', async () => {
     const read = await parsed(
-      'email,paid\n"Ada Lovelace <ada@example.com>",1\n"b@x.io, c@x.io",\n',
+      `email,paid\n"Ada Lovelace <ada@example.com>",1\n"b@x.io, c@x.io",\n"${'y'.repeat(256)} <y@x.io>",\n`,
       { defaultPaid: true },
     );
     expect(read.entries).toEqual([
       { raw: 'ada@example.com', source: 'CSV line 2', displayName: 'Ada Lovelace', paid: true },
       { raw: 'b@x.io', source: 'CSV line 3', displayName: undefined, paid: true },
       { raw: 'c@x.io', source: 'CSV line 3', displayName: undefined, paid: true },
+    ]);
+    expect(read.problems.map((p) => [p.source, p.reason.slice(0, 40)])).toEqual([
+      ['CSV line 4', 'its display name has 256 characters ("yy'],
     ]);
   });
 
