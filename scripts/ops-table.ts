@@ -56,6 +56,8 @@ export const REQUESTS: Record<string, string> = {
     'by ID 1 (3 when not in the group); by email 2 (1 when no member has the email)',
   set_member_access_groups:
     'by ID 1, by email 2; + 1 per group added or removed, + 1 when Paid differs, + the group list (a page per 100) when 2+ groups need checking first. Silver → Gold by ID: 3 (4 without group types); repeat: 1; "create": 2',
+  export_members:
+    'a page per 100 access groups + a page per 100 members (of the site or the group) + for each other custom group with members a page per 100 of them; over several runs when it does not fit in one',
   send_login_link: 'by ID 1; by email 2',
   create_login_link: 'by ID 1; by email 2',
   find_member:

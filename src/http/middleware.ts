@@ -25,13 +25,19 @@ import { readRateHeaders } from './rate-gate';
  * `addSotionHeaders` and `mapSotionErrors`; no operation sets headers or maps statuses itself.
  */
 
-const isSotionUrl = (url: string, base: string): boolean =>
+const isUnder = (url: string, base: string): boolean =>
   url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`);
 
+/**
+ * True for Sotion's API bases (the documented /api/v1 and the /v1 a connection test may find)
+ * and everything under them, not a look-alike host.
+ */
+export const isSotionUrl = (url: string): boolean =>
+  baseCandidates().some((base) => isUnder(url, base));
+
 export const addSotionHeaders: BeforeRequestMiddleware = (request, _z, bundle) => {
-  // The key goes only to Sotion's API bases (the documented /api/v1 and the /v1 a connection
-  // test may find, both on Sotion's host), never to another host.
-  if (!baseCandidates().some((base) => isSotionUrl(request.url, base))) return request;
+  // The key goes only to Sotion's API bases, never to another host.
+  if (!isSotionUrl(request.url)) return request;
   const headers: Record<string, string> = {
     ...request.headers,
     Authorization: `Bearer ${(bundle.authData?.apiKey ?? '').trim()}`,
@@ -84,6 +90,9 @@ const contextOf = (response: HttpResponse): RequestContext => {
 
 export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
   if (response.status < 400) return response;
+  // Only Sotion's answers are worded as Sotion's: a file download (a CSV File's host) reads its
+  // own statuses (src/files/download.ts).
+  if (!isSotionUrl(response.request.url ?? '')) return response;
   // A raw (sensitive) response has no `content`: its body is read once, shared with the client.
   if (isRaw(response)) {
     return rawText(response).then((content) => mapError(response, content, z, bundle));
