@@ -32,7 +32,7 @@ export const REQUESTS: Record<string, string> = {
   member_removed_from_access_group: HOOK_MEMBERSHIP,
 
   authentication:
-    "1 (`GET /site`); 2 when /api/v1 answers a 404 that is not Sotion's and /v1 is tried (a connection that found /v1 tries it first)",
+    "connecting: 2 (`GET /site` in sessionConfig.perform to find the base, `GET /site` in the test); 3 when /api/v1 answers a 404 that is not Sotion's and /v1 is tried; each later connection test: 1; none in steps",
   new_access_group:
     '1 when Sotion lists groups newest first; otherwise every page (100 groups each) within the run',
   custom_access_group_choices: '1 a page (more while pages hold only scope groups)',

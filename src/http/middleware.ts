@@ -88,6 +88,37 @@ const contextOf = (response: HttpResponse): RequestContext => {
   return data?.action && data.target ? { ...UNDESCRIBED, ...data } : UNDESCRIBED;
 };
 
+/**
+ * What a 401 means, raised by the client when core's throwForStaleAuth turned one into
+ * RefreshAuthError (session auth: before afterResponse sees the response, so neither Sotion's
+ * words nor the X-Request-Id are known; Zapier's HTTP log has them). In the connection test the
+ * key was not accepted. In a step the connection's key no longer is: ExpiredAuthError (Zapier
+ * marks the connection stale and asks for a reconnect) rather than RefreshAuthError, whose refresh
+ * (sessionConfig.perform: GET /site with the same key) could only fail the same way.
+ */
+export const keyRejected = (
+  z: ZObject,
+  context: Pick<RequestContext, 'action' | 'target' | 'authTest'>,
+): Error => {
+  const info = { status: 401, transient: false };
+  if (context.authTest) {
+    return userError(
+      z,
+      'Sotion did not accept this API key (HTTP 401): it is invalid, revoked, or was rolled to a ' +
+        `new value. ${KEY_HELP}`,
+      'invalid_api_key',
+      info,
+    );
+  }
+  return withInfo(
+    new z.errors.ExpiredAuthError(
+      `Sotion no longer accepts the API key of this connection (HTTP 401) while ${context.action} ` +
+        `${context.target}: it was revoked, rolled or deleted. Reconnect Sotion with a current key.`,
+    ),
+    info,
+  );
+};
+
 export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
   if (response.status < 400) return response;
   // Only Sotion's answers are worded as Sotion's: a file download (a CSV File's host) reads its
@@ -133,23 +164,8 @@ const mapError = (
   if (status === 409) {
     fail(`Sotion answered 409 Conflict while ${action} ${target}: it already exists.`, 'conflict');
   }
-  if (status === 401) {
-    if (context.authTest) {
-      fail(
-        'Sotion did not accept this API key (HTTP 401): it is invalid, revoked, or was rolled to a ' +
-          `new value. ${KEY_HELP}`,
-        'invalid_api_key',
-      );
-    }
-    throw withInfo(
-      new z.errors.ExpiredAuthError(
-        `Sotion no longer accepts the API key of this connection (HTTP 401) while ${action} ` +
-          `${target}: it was revoked, rolled or deleted. Reconnect Sotion with a current key.` +
-          `${sotionSays}${suffix}`,
-      ),
-      { status, requestId, transient: false, rate },
-    );
-  }
+  // No 401 gets here: the app uses session auth, so core's throwForStaleAuth turns every 401
+  // into RefreshAuthError before afterResponse runs; the client maps it (`keyRejected`).
   if (status === 403) {
     fail(
       context.forbidden ??
@@ -161,7 +177,7 @@ const mapError = (
   }
   if (status === 404) {
     if (context.authTest && !isSotionError(content)) {
-      // Not Sotion's answer: nothing is served at this base (the connection test tries the next).
+      // Not Sotion's answer: nothing is served at this base (sessionConfig.perform tries the next).
       throw userError(
         z,
         `No Sotion API answered at ${response.request.url}: HTTP 404 without Sotion's error ` +
