@@ -79,8 +79,19 @@ export const chunk = <T>(items: T[], size: number): T[][] => {
   return out;
 };
 
-/** What is known of an existing member: from a list page or a look-up. */
-type Known = Pick<GroupMemberItem, 'id' | 'paid' | 'status'>;
+/** What is known of an existing member: from a list page, a look-up or an earlier run. */
+interface Facts {
+  /** Undefined until a list, a look-up or an earlier run found the member. */
+  id?: string;
+  /** Undefined until a list or a look-up read the member. */
+  paid?: boolean | null;
+  status?: 'active' | 'blocked';
+  /** The chosen groups the member is known to be in. */
+  groups: Set<string>;
+}
+
+/** The list position key of the site's member list (group lists are keyed by their id). */
+const MEMBER_LIST = 'members';
 
 /**
  * The status of a whole batch refused for what is in it (400, 413, 422, or a 5xx on every try),
@@ -113,6 +124,19 @@ const isFatal = (error: unknown): boolean => {
   // Errors the pipeline did not raise are bugs or unknown failures: stop rather than repeat them.
   const status = errorInfo(error)?.status;
   return status === undefined || status === 401 || status === 403 || status === 429;
+};
+
+/**
+ * Whether a list read that failed should start again from the top next time: Sotion refused the
+ * request for what it asked (a 4xx other than 401, 403 and 429: perhaps the cursor), or the list
+ * broke its cursor contract. After a throttle, a time-out, a 5xx or a stop, it goes on from there.
+ */
+const positionRefused = (error: unknown): boolean => {
+  const info = errorInfo(error);
+  if (info === undefined) return false;
+  const { status } = info;
+  if (status === undefined) return !info.transient;
+  return status >= 400 && status < 500 && status !== 401 && status !== 403 && status !== 429;
 };
 
 /**
@@ -163,19 +187,42 @@ export const bulkAddMembers = async (
     memberPages: 0,
     isolated: 0,
   };
-  /** Existing members whose id is known (from a list, a look-up or an earlier run). */
-  const foundIds = new Map<string, string>();
+  /** Existing members (Sotion said so, now or in an earlier run): what is known of each. */
+  const facts = new Map<string, Facts>();
+  const factsOf = (email: string): Facts => {
+    const known = facts.get(email) ?? { groups: new Set<string>() };
+    facts.set(email, known);
+    return known;
+  };
+  /** What a list page or a look-up said of an existing member. */
+  const learn = (email: string, member: Pick<GroupMemberItem, 'id' | 'paid' | 'status'>) => {
+    const known = factsOf(email);
+    known.id = member.id;
+    known.paid = member.paid;
+    known.status = member.status;
+    return known;
+  };
+  /** Existing members a look-up could not find: the next run sends them again. */
+  const lost = new Set<string>();
   const finish = async () => {
     report.apiRequests = client.requestsSent;
     const done = unique
       .map(({ result }) => result)
       .filter((r) => ['created', 'existing', 'added_to_groups', 'updated'].includes(r.status));
     const doneEmails = new Set(done.map((r) => r.email));
+    for (const email of lost) memory?.forget(email);
     await memory?.save(
       done,
-      [...foundIds]
-        .filter(([email]) => !doneEmails.has(email))
-        .map(([email, memberId]) => ({ email, memberId })),
+      [...facts]
+        .filter(([email]) => !doneEmails.has(email) && !lost.has(email))
+        .map(([email, known]) => ({
+          email,
+          memberId: known.id,
+          paid: known.paid,
+          status: known.status,
+          groups: [...known.groups],
+        })),
+      results.filter((r) => r.status === 'created').length,
     );
     return report;
   };
@@ -193,20 +240,31 @@ export const bulkAddMembers = async (
   if (pending.length === 0) return finish();
   const joinGroups = options.groupIds.length > 0 && options.addExistingToGroups;
   const updating = update !== UPDATE_EXISTING.leave;
-  // Existing members an earlier run found need no bulk request and no look-up again (only
-  // when their Paid and status need not be read).
+  // Members an earlier run found existing are not sent again: what it learnt of them (their id,
+  // Paid and status, the groups they are in) is where this run goes on.
   const existing: Pending[] = [];
   const toSend = pending.filter((item) => {
-    const memberId = updating ? undefined : memory?.existingId(item.result.email);
-    if (memberId === undefined) return true;
-    foundIds.set(item.result.email, memberId);
+    const known = memory?.existing(item.result.email);
+    if (known === undefined) return true;
+    facts.set(item.result.email, {
+      id: known.memberId,
+      paid: known.paid,
+      status: known.status,
+      groups: new Set(known.groups),
+    });
     existing.push(item);
     return false;
   });
 
-  // Chosen groups must exist and be custom before any member is sent.
-  const groups: AccessGroup[] = [];
+  // Chosen groups must exist and be custom before any member is sent (once per step: an
+  // earlier run's check holds for its replays).
+  const groups: Array<Pick<AccessGroup, 'id' | 'memberCount'>> = [];
   for (const id of options.groupIds) {
+    const checked = memory?.checkedGroup(id);
+    if (checked !== undefined) {
+      groups.push({ id, memberCount: checked });
+      continue;
+    }
     const group = await getAccessGroup(client, id);
     groups.push(group);
     if (group.type !== 'custom') {
@@ -216,6 +274,7 @@ export const bulkAddMembers = async (
           'collection; members cannot be added to it through the API. Choose custom groups only.',
       );
     }
+    memory?.setCheckedGroup(id, group.memberCount);
   }
 
   const stopped = () => report.fatal !== undefined;
@@ -283,6 +342,7 @@ export const bulkAddMembers = async (
           result.status = 'created';
           result.memberId = item.member?.id ?? null;
         } else if (item.status === 'conflict') {
+          factsOf(result.email);
           existing.push(pendingItem);
         } else {
           result.status = 'failed';
@@ -322,151 +382,169 @@ export const bulkAddMembers = async (
     return finish();
   }
 
-  /** What list pages and look-ups said of existing members: email → member. */
-  const known = new Map<string, Known>();
-  /** The chosen groups each existing member is known to be in. */
-  const inGroups = new Map<string, Set<string>>();
-  const wanted = new Set(existing.map(({ result }) => result.email));
-  const created = results.filter((r) => r.status === 'created').length;
+  /** Whether what is known of a member is enough to settle it: its id, and Paid when updating. */
+  const isRead = (email: string) => {
+    const known = facts.get(email);
+    return known?.id !== undefined && (!updating || known.paid !== undefined);
+  };
+  /** Members created by this step, this run and earlier: the lists now hold them too. */
+  const created = results.filter((r) => r.status === 'created').length + (memory?.created ?? 0);
+
+  /**
+   * What a list read that failed part way means: a page that keeps failing, timing out or
+   * breaking the cursor contract only ends this list early; what stops the step elsewhere (a
+   * revoked key, a refusal, a long throttle, an error the pipeline did not raise) stops it here
+   * too. Where the read stopped is kept for the next run unless Sotion refused it.
+   */
+  const listFailed = (error: unknown, list: string) => {
+    const info = errorInfo(error);
+    const endsListOnly = info !== undefined && info.status === undefined;
+    if (!endsListOnly && isFatal(error) && report.fatal === undefined) report.fatal = error;
+    if (positionRefused(error)) memory?.setPosition(list, undefined);
+  };
 
   /**
    * Reads the chosen groups' member lists (pages of 100, groups in parallel), stopping once every
    * wanted email is found. A list cut short by the deadline or an error is still right as far as
    * it goes: whoever it did not reach is handled one by one.
    */
-  const readGroups = async () => {
+  const readGroups = async (wanted: string[]) => {
     await Promise.all(
       groups.map(async ({ id: groupId, memberCount }) => {
         // An empty group has nobody to find.
         if (memberCount + created === 0) return;
-        const left = new Set(wanted);
+        const left = new Set(wanted.filter((email) => !facts.get(email)?.groups.has(groupId)));
+        // A list longer than one run can read goes on where the last run stopped (what it
+        // learnt from the pages before is in its memory); one read to the end is not read again.
+        const start = memory?.position(groupId);
+        if (left.size === 0 || start?.after === null) return;
+        let pages = start?.pages ?? 0;
         try {
-          // A list longer than one run can read goes on where the last run stopped: whoever
-          // was in the pages before was confirmed then.
           for await (const page of walkPages(client, groupMembers.list, {
             params: { groupId },
             limit: MAX_PAGE_SIZE,
-            after: memory?.cursor(groupId),
+            after: start?.after,
           })) {
-            memory?.setCursor(groupId, page.hasMore ? page.nextCursor : null);
+            pages += 1;
+            memory?.setPosition(groupId, { after: page.hasMore ? page.nextCursor : null, pages });
             for (const member of page.items) {
               const email = normalizeEmail(member.email);
               if (!left.delete(email)) continue;
-              known.set(email, member);
-              foundIds.set(email, member.id);
-              const set = inGroups.get(email) ?? new Set<string>();
-              set.add(groupId);
-              inGroups.set(email, set);
+              learn(email, member).groups.add(groupId);
             }
             if (left.size === 0 || outOfTime() || stopped()) return;
           }
         } catch (error) {
-          // A page that keeps failing, timing out or breaking the cursor contract only ends this
-          // list early. What stops the step elsewhere (a revoked key, a refusal, a long
-          // throttle, an error the pipeline did not raise) stops it here too.
-          const info = errorInfo(error);
-          const endsListOnly = info !== undefined && info.status === undefined;
-          if (!endsListOnly && isFatal(error) && report.fatal === undefined) report.fatal = error;
-          // The next run reads this list from the start (a cursor Sotion refuses is not kept).
-          memory?.setCursor(groupId, null);
+          listFailed(error, groupId);
         }
       }),
     );
   };
 
   /**
-   * Reads the site's member list (newest first, so this run's new members come first) instead of
+   * Reads the site's member list (newest first, so this step's new members come first) instead of
    * one look-up per member, while the pages it may still take are fewer than the look-ups left;
-   * stops as soon as every wanted email is found.
+   * stops as soon as every wanted email is found, and goes on where an earlier run stopped.
    */
   const readMembers = async (emails: Set<string>) => {
     const newPages = Math.floor(created / MAX_PAGE_SIZE);
-    // The list holds at least this run's new members and the wanted ones; its real length is
+    const start = memory?.position(MEMBER_LIST);
+    let pages = start?.pages ?? 0;
+    // The list holds at least the step's new members and the wanted ones; its real length is
     // unknown, so it must promise to save a few look-ups.
-    if (Math.ceil((created + emails.size) / MAX_PAGE_SIZE) + 2 > emails.size) return;
-    let pages = 0;
+    if (start === undefined) {
+      if (Math.ceil((created + emails.size) / MAX_PAGE_SIZE) + 2 > emails.size) return;
+    } else if (start.after === null || pages - newPages >= emails.size) return;
     try {
-      for await (const page of walkPages(client, members.list, { limit: MAX_PAGE_SIZE })) {
+      for await (const page of walkPages(client, members.list, {
+        limit: MAX_PAGE_SIZE,
+        after: start?.after,
+      })) {
         pages += 1;
         report.memberPages += 1;
+        memory?.setPosition(MEMBER_LIST, { after: page.hasMore ? page.nextCursor : null, pages });
         for (const member of page.items) {
           const email = normalizeEmail(member.email);
           if (!emails.delete(email)) continue;
-          known.set(email, member);
-          foundIds.set(email, member.id);
+          learn(email, member);
         }
         if (emails.size === 0 || outOfTime() || stopped()) return;
-        // Past this run's new members, a page that finds nobody costs as much as a look-up.
+        // Past the step's new members, a page that finds nobody costs as much as a look-up.
         if (pages - newPages >= emails.size) return;
       }
     } catch (error) {
-      const info = errorInfo(error);
-      const endsListOnly = info !== undefined && info.status === undefined;
-      if (!endsListOnly && isFatal(error) && report.fatal === undefined) report.fatal = error;
+      listFailed(error, MEMBER_LIST);
     }
   };
 
+  /** The list pages left to read of each chosen group, as far as its count tells. */
+  const pagesLeft = ({ id, memberCount }: Pick<AccessGroup, 'id' | 'memberCount'>) => {
+    const total = Math.ceil((memberCount + created) / MAX_PAGE_SIZE);
+    const start = memory?.position(id);
+    if (start === undefined) return total;
+    return start.after === null ? 0 : Math.max(1, total - start.pages);
+  };
   // Reading the groups pays when most existing members are in them already (a replay without
   // memory, or an import of people already there): a page per 100 instead of a look-up and an
-  // add each. When this run created more than it found existing, they are more likely not.
-  const groupPages = groups.reduce(
-    (sum, group) => sum + Math.ceil((group.memberCount + created) / MAX_PAGE_SIZE),
-    0,
-  );
-  const conflicts = existing.length - (pending.length - toSend.length);
+  // add each. When the step created more than it found existing, they are more likely not.
+  const groupPages = groups.reduce((sum, group) => sum + pagesLeft(group), 0);
+  const conflicts = existing.filter(({ result }) => !isRead(result.email)).length;
   if (!stopped() && joinGroups && groupPages * 2 <= conflicts && created <= conflicts) {
-    await readGroups();
+    await readGroups(existing.map(({ result }) => result.email));
   }
   const inAll = (email: string) =>
-    joinGroups && options.groupIds.every((id) => inGroups.get(email)?.has(id));
+    joinGroups && options.groupIds.every((id) => facts.get(email)?.groups.has(id));
   const needIds = new Set(
-    existing
-      .map(({ result }) => result.email)
-      .filter((email) => !known.has(email) && !foundIds.has(email)),
+    existing.map(({ result }) => result.email).filter((email) => !isRead(email)),
   );
   if (!stopped() && needIds.size > 0) await readMembers(needIds);
+
+  /** What "Update Existing Members" changes on a member: the one rule for both paths below. */
+  const changesFor = (entry: BulkEntry, member: Facts) => {
+    const changes: string[] = [];
+    const patch: { paid?: boolean; status?: 'active' } = {};
+    if (updating && entry.paid !== undefined && member.paid !== entry.paid) {
+      patch.paid = entry.paid;
+      changes.push(`Paid set to ${entry.paid}`);
+    }
+    if (update === UPDATE_EXISTING.paidAndUnblock && member.status === 'blocked') {
+      patch.status = 'active';
+      changes.push('unblocked');
+    }
+    return { patch, changes };
+  };
 
   const settle = async (item: Pending) => {
     if (outOfTime()) return markGroupsUnchecked(item);
     const { result, entry } = item;
     try {
-      let member: Known | undefined = known.get(result.email);
-      const remembered = foundIds.get(result.email);
-      if (member === undefined && remembered !== undefined) {
-        member = { id: remembered, paid: null, status: 'active' };
-      }
-      if (member === undefined) {
+      let member = factsOf(result.email);
+      if (!isRead(result.email)) {
         report.lookups += 1;
-        member = await findMemberByEmail(client, result.email);
+        const found = await findMemberByEmail(client, result.email);
+        if (found === undefined) {
+          lost.add(result.email);
+          result.status = 'failed';
+          result.reason =
+            'Sotion said this email already exists but could not find the member by email, so it ' +
+            'was not added to the groups.';
+          return;
+        }
+        member = learn(result.email, found);
       }
-      if (member === undefined) {
-        result.status = 'failed';
-        result.reason =
-          'Sotion said this email already exists but could not find the member by email, so it ' +
-          'was not added to the groups.';
-        return;
-      }
-      result.memberId = member.id;
-      foundIds.set(result.email, member.id);
+      const memberId = member.id as string;
+      result.memberId = memberId;
       let added = 0;
       if (joinGroups) {
         for (const groupId of options.groupIds) {
-          if (inGroups.get(result.email)?.has(groupId)) continue;
-          if (await addMemberToGroup(client, groupId, member.id)) added += 1;
+          if (member.groups.has(groupId)) continue;
+          if (await addMemberToGroup(client, groupId, memberId)) added += 1;
+          member.groups.add(groupId);
         }
       }
-      const changes: string[] = [];
-      const patch: { paid?: boolean; status?: 'active' } = {};
-      if (updating && entry.paid !== undefined && member.paid !== entry.paid) {
-        patch.paid = entry.paid;
-        changes.push(`Paid set to ${entry.paid}`);
-      }
-      if (update === UPDATE_EXISTING.paidAndUnblock && member.status === 'blocked') {
-        patch.status = 'active';
-        changes.push('unblocked');
-      }
+      const { patch, changes } = changesFor(entry, member);
       if (changes.length) {
-        await client.call(members.update, { params: { memberId: member.id }, body: patch });
+        await client.call(members.update, { params: { memberId }, body: patch });
       }
       const groupsSaid = !joinGroups
         ? ''
@@ -485,17 +563,14 @@ export const bulkAddMembers = async (
       fail([item], error);
     }
   };
-  // Whoever the lists show in every chosen group, with nothing to update, needs no request.
+  // Whoever is known to be in every chosen group, with nothing to update, needs no request.
   const rest = existing.filter((item) => {
     const { result } = item;
-    const member = known.get(result.email);
-    if (!member || !inAll(result.email)) return true;
-    const needsPatch =
-      (updating && item.entry.paid !== undefined && member.paid !== item.entry.paid) ||
-      (update === UPDATE_EXISTING.paidAndUnblock && member.status === 'blocked');
-    if (needsPatch) return true;
+    const member = facts.get(result.email);
+    if (!member || !isRead(result.email) || !inAll(result.email)) return true;
+    if (changesFor(item.entry, member).changes.length) return true;
     result.status = 'existing';
-    result.memberId = member.id;
+    result.memberId = member.id ?? null;
     result.reason = 'Already a member, already in every chosen group.';
     return false;
   });
