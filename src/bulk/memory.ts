@@ -65,9 +65,13 @@ export class StepMemory {
    */
   private done: Record<string, string> = {};
 
-  constructor(z: ZObject, input: unknown, options: { kind?: string } = {}) {
+  /**
+   * `kind` names the step (its operation key, such as `bulk_add_members`): steps of different
+   * kinds never share a memory, whatever their input.
+   */
+  constructor(z: ZObject, kind: string, input: unknown) {
     const hash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    this.key = `${options.kind ?? 'bulk_add_members'}:v1:${hash}`;
+    this.key = `${kind}:v1:${hash}`;
     this.cache = z.cache;
   }
 
@@ -108,11 +112,6 @@ export class StepMemory {
     return facts;
   }
 
-  /** The id of an existing member an earlier run found but did not finish, or undefined. */
-  existingId(email: string): string | undefined {
-    return this.existing(email)?.memberId;
-  }
-
   /** Where an earlier run stopped reading a list (a group's id, or `members`), if it did. */
   position(list: string): ListPosition | undefined {
     const value = this.done[`#${list}`];
@@ -125,16 +124,6 @@ export class StepMemory {
   setPosition(list: string, position: ListPosition | undefined): void {
     if (position === undefined) delete this.done[`#${list}`];
     else this.done[`#${list}`] = `${position.after ?? ''}|${position.pages}`;
-  }
-
-  /** Where an earlier run stopped reading a group's member list (its next cursor), if it did. */
-  cursor(groupId: string): string | undefined {
-    return this.position(groupId)?.after ?? undefined;
-  }
-
-  /** Notes where this run stopped reading a group's list; null once the list was read to the end. */
-  setCursor(groupId: string, cursor: string | null): void {
-    this.setPosition(groupId, cursor === null ? undefined : { after: cursor, pages: 0 });
   }
 
   /** The member count of a group an earlier run checked (it exists and is custom), or undefined. */
