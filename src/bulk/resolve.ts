@@ -6,7 +6,7 @@ import type { AccessGroup } from '../api/schemas';
 import { errorInfo, inputError } from '../http/errors';
 import { MAX_PAGE_SIZE, walkPages, type Page } from '../http/pagination';
 import type { ListPosition } from './memory';
-import type { BulkRun, MemberFacts } from './state';
+import type { BulkRun, FoundMember } from './state';
 
 /** A chosen group, checked to exist and be custom: its id and member count when checked. */
 export type CheckedGroup = Pick<AccessGroup, 'id' | 'memberCount'>;
@@ -228,7 +228,7 @@ export const resolveMembers = async <Own extends string>(
 export const lookUpMember = async <Own extends string>(
   run: BulkRun<Own>,
   email: string,
-): Promise<MemberFacts | undefined> => {
+): Promise<FoundMember | undefined> => {
   run.report.lookups += 1;
   const found = await findMemberByEmail(run.client, email);
   if (found === undefined) {

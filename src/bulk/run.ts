@@ -42,7 +42,7 @@ export const bulkAddMembers = async (
 ): Promise<BulkReport> => {
   const { results, unique } = dedupe<MemberStatus>(entries);
   const run = new BulkRun<MemberStatus>(client, results, DONE, options.memory);
-  const { remembered, fresh } = await run.replay(unique, 'existing');
+  const { remembered, fresh } = await run.resume(unique, 'existing');
   if (remembered.length + fresh.length === 0) return run.finish();
   const { groupIds, updateExisting: update } = options;
   const joinGroups = groupIds.length > 0 && options.addExistingToGroups;

@@ -2,10 +2,37 @@ import { addMemberToGroup, members } from '../api/members';
 import type { BulkEntry } from './entries';
 import { runPool } from './pool';
 import { isResolved, lookUpMember } from './resolve';
-import type { BulkRun, Item, MemberFacts, MemberStatus } from './state';
+import {
+  isFound,
+  type BulkRun,
+  type FoundMember,
+  type Item,
+  type MemberFacts,
+  type MemberStatus,
+} from './state';
 
 /** Look-ups, group adds and updates for existing members in flight at once. */
 export const MEMBER_CONCURRENCY = 16;
+
+const IN_EVERY_GROUP = 'Already a member, already in every chosen group.';
+
+/**
+ * Runs `work` on each item, 16 at a time. Items not started before time runs out (less than the
+ * reserve left) or before the run stopped go to `skipped` instead: none is left without a result.
+ */
+export const forEachMember = async <Own extends string>(
+  run: BulkRun<Own>,
+  items: Array<Item<Own>>,
+  work: (item: Item<Own>) => Promise<void>,
+  skipped: (item: Item<Own>) => void,
+): Promise<void> =>
+  runPool(
+    items,
+    MEMBER_CONCURRENCY,
+    async (item) => (run.outOfTime() ? skipped(item) : work(item)),
+    () => run.stopped(),
+    skipped,
+  );
 
 /** What happens to members who already exist (besides the groups). */
 export const UPDATE_EXISTING = {
@@ -44,7 +71,7 @@ export const changesFor = (
  */
 export const addToGroups = async <Own extends string>(
   run: BulkRun<Own>,
-  member: MemberFacts & { id: string },
+  member: FoundMember,
   groupIds: string[],
 ): Promise<number> => {
   let added = 0;
@@ -102,13 +129,12 @@ export const settleExisting = async (
   const inAll = (email: string) =>
     joinGroups && groupIds.every((id) => run.facts.get(email)?.groups.has(id));
   const settle = async (item: Item<MemberStatus>) => {
-    if (run.outOfTime()) return markGroupsUnchecked(run, item);
     const { result, entry } = item;
     try {
       const member = isResolved(run, result.email, needPaid)
-        ? run.factsOf(result.email)
+        ? run.facts.get(result.email)
         : await lookUpMember(run, result.email);
-      if (member?.id === undefined) {
+      if (!isFound(member)) {
         result.status = 'failed';
         result.reason =
           'Sotion said this email already exists but could not find the member by email, so it ' +
@@ -117,7 +143,7 @@ export const settleExisting = async (
       }
       const memberId = member.id;
       result.memberId = memberId;
-      const added = joinGroups ? await addToGroups(run, { ...member, id: memberId }, groupIds) : 0;
+      const added = joinGroups ? await addToGroups(run, member, groupIds) : 0;
       const { patch, changes } = changesFor(update, entry, member);
       if (changes.length) {
         await run.client.call(members.update, { params: { memberId }, body: patch });
@@ -131,7 +157,7 @@ export const settleExisting = async (
       const said = [...changes, groupsSaid].filter(Boolean).join('; ');
       result.reason =
         !changes.length && joinGroups && added === 0
-          ? 'Already a member, already in every chosen group.'
+          ? IN_EVERY_GROUP
           : said
             ? `Already a member; ${said}.`
             : 'Already a member; nothing to change.';
@@ -147,14 +173,8 @@ export const settleExisting = async (
     if (changesFor(update, item.entry, member).changes.length) return true;
     result.status = 'existing';
     result.memberId = member.id ?? null;
-    result.reason = 'Already a member, already in every chosen group.';
+    result.reason = IN_EVERY_GROUP;
     return false;
   });
-  await runPool(
-    rest,
-    MEMBER_CONCURRENCY,
-    settle,
-    () => run.stopped(),
-    (item) => markGroupsUnchecked(run, item),
-  );
+  await forEachMember(run, rest, settle, (item) => markGroupsUnchecked(run, item));
 };

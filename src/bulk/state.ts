@@ -61,6 +61,12 @@ export interface MemberFacts {
   groups: Set<string>;
 }
 
+/** An existing member whose id is known. */
+export type FoundMember = MemberFacts & { id: string };
+
+export const isFound = (member: MemberFacts | undefined): member is FoundMember =>
+  member?.id !== undefined;
+
 /** Errors that will fail every other request the same way: stop sending. */
 export const isFatal = (error: unknown): boolean => {
   // Errors the pipeline did not raise are bugs or unknown failures: stop rather than repeat them.
@@ -131,20 +137,17 @@ export class BulkRun<Own extends string = MemberStatus> {
   }
 
   /** What a list page or a look-up said of an existing member. */
-  learn(email: string, member: Pick<GroupMemberItem, 'id' | 'paid' | 'status'>): MemberFacts {
-    const known = this.factsOf(email);
-    known.id = member.id;
-    known.paid = member.paid;
-    known.status = member.status;
-    return known;
+  learn(email: string, member: Pick<GroupMemberItem, 'id' | 'paid' | 'status'>): FoundMember {
+    const { id, paid, status } = member;
+    return Object.assign(this.factsOf(email), { id, paid, status });
   }
 
   /**
-   * The step memory's part before any request: items an earlier run confirmed get `status` and
-   * are done; items it found existing get what it learnt of them (`remembered`, sent to no bulk
-   * request again); the rest are `fresh`.
+   * Takes over what earlier runs of the step did, before any request: items an earlier run
+   * confirmed get `status` and are done; items it found existing get what it learnt of them
+   * (`remembered`: no bulk request again); the rest are `fresh`.
    */
-  async replay(
+  async resume(
     items: Array<Item<Own>>,
     status: Own,
   ): Promise<{ remembered: Array<Item<Own>>; fresh: Array<Item<Own>> }> {

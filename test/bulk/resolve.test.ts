@@ -4,10 +4,21 @@
  * runs directly on a client whose deadline the test moves, so counters and requests are exact.
  */
 import nock from 'nock';
-import { positionRefused } from '../../src/bulk/resolve';
+import type { Bundle, ZObject } from 'zapier-platform-core';
+import { StepMemory } from '../../src/bulk/memory';
+import {
+  groupListPages,
+  inGroup,
+  isResolved,
+  lookUpMember,
+  positionRefused,
+  resolveMembers,
+} from '../../src/bulk/resolve';
+import { BulkRun } from '../../src/bulk/state';
+import { SotionClient } from '../../src/http/client';
 import { UPDATE_EXISTING } from '../../src/bulk/settle';
 import { errorInfo, withInfo } from '../../src/http/errors';
-import { api, headers, pageOf, PREFIX, uuid } from '../helpers';
+import { api, appTester, headers, makeBundle, pageOf, PREFIX, uuid } from '../helpers';
 import { fullMember, listedMember } from '../member-fixtures';
 import {
   bulk,
@@ -24,6 +35,7 @@ import {
   IN_EVERY_GROUP,
   lookup,
   memberWith,
+  MovableDeadline,
   NOTHING_TO_CHANGE,
   ADDED_TO_ONE,
   newEmail,
@@ -489,5 +501,83 @@ describe('bulk resolve: which list positions a failure keeps', () => {
     // Time-outs and resets the pipeline gave up on, and errors it did not raise.
     expect(positionRefused(failed(undefined, true))).toBe(false);
     expect(positionRefused(new Error('bug'))).toBe(false);
+  });
+});
+
+describe('bulk resolve: the phase on its own (as other bulk steps use it)', () => {
+  /** Runs `phase` on a BulkRun of a fresh client, with a step memory. */
+  const onRun = async (phase: (run: BulkRun<'removed'>) => Promise<void>) => {
+    let run: BulkRun<'removed'> | undefined;
+    await appTester(async (z: ZObject, bundle: Bundle) => {
+      run = new BulkRun<'removed'>(
+        new SotionClient(z, bundle, new MovableDeadline()),
+        [],
+        new Set(['removed']),
+        new StepMemory(z, 'test_step', 'input'),
+      );
+      await run.memory?.load();
+      await phase(run);
+      return null;
+    }, makeBundle({}));
+    if (run === undefined) throw new Error('no run');
+    return run;
+  };
+
+  it('tells who a group list read to the end shows in the group, and who it does not', async () => {
+    groupList(G1, [existingMember(0)], undefined, 'c1');
+    groupList(G1, [existingMember(1, { paid: true })], 'c1');
+    groupList(G2, [existingMember(0)], undefined, 'd1');
+    api()
+      .get(`${PREFIX}/access-groups/${G2}/members`)
+      .query({ limit: '100', after: 'd1' })
+      .delay(100)
+      .reply(...THROTTLED);
+    const run = await onRun(async (r) => {
+      const groups = [
+        { id: G1, memberCount: 150 },
+        { id: G2, memberCount: 150 },
+      ];
+      expect(groupListPages(r, groups, 0)).toBe(4);
+      await resolveMembers(r, [emailOf(0), emailOf(1), emailOf(2)], {
+        groups,
+        created: 0,
+        needPaid: false,
+        readGroupLists: true,
+      });
+      // G1 was read to the end; G2's second page met the rate limit: one page left, at least.
+      expect(groupListPages(r, groups, 0)).toBe(1);
+    });
+    expect(errorInfo(run.report.fatal)?.status).toBe(429);
+    expect(run.client.requestsSent).toBe(4);
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(run.facts.get(emailOf(1))).toEqual({
+      id: idOf(1),
+      paid: true,
+      status: 'active',
+      groups: new Set([G1]),
+    });
+    expect([0, 1, 2].map((n) => inGroup(run, emailOf(n), G1))).toEqual([true, true, false]);
+    expect([0, 1, 2].map((n) => inGroup(run, emailOf(n), G2))).toEqual([
+      true,
+      undefined,
+      undefined,
+    ]);
+    // e2 was in no list: unresolved, for a look-up.
+    expect(isResolved(run, emailOf(2), false)).toBe(false);
+  });
+
+  it('looks a member up: found, it is learnt; not found, it is lost (the next run starts over)', async () => {
+    lookup(3);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: emailOf(4), limit: '1' })
+      .reply(200, pageOf([]), headers());
+    const run = await onRun(async (r) => {
+      expect(await lookUpMember(r, emailOf(3))).toMatchObject({ id: idOf(3), paid: false });
+      expect(await lookUpMember(r, emailOf(4))).toBeUndefined();
+    });
+    expect(isResolved(run, emailOf(3), true)).toBe(true);
+    expect([...run.lost]).toEqual([emailOf(4)]);
+    expect(run.report.lookups).toBe(2);
   });
 });

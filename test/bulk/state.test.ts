@@ -99,7 +99,7 @@ describe('bulk run state', () => {
     );
     const items = emails.map(itemOf);
     results.push(...items.map(({ result }) => result));
-    const { fresh } = await first.replay(items, 'skipped');
+    const { fresh } = await first.resume(items, 'skipped');
     expect(fresh).toEqual(items);
     items[0]!.result.status = 'done';
     items[0]!.result.memberId = 'm0';
@@ -122,7 +122,7 @@ describe('bulk run state', () => {
       new StepMemory(z, 'test_step', 'input'),
     );
     const again = emails.map(itemOf);
-    const { remembered, fresh: rest } = await next.replay(again, 'skipped');
+    const { remembered, fresh: rest } = await next.resume(again, 'skipped');
     expect(again[0]!.result).toMatchObject({
       status: 'skipped',
       memberId: 'm0',
