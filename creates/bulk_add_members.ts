@@ -147,7 +147,7 @@ export const perform = (async (z, bundle) => {
     );
   }
   // What an earlier run of this very step (same members, groups and options) confirmed.
-  const memory = new StepMemory(z, {
+  const memory = new StepMemory(z, 'bulk_add_members', {
     members: entries.map((e) => [normalizeEmail(e.raw), e.displayName ?? null, e.paid ?? null]),
     groupIds: [...groupIds].sort(),
     addExisting,

@@ -12,6 +12,7 @@ import removeMemberFromAccessGroup from './remove_member_from_access_group';
 import sendLoginLink from './send_login_link';
 import createLoginLink from './create_login_link';
 import setMemberAccessGroups from './set_member_access_groups';
+import exportMembers from './export_members';
 
 /** Every create (action), by key (the keys are the public contract that Zaps reference). */
 export const creates = {
@@ -29,4 +30,5 @@ export const creates = {
   [setMemberAccessGroups.key]: setMemberAccessGroups,
   [sendLoginLink.key]: sendLoginLink,
   [createLoginLink.key]: createLoginLink,
+  [exportMembers.key]: exportMembers,
 };

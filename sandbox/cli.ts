@@ -59,8 +59,10 @@ const main = async () => {
     `  control:   ${sandbox.origin}/__sandbox/{health,state,stats,config,reset,sites,seed,member-auth,save,load}`,
   );
   console.log(
-    // The documented base on this host: the connection test finds /v1 when that is served instead.
-    `Try: SOTION_API_BASE_URL=${sandbox.origin}/api/v1 authData_apiKey=${DEMO_KEY} npx zapier-platform invoke auth test`,
+    // The documented base on this host: sessionConfig.perform (`invoke auth refresh`, which
+    // appends the base it found to .env) finds /v1 when that is served instead.
+    `Try: export SOTION_API_BASE_URL=${sandbox.origin}/api/v1 authData_apiKey=${DEMO_KEY}; ` +
+      'npx zapier-platform invoke auth refresh && npx zapier-platform invoke auth test',
   );
   let stopping = false;
   const stop = async () => {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createControl } from './control';
 import { DECISIONS, DEFAULT_BEHAVIOUR, type Behaviour } from './decisions';
 import { createDeliveries } from './deliveries';
+import { createFiles, type Files } from './files';
 import { FaultDice, NO_FAULTS, takeEmptyPage, type Faults } from './faults';
 import { HttpError, readBody, send, sleep, type Reply } from './http';
 import { DEFAULT_SETTINGS, type SandboxSettings } from './options';
@@ -49,6 +50,8 @@ export interface Sandbox {
   /** Rate limit and webhook URL rules; changeable while running, like behaviour and faults. */
   settings: SandboxSettings;
   stats: Stats;
+  /** Files served under /__sandbox/files (sandbox/files.ts), and the requests for them. */
+  files: Files;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -75,6 +78,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     () => stats.deliveries,
   );
 
+  const files = createFiles();
   const routes: Route[] = [];
   const context: RouteContext = {
     behaviour,
@@ -130,6 +134,8 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const method = req.method ?? 'GET';
+    // Files are bytes, not JSON: served before the body is read as text.
+    if (await files.handle(req, res, url, `http://${req.headers.host ?? 'sandbox'}`)) return;
     const rawBody = await readBody(req);
     let body: unknown = undefined;
     const base: Record<string, string> = { 'x-request-id': randomUUID() };
@@ -277,6 +283,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
     faults,
     settings,
     stats,
+    files,
     resetStats: () => resetStats(stats),
     close: async () => {
       await deliveries.settle(200);

@@ -5,7 +5,14 @@
  * Exits 0 only if every step did what it should.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startSandbox, type Sandbox } from '../sandbox/server';
@@ -14,6 +21,16 @@ import { DEMO_KEY, makeMember, type SiteData } from '../sandbox/store';
 const root = resolve(__dirname, '..', '..');
 const cli = join(root, 'node_modules', '.bin', 'zapier-platform');
 const work = mkdtempSync(join(tmpdir(), 'sotion-demo-'));
+/**
+ * Where the CLI runs: the app's files linked into a directory of its own. `invoke` reads `.env`
+ * in its working directory over the environment, and `invoke auth refresh` appends the computed
+ * auth field to it: a developer's own `.env` neither overrides the demo nor receives its values.
+ */
+const appDir = join(work, 'app');
+mkdirSync(appDir);
+for (const entry of ['package.json', 'index.js', 'dist', 'node_modules']) {
+  symlinkSync(join(root, entry), join(appDir, entry));
+}
 
 let failures = 0;
 const check = (ok: boolean, text: string) => {
@@ -28,7 +45,7 @@ const invoke = (
   new Promise((done) => {
     const started = Date.now();
     const child = spawn(cli, ['invoke', ...args], {
-      cwd: root,
+      cwd: appDir,
       env: {
         ...process.env,
         SOTION_API_BASE_URL: sandbox.url,
@@ -70,14 +87,33 @@ const main = async () => {
   );
   console.log(`Running the built integration through ${'`zapier-platform invoke`'} against it.`);
   try {
-    // 1. Connection test
-    step(1, 'Authentication test (GET /site)', 'authData.apiKey = the demo site key');
+    // 1. Connecting (session auth): sessionConfig.perform finds the API's base, then the test
+    step(
+      1,
+      'Connecting: sessionConfig.perform (GET /site), then the connection test (GET /site)',
+      'authData.apiKey = the demo site key',
+    );
+    sandbox.resetStats();
+    // `auth start` runs perform too, but only interactively; `auth refresh` runs it with the
+    // authData given and appends its result to .env, as Zapier keeps it in authData.
+    const found = await invoke(sandbox, ['auth', 'refresh']);
+    const envFile = join(appDir, '.env');
+    const env = existsSync(envFile) ? readFileSync(envFile, 'utf8') : '';
+    console.log(`    perform: ${env.trim() || found.stderr.trim().split('\n').pop()}`);
+    check(
+      found.code === 0 && env.includes(`authData_apiBaseUrl='${sandbox.url}'`),
+      'perform found the documented base and the CLI keeps it as authData.apiBaseUrl',
+    );
     const auth = await invoke(sandbox, ['auth', 'test']);
     const siteOut = auth.json as { title?: string; connectionLabel?: string } | undefined;
     console.log(`    out: ${JSON.stringify(siteOut)}`);
     check(
       auth.code === 0 && siteOut?.connectionLabel === 'Demo Docs',
       'connection labelled "Demo Docs"',
+    );
+    check(
+      JSON.stringify(sandbox.stats.byRoute) === '{"GET /site":2}',
+      `connecting took 2 requests, perform's and the test's (${JSON.stringify(sandbox.stats.byRoute)})`,
     );
     const label = await invoke(sandbox, ['auth', 'label']);
     check(

@@ -32,7 +32,7 @@ export const REQUESTS: Record<string, string> = {
   member_removed_from_access_group: HOOK_MEMBERSHIP,
 
   authentication:
-    "1 (`GET /site`); 2 when /api/v1 answers a 404 that is not Sotion's and /v1 is tried (a connection that found /v1 tries it first)",
+    "connecting: 2 (`GET /site` in sessionConfig.perform to find the base, `GET /site` in the test); 3 when /api/v1 answers a 404 that is not Sotion's and /v1 is tried; each later connection test: 1; none in steps",
   new_access_group:
     '1 when Sotion lists groups newest first; otherwise every page (100 groups each) within the run',
   custom_access_group_choices: '1 a page (more while pages hold only scope groups)',
@@ -56,6 +56,8 @@ export const REQUESTS: Record<string, string> = {
     'by ID 2; by email 3 (1 when no member has the email); an unknown member ID: an error after 1',
   set_member_access_groups:
     'by ID 1, by email 2; + 1 per group added or removed, + 1 when Paid differs, + the group list (a page per 100) when 2+ groups need checking first. Silver → Gold by ID: 3 (4 without group types); repeat: 1; "create": 2',
+  export_members:
+    'a page per 100 access groups + a page per 100 members (of the site or the group) + for each other custom group with members a page per 100 of them; over several runs when it does not fit in one',
   send_login_link: 'by ID 1; by email 2',
   create_login_link: 'by ID 1; by email 2',
   find_member:

@@ -184,6 +184,7 @@ describe('app definition', () => {
       'create_member',
       'delete_access_group',
       'delete_member',
+      'export_members',
       'remove_member_from_access_group',
       'send_login_link',
       'set_member_access_groups',

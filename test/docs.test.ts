@@ -15,7 +15,7 @@ describe("README's operations table", () => {
     const keys = rows().map((row) => row.key.replace(/`/g, ''));
     expect(keys.sort()).toEqual(
       [
-        'custom',
+        'session',
         ...Object.keys(App.triggers ?? {}),
         ...Object.keys(App.creates ?? {}),
         ...Object.keys(App.searches ?? {}),

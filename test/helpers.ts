@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { createAppTester, version as coreVersion, type Bundle } from 'zapier-platform-core';
 import App from '../index';
+import authentication from '../src/zap/authentication';
 import { APP_VERSION } from '../src/http/config';
 import type { AccessGroup } from '../src/api/schemas';
 
@@ -30,6 +31,18 @@ export const makeBundle = (
   meta: Partial<Bundle['meta']> = {},
   apiKey: string = KEY,
 ) => ({ authData: { apiKey }, inputData: inputData as never, meta });
+
+/**
+ * A connection made the way Zapier makes one with session auth: sessionConfig.perform, its
+ * result merged into authData (where Zapier keeps computed fields), then the connection test
+ * with that authData. Returns both.
+ */
+export const connect = async <B extends ReturnType<typeof makeBundle>>(bundle: B) => {
+  const computed = await appTester(authentication.sessionConfig.perform, bundle);
+  const authData: Record<string, string> = { ...bundle.authData, ...computed };
+  const tested = await appTester(authentication.test, { ...bundle, authData });
+  return { computed, authData, tested };
+};
 
 export const rid = (n: number | string) => `req-${n}`;
 

@@ -2,7 +2,7 @@ import type { ZObject } from 'zapier-platform-core';
 import { errors } from 'zapier-platform-core';
 import { looksNewestFirst, newestFirst } from '../src/api/access-groups';
 import { progressSentence, summarize } from '../src/bulk/output';
-import type { MemberResult } from '../src/bulk/run';
+import type { MemberResult } from '../src/bulk/state';
 import { isNetworkError } from '../src/http/client';
 import {
   apiMessageOf,

@@ -20,24 +20,58 @@ interface ScopedCache {
 const digest = (email: string) =>
   createHash('sha256').update(email).digest('base64url').slice(0, 16);
 
+/** What a step learnt of an existing member whose work it has not finished. */
+export interface ExistingFacts {
+  /** Undefined: Sotion said the email exists, but its member was not found yet. */
+  memberId?: string;
+  /** What a list page or a look-up said (undefined when the member was not read). */
+  paid?: boolean | null;
+  status?: 'active' | 'blocked';
+  /** The step's groups the member is known to be in. */
+  groups?: string[];
+}
+
 /**
- * What earlier runs of one step confirmed, in z.cache scoped to the connection and keyed by a
- * hash of what the step sends (emails, names, paid values, groups and options): a replay, or
- * Zapier's retry after a throttle, skips members an earlier run confirmed. z.cache is best
- * effort: when it is missing or fails, the step still converges, only with more requests.
+ * Where a list read stopped: the cursor of its next page (null once the list was read to the
+ * end) and the pages read before it.
+ */
+export interface ListPosition {
+  after: string | null;
+  pages: number;
+}
+
+const PAID = { y: true, n: false, '-': null } as const;
+const paidCode = (paid: boolean | null) => (paid === null ? '-' : paid ? 'y' : 'n');
+
+/**
+ * What earlier runs of one step confirmed, in z.cache scoped to the connection and keyed by the
+ * step's kind and a hash of what the step sends (emails, names, paid values, groups and options):
+ * a replay, or Zapier's retry after a throttle, skips what an earlier run did and goes on where
+ * it stopped. Per email: done (with its member id), or existing but unfinished (what is known of
+ * the member). Per step: the groups checked, how many members it created, and where each list
+ * read stopped. z.cache is best effort: when it is missing or fails, the step still converges,
+ * only with more requests.
  */
 export class StepMemory {
   private readonly key: string;
   private readonly cache: ScopedCache;
+  /** The groups members are known to be in, stored once (`%groups`): members hold indexes. */
+  private groups: string[] = [];
   /**
-   * Email digest → member id ('' when not known) of members confirmed done; `~` + id for
-   * existing members whose id was found but whose work was not finished.
+   * Email digest → member id ('' when not known) of members confirmed done; `~` + what is known
+   * of existing members whose work was not finished (ExistingFacts, encoded); `#list` → a list
+   * position; `@group` → the group's member count when checked; `$created` → members created;
+   * `%groups` → the groups members are known to be in.
    */
   private done: Record<string, string> = {};
 
-  constructor(z: ZObject, input: unknown) {
+  /**
+   * `kind` names the step (its operation key, such as `bulk_add_members`): steps of different
+   * kinds never share a memory, whatever their input.
+   */
+  constructor(z: ZObject, kind: string, input: unknown) {
     const hash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
-    this.key = `bulk_add_members:v1:${hash}`;
+    this.key = `${kind}:v1:${hash}`;
     this.cache = z.cache;
   }
 
@@ -46,6 +80,7 @@ export class StepMemory {
       const value: unknown = await this.cache.get(this.key, ['auth']);
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
       for (const [k, v] of Object.entries(value)) if (typeof v === 'string') this.done[k] = v;
+      this.groups = this.done['%groups']?.split(',') ?? [];
     } catch {
       // No memory: the run checks everything again.
     }
@@ -57,37 +92,90 @@ export class StepMemory {
     return value === undefined || value.startsWith('~') ? undefined : value;
   }
 
-  /** Where an earlier run stopped reading a group's member list (its next cursor), if it did. */
-  cursor(groupId: string): string | undefined {
-    return this.done[`#${groupId}`];
-  }
-
-  /** Notes where this run stopped reading a group's list; null once the list was read to the end. */
-  setCursor(groupId: string, cursor: string | null): void {
-    if (cursor === null) delete this.done[`#${groupId}`];
-    else this.done[`#${groupId}`] = cursor;
-  }
-
-  /** The id of an existing member an earlier run found but did not finish, or undefined. */
-  existingId(email: string): string | undefined {
+  /** What an earlier run learnt of an existing member it did not finish, or undefined. */
+  existing(email: string): ExistingFacts | undefined {
     const value = this.done[digest(email)];
-    return value?.startsWith('~') ? value.slice(1) : undefined;
+    if (!value?.startsWith('~')) return undefined;
+    const [id = '', read = '', groups = ''] = value.slice(1).split('/');
+    const facts: ExistingFacts = {};
+    if (id) facts.memberId = id;
+    const paid = PAID[read.charAt(0) as keyof typeof PAID];
+    if (paid !== undefined) {
+      facts.paid = paid;
+      facts.status = read.charAt(1) === 'b' ? 'blocked' : 'active';
+    }
+    const known = groups
+      .split(',')
+      .map((i) => this.groups[Number.parseInt(i, 36)])
+      .filter((g): g is string => g !== undefined);
+    if (known.length) facts.groups = known;
+    return facts;
+  }
+
+  /** Where an earlier run stopped reading a list (a group's id, or `members`), if it did. */
+  position(list: string): ListPosition | undefined {
+    const value = this.done[`#${list}`];
+    if (value === undefined) return undefined;
+    const [after = '', pages = ''] = value.split('|');
+    return { after: after || null, pages: Number.parseInt(pages, 10) || 0 };
+  }
+
+  /** Notes where this run stopped reading a list; undefined: the next run starts from the top. */
+  setPosition(list: string, position: ListPosition | undefined): void {
+    if (position === undefined) delete this.done[`#${list}`];
+    else this.done[`#${list}`] = `${position.after ?? ''}|${position.pages}`;
+  }
+
+  /** The member count of a group an earlier run checked (it exists and is custom), or undefined. */
+  checkedGroup(groupId: string): number | undefined {
+    const value = this.done[`@${groupId}`];
+    return value === undefined ? undefined : Number.parseInt(value, 10) || 0;
+  }
+
+  setCheckedGroup(groupId: string, memberCount: number): void {
+    this.done[`@${groupId}`] = String(memberCount);
+  }
+
+  /** Members earlier runs of the step created. */
+  get created(): number {
+    return Number.parseInt(this.done.$created ?? '', 10) || 0;
   }
 
   /**
-   * Adds what this run confirmed, and the ids of existing members it found but did not finish,
-   * to what earlier runs did.
+   * Adds what this run confirmed, what it learnt of existing members it did not finish, and the
+   * members it created, to what earlier runs did. An email in neither list is forgotten (sent
+   * again by the next run), except those confirmed earlier.
    */
   async save(
     confirmed: Array<{ email: string; memberId: string | null }>,
-    found: Array<{ email: string; memberId: string }> = [],
+    found: Array<{ email: string } & ExistingFacts> = [],
+    created = 0,
   ): Promise<void> {
-    for (const { email, memberId } of found) this.done[digest(email)] = `~${memberId}`;
+    for (const { email, ...facts } of found) this.done[digest(email)] = this.encode(facts);
     for (const { email, memberId } of confirmed) this.done[digest(email)] = memberId ?? '';
+    if (created > 0) this.done.$created = String(this.created + created);
     try {
       await this.cache.set(this.key, this.done, MEMORY_TTL_SECONDS, ['auth']);
     } catch {
       // Best effort: a replay without memory converges too.
     }
+  }
+
+  /** Forgets an existing member (a look-up could not find it): the next run sends it again. */
+  forget(email: string): void {
+    if (this.done[digest(email)]?.startsWith('~')) delete this.done[digest(email)];
+  }
+
+  private encode({ memberId, paid, status, groups }: ExistingFacts): string {
+    const read = paid === undefined ? '' : `${paidCode(paid)}${status === 'blocked' ? 'b' : 'a'}`;
+    const indexes = (groups ?? [])
+      .map((g) => {
+        if (!this.groups.includes(g)) this.groups.push(g);
+        return this.groups.indexOf(g).toString(36);
+      })
+      .join(',');
+    if (indexes) this.done['%groups'] = this.groups.join(',');
+    const tail = indexes ? `/${read}/${indexes}` : read ? `/${read}` : '';
+    return `~${memberId ?? ''}${tail}`;
   }
 }

@@ -1,6 +1,6 @@
 import type { PlainOutputField } from 'zapier-platform-core';
 import { shorten } from '../http/errors';
-import type { BulkReport, MemberResult, Outcome } from './run';
+import type { BulkReport, MemberResult, MemberStatus } from './state';
 
 /**
  * Bytes a step output may take. Core refuses a response above 6,291,456 bytes; the rest is
@@ -10,7 +10,7 @@ import type { BulkReport, MemberResult, Outcome } from './run';
  */
 export const OUTPUT_BUDGET_BYTES = 5_500_000;
 
-const SUCCESS: ReadonlySet<Outcome> = new Set(['created', 'existing', 'added_to_groups']);
+const SUCCESS: ReadonlySet<MemberStatus> = new Set(['created', 'existing', 'added_to_groups']);
 
 /** A reason as one sentence ending with exactly one period. */
 const sentence = (reason: string | null): string | null =>
@@ -40,7 +40,7 @@ export type BulkOutput = {
   results: MemberResult[];
 };
 
-const emailsWith = (results: MemberResult[], status: Outcome) =>
+const emailsWith = (results: MemberResult[], status: MemberStatus) =>
   results.filter((r) => r.status === status).map((r) => r.email);
 
 /** Said of members reported as existing when one of the run's writes was sent twice. */

@@ -2,7 +2,7 @@ import type { ZObject } from 'zapier-platform-core';
 import { errorInfo, plainMessage, userError, withInfo } from '../http/errors';
 import { withJitter } from '../http/middleware';
 import { count, plural, progressSentence, summarize, type BulkOutput } from './output';
-import type { BulkReport, Outcome } from './run';
+import type { BulkReport, MemberStatus } from './state';
 
 export const FAIL_WHEN = {
   anyFailed: 'any_failed',
@@ -12,7 +12,7 @@ export const FAIL_WHEN = {
 export type FailWhen = (typeof FAIL_WHEN)[keyof typeof FAIL_WHEN];
 
 /** Up to `max` members with this outcome, each "email (source): reason." — one sentence each. */
-const examples = (out: BulkOutput, status: Outcome, max = 5): string => {
+const examples = (out: BulkOutput, status: MemberStatus, max = 5): string => {
   const rows = out.results.filter((r) => r.status === status);
   const shown = rows.slice(0, max).map((r) => `${r.email || '(empty)'} (${r.source}): ${r.reason}`);
   const more = rows.length > max ? ` …and ${count(rows.length - max)} more in the same way.` : '';

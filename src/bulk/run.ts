@@ -1,46 +1,17 @@
-import { getAccessGroup } from '../api/access-groups';
-import { emailProblem, normalizeEmail } from '../api/emails';
-import { groupMembers } from '../api/group-members';
-import { addMemberToGroup, findMemberByEmail, members } from '../api/members';
-import type { AccessGroup, GroupMemberItem } from '../api/schemas';
 import type { SotionClient } from '../http/client';
-import { errorInfo, inputError, plainMessage } from '../http/errors';
-import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
+import { dedupe } from './dedupe';
 import type { BulkEntry } from './entries';
 import type { StepMemory } from './memory';
-import { runPool } from './pool';
+import { checkGroups, groupListPages, isResolved, resolveMembers } from './resolve';
+import { sendInBulk } from './send';
+import { leaveExisting, settleExisting, UPDATE_EXISTING, type UpdateExisting } from './settle';
+import { BulkRun, type BulkReport, type MemberStatus } from './state';
 
-/** Sotion's documented maximum per POST /members/bulk. */
-export const BULK_BATCH_SIZE = 500;
-/** Bulk requests in flight at once. */
-export const BULK_CONCURRENCY = 4;
-/** Look-ups and group adds for existing members in flight at once. */
-export const MEMBER_CONCURRENCY = 16;
+export { UPDATE_EXISTING, type UpdateExisting } from './settle';
+export type { BulkReport, MemberResult, MemberStatus } from './state';
+
 /** The most members one step takes; larger imports are split across steps or runs. */
 export const MAX_MEMBERS_PER_STEP = 25_000;
-/** Time kept back for building the output after the last request. */
-const RESERVE_MS = 1_500;
-
-export type Outcome =
-  'created' | 'existing' | 'added_to_groups' | 'updated' | 'invalid' | 'duplicate' | 'failed';
-
-export interface MemberResult {
-  /** The normalised (trimmed, lowercased) address; for invalid input, what was given. */
-  email: string;
-  /** Where it came from: "line item 3" or "email list entry 2". */
-  source: string;
-  status: Outcome;
-  memberId: string | null;
-  reason: string | null;
-}
-
-/** What happens to members who already exist (besides the groups). */
-export const UPDATE_EXISTING = {
-  leave: 'leave',
-  paid: 'set_paid',
-  paidAndUnblock: 'set_paid_and_unblock',
-} as const;
-export type UpdateExisting = (typeof UPDATE_EXISTING)[keyof typeof UPDATE_EXISTING];
 
 export interface BulkOptions {
   groupIds: string[];
@@ -50,455 +21,53 @@ export interface BulkOptions {
   memory?: StepMemory;
 }
 
-export interface BulkReport {
-  results: MemberResult[];
-  /** Requests sent, retries included. */
-  apiRequests: number;
-  /** A request-level failure (key revoked, scope group, …) that stopped the run. */
-  fatal?: unknown;
-  /** Members Sotion said exist whose groups were not checked before time ran out or the run
-   * stopped (sent, so not "not sent"; their groups are unconfirmed). */
-  groupsUnchecked?: number;
-  /** Members that were not sent because time ran out or the run stopped. */
-  notSent: number;
-  /** How existing members' ids were found: look-ups, and pages of the site's member list. */
-  lookups: number;
-  memberPages: number;
-  /** Members Sotion refused one by one after rejecting their whole batch. */
-  isolated: number;
-}
-
-interface Pending {
-  entry: BulkEntry;
-  result: MemberResult;
-}
-
-export const chunk = <T>(items: T[], size: number): T[][] => {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-};
-
-/** What is known of an existing member: from a list page or a look-up. */
-type Known = Pick<GroupMemberItem, 'id' | 'paid' | 'status'>;
+/** What an earlier run's confirmation of a member stands for. */
+const DONE: ReadonlySet<MemberStatus> = new Set([
+  'created',
+  'existing',
+  'added_to_groups',
+  'updated',
+]);
 
 /**
- * The status of a whole batch refused for what is in it (400, 413, 422, or a 5xx on every try),
- * rather than for who sends it: split such a batch to find who. Undefined for other errors.
- */
-export const rejectionStatus = (error: unknown): number | undefined => {
-  const status = errorInfo(error)?.status;
-  if (status === undefined) return undefined;
-  return status === 400 || status === 413 || status === 422 || status >= 500 ? status : undefined;
-};
-
-/** Sotion's reason in the user's terms: `members[137]` is this member, already named. */
-export const refusalReason = (error: unknown, status: number): string => {
-  const info = errorInfo(error);
-  const said = (info?.apiMessage ?? '')
-    .replace(/\s*\bat\s+members\[\d+\](?:\.\w+)*/gi, '')
-    .replace(/\bmembers\[\d+\](?:\.\w+)*/gi, 'this member')
-    .trim()
-    .replace(/\.+$/, '');
-  const request = info?.requestId ? `, X-Request-Id: ${info.requestId}` : '';
-  return (
-    `Sotion refused this member (HTTP ${status}${request})` +
-    (said ? `: ${said}.` : '.') +
-    ' The other members of its batch were sent without it.'
-  );
-};
-
-/** Errors that will fail every other request the same way: stop sending. */
-const isFatal = (error: unknown): boolean => {
-  // Errors the pipeline did not raise are bugs or unknown failures: stop rather than repeat them.
-  const status = errorInfo(error)?.status;
-  return status === undefined || status === 401 || status === 403 || status === 429;
-};
-
-/**
- * Adds members in bulk: validates and de-duplicates the input, sends batches of 500 with a
- * bounded number in flight, then (by default) puts members that already existed into the chosen
- * groups. Every entry ends with exactly one outcome.
+ * Bulk Add Members, phase by phase: de-duplicate the input; take over what earlier runs of the
+ * step did; check the groups; send the rest in bulk (batches of 500, refused batches bisected);
+ * then, for members that already existed, find them the cheapest way and put them into the
+ * chosen groups (and update them when asked). Every entry ends with exactly one status.
  */
 export const bulkAddMembers = async (
   client: SotionClient,
   entries: BulkEntry[],
   options: BulkOptions,
 ): Promise<BulkReport> => {
-  const z = client.z;
-  const update = options.updateExisting;
-  const memory = options.memory;
-  const results: MemberResult[] = [];
-  const firstByEmail = new Map<string, Pending>();
-  const unique: Pending[] = [];
-  for (const entry of entries) {
-    const email = normalizeEmail(entry.raw);
-    const result: MemberResult = {
-      email: email || entry.raw,
-      source: entry.source,
-      status: 'failed',
-      memberId: null,
-      reason: null,
-    };
-    results.push(result);
-    const problem = emailProblem(email);
-    const first = firstByEmail.get(email);
-    if (problem) {
-      result.status = 'invalid';
-      result.reason = `Not sent: ${problem}.`;
-    } else if (first) {
-      result.status = 'duplicate';
-      result.reason = `Not sent again: the same email is in ${first.entry.source}.`;
-    } else {
-      const item = { entry, result };
-      firstByEmail.set(email, item);
-      unique.push(item);
-    }
+  const { results, unique } = dedupe<MemberStatus>(entries);
+  const run = new BulkRun<MemberStatus>(client, results, DONE, options.memory);
+  const { remembered, fresh } = await run.resume(unique, 'existing');
+  if (remembered.length + fresh.length === 0) return run.finish();
+  const { groupIds, updateExisting: update } = options;
+  const joinGroups = groupIds.length > 0 && options.addExistingToGroups;
+  const needPaid = update !== UPDATE_EXISTING.leave;
+
+  const groups = await checkGroups(run, groupIds);
+  const existing = [...remembered, ...(await sendInBulk(run, fresh, groupIds))];
+  if (!joinGroups && !needPaid) {
+    leaveExisting(existing, groupIds);
+    return run.finish();
   }
-  const report: BulkReport = {
-    results,
-    apiRequests: 0,
-    notSent: 0,
-    lookups: 0,
-    memberPages: 0,
-    isolated: 0,
-  };
-  /** Existing members whose id is known (from a list, a look-up or an earlier run). */
-  const foundIds = new Map<string, string>();
-  const finish = async () => {
-    report.apiRequests = client.requestsSent;
-    const done = unique
-      .map(({ result }) => result)
-      .filter((r) => ['created', 'existing', 'added_to_groups', 'updated'].includes(r.status));
-    const doneEmails = new Set(done.map((r) => r.email));
-    await memory?.save(
-      done,
-      [...foundIds]
-        .filter(([email]) => !doneEmails.has(email))
-        .map(([email, memberId]) => ({ email, memberId })),
-    );
-    return report;
-  };
-
-  // What an earlier run of this step confirmed is not done again.
-  await memory?.load();
-  const pending = unique.filter(({ result }) => {
-    const memberId = memory?.confirmed(result.email);
-    if (memberId === undefined) return true;
-    result.status = 'existing';
-    result.memberId = memberId || null;
-    result.reason = 'Done by an earlier run of this step; not sent again.';
-    return false;
-  });
-  if (pending.length === 0) return finish();
-  const joinGroups = options.groupIds.length > 0 && options.addExistingToGroups;
-  const updating = update !== UPDATE_EXISTING.leave;
-  // Existing members an earlier run found need no bulk request and no look-up again (only
-  // when their Paid and status need not be read).
-  const existing: Pending[] = [];
-  const toSend = pending.filter((item) => {
-    const memberId = updating ? undefined : memory?.existingId(item.result.email);
-    if (memberId === undefined) return true;
-    foundIds.set(item.result.email, memberId);
-    existing.push(item);
-    return false;
-  });
-
-  // Chosen groups must exist and be custom before any member is sent.
-  const groups: AccessGroup[] = [];
-  for (const id of options.groupIds) {
-    const group = await getAccessGroup(client, id);
-    groups.push(group);
-    if (group.type !== 'custom') {
-      throw inputError(
-        z,
-        `Access group "${group.name}" (${id}) is a scope group, managed from a Notion ` +
-          'collection; members cannot be added to it through the API. Choose custom groups only.',
-      );
-    }
-  }
-
-  const stopped = () => report.fatal !== undefined;
-  let slowestMs = 0;
-  /** A bulk batch starts only if the slowest one so far would still finish in time. */
-  const noTimeForBatch = () => client.deadline.remainingMs() < RESERVE_MS + slowestMs;
-  /** Look-ups, group adds and list pages are small; the client times each out at the deadline. */
-  const outOfTime = () => client.deadline.remainingMs() < RESERVE_MS;
-  const markNotSent = (items: Pending[]) => {
-    for (const { result } of items) {
-      result.status = 'failed';
-      result.reason = stopped()
-        ? 'Not sent: the step stopped after an error (see the step error).'
-        : 'Not sent: the step ran out of the time Zapier allows. Replay the step to add the rest.';
-      report.notSent += 1;
-    }
-  };
-  /** An existing member (sent; Sotion said it exists) whose groups were not checked. */
-  const markGroupsUnchecked = ({ result }: Pending) => {
-    result.status = 'failed';
-    result.reason = `Already a member, but the step ${
-      stopped() ? 'stopped after an error (see the step error)' : 'ran out of time'
-    } before checking its access groups. Replay the step to finish.`;
-    report.groupsUnchecked = (report.groupsUnchecked ?? 0) + 1;
-  };
-  const fail = (items: Pending[], error: unknown) => {
-    if (isFatal(error) && report.fatal === undefined) report.fatal = error;
-    for (const { result } of items) {
-      result.status = 'failed';
-      result.reason = plainMessage(error);
-    }
-  };
-
-  /**
-   * Sends one batch. When Sotion rejects it whole (400, 413, 422, or a 5xx on every try), it is
-   * split in two and each half sent again, down to the members Sotion refuses on their own:
-   * about log2(500) extra requests per refused member, and nobody else lost.
-   */
-  const sendBatch = async (batch: Pending[]): Promise<void> => {
-    if (stopped()) return markNotSent(batch);
-    if (noTimeForBatch()) return markNotSent(batch);
-    const started = Date.now();
-    try {
-      const body: Record<string, unknown> = {
-        members: batch.map(({ entry, result }) => ({
-          email: result.email,
-          displayName: entry.displayName, // JSON leaves out an undefined name or Paid
-          paid: entry.paid,
-        })),
-      };
-      if (options.groupIds.length) body.accessGroupIds = options.groupIds;
-      const { data } = await client.call(members.bulkCreate, { body });
-      const byEmail = new Map<string, (typeof data.data)[number]>();
-      for (const item of data.data) {
-        const key = normalizeEmail(item.email);
-        if (!byEmail.has(key)) byEmail.set(key, item);
-      }
-      for (const pendingItem of batch) {
-        const { result } = pendingItem;
-        const item = byEmail.get(result.email);
-        if (!item) {
-          result.status = 'failed';
-          result.reason = "Sotion's answer to the bulk request did not mention this email.";
-        } else if (item.status === 'created') {
-          result.status = 'created';
-          result.memberId = item.member?.id ?? null;
-        } else if (item.status === 'conflict') {
-          existing.push(pendingItem);
-        } else {
-          result.status = 'failed';
-          result.reason = `Sotion could not create this member: ${
-            [item.error?.code, item.error?.message].filter(Boolean).join(': ') || 'no reason given'
-          }.`;
-        }
-      }
-    } catch (error) {
-      const status = rejectionStatus(error);
-      if (status === undefined) return fail(batch, error);
-      // A member alone failing with a 5xx on every try is Sotion's problem, not a refusal.
-      if (batch.length === 1 && status >= 500) return fail(batch, error);
-      if (batch.length === 1) {
-        const { result } = batch[0] as Pending;
-        result.status = 'failed';
-        result.reason = refusalReason(error, status);
-        report.isolated += 1;
-        return;
-      }
-      const half = Math.ceil(batch.length / 2);
-      await sendBatch(batch.slice(0, half));
-      await sendBatch(batch.slice(half));
-    } finally {
-      slowestMs = Math.max(slowestMs, Date.now() - started);
-    }
-  };
-  await runPool(chunk(toSend, BULK_BATCH_SIZE), BULK_CONCURRENCY, sendBatch, stopped, markNotSent);
-
-  if (!joinGroups && !updating) {
-    for (const { result } of existing) {
-      result.status = 'existing';
-      result.reason = options.groupIds.length
-        ? 'Already a member; not added to the groups ("Add Existing Members to the Groups" is off).'
-        : 'Already a member.';
-    }
-    return finish();
-  }
-
-  /** What list pages and look-ups said of existing members: email → member. */
-  const known = new Map<string, Known>();
-  /** The chosen groups each existing member is known to be in. */
-  const inGroups = new Map<string, Set<string>>();
-  const wanted = new Set(existing.map(({ result }) => result.email));
-  const created = results.filter((r) => r.status === 'created').length;
-
-  /**
-   * Reads the chosen groups' member lists (pages of 100, groups in parallel), stopping once every
-   * wanted email is found. A list cut short by the deadline or an error is still right as far as
-   * it goes: whoever it did not reach is handled one by one.
-   */
-  const readGroups = async () => {
-    await Promise.all(
-      groups.map(async ({ id: groupId, memberCount }) => {
-        // An empty group has nobody to find.
-        if (memberCount + created === 0) return;
-        const left = new Set(wanted);
-        try {
-          // A list longer than one run can read goes on where the last run stopped: whoever
-          // was in the pages before was confirmed then.
-          for await (const page of walkPages(client, groupMembers.list, {
-            params: { groupId },
-            limit: MAX_PAGE_SIZE,
-            after: memory?.cursor(groupId),
-          })) {
-            memory?.setCursor(groupId, page.hasMore ? page.nextCursor : null);
-            for (const member of page.items) {
-              const email = normalizeEmail(member.email);
-              if (!left.delete(email)) continue;
-              known.set(email, member);
-              foundIds.set(email, member.id);
-              const set = inGroups.get(email) ?? new Set<string>();
-              set.add(groupId);
-              inGroups.set(email, set);
-            }
-            if (left.size === 0 || outOfTime() || stopped()) return;
-          }
-        } catch (error) {
-          // A page that keeps failing, timing out or breaking the cursor contract only ends this
-          // list early. What stops the step elsewhere (a revoked key, a refusal, a long
-          // throttle, an error the pipeline did not raise) stops it here too.
-          const info = errorInfo(error);
-          const endsListOnly = info !== undefined && info.status === undefined;
-          if (!endsListOnly && isFatal(error) && report.fatal === undefined) report.fatal = error;
-          // The next run reads this list from the start (a cursor Sotion refuses is not kept).
-          memory?.setCursor(groupId, null);
-        }
-      }),
-    );
-  };
-
-  /**
-   * Reads the site's member list (newest first, so this run's new members come first) instead of
-   * one look-up per member, while the pages it may still take are fewer than the look-ups left;
-   * stops as soon as every wanted email is found.
-   */
-  const readMembers = async (emails: Set<string>) => {
-    const newPages = Math.floor(created / MAX_PAGE_SIZE);
-    // The list holds at least this run's new members and the wanted ones; its real length is
-    // unknown, so it must promise to save a few look-ups.
-    if (Math.ceil((created + emails.size) / MAX_PAGE_SIZE) + 2 > emails.size) return;
-    let pages = 0;
-    try {
-      for await (const page of walkPages(client, members.list, { limit: MAX_PAGE_SIZE })) {
-        pages += 1;
-        report.memberPages += 1;
-        for (const member of page.items) {
-          const email = normalizeEmail(member.email);
-          if (!emails.delete(email)) continue;
-          known.set(email, member);
-          foundIds.set(email, member.id);
-        }
-        if (emails.size === 0 || outOfTime() || stopped()) return;
-        // Past this run's new members, a page that finds nobody costs as much as a look-up.
-        if (pages - newPages >= emails.size) return;
-      }
-    } catch (error) {
-      const info = errorInfo(error);
-      const endsListOnly = info !== undefined && info.status === undefined;
-      if (!endsListOnly && isFatal(error) && report.fatal === undefined) report.fatal = error;
-    }
-  };
 
   // Reading the groups pays when most existing members are in them already (a replay without
   // memory, or an import of people already there): a page per 100 instead of a look-up and an
-  // add each. When this run created more than it found existing, they are more likely not.
-  const groupPages = groups.reduce(
-    (sum, group) => sum + Math.ceil((group.memberCount + created) / MAX_PAGE_SIZE),
-    0,
-  );
-  const conflicts = existing.length - (pending.length - toSend.length);
-  if (!stopped() && joinGroups && groupPages * 2 <= conflicts && created <= conflicts) {
-    await readGroups();
-  }
-  const inAll = (email: string) =>
-    joinGroups && options.groupIds.every((id) => inGroups.get(email)?.has(id));
-  const needIds = new Set(
-    existing
-      .map(({ result }) => result.email)
-      .filter((email) => !known.has(email) && !foundIds.has(email)),
-  );
-  if (!stopped() && needIds.size > 0) await readMembers(needIds);
-
-  const settle = async (item: Pending) => {
-    if (outOfTime()) return markGroupsUnchecked(item);
-    const { result, entry } = item;
-    try {
-      let member: Known | undefined = known.get(result.email);
-      const remembered = foundIds.get(result.email);
-      if (member === undefined && remembered !== undefined) {
-        member = { id: remembered, paid: null, status: 'active' };
-      }
-      if (member === undefined) {
-        report.lookups += 1;
-        member = await findMemberByEmail(client, result.email);
-      }
-      if (member === undefined) {
-        result.status = 'failed';
-        result.reason =
-          'Sotion said this email already exists but could not find the member by email, so it ' +
-          'was not added to the groups.';
-        return;
-      }
-      result.memberId = member.id;
-      foundIds.set(result.email, member.id);
-      let added = 0;
-      if (joinGroups) {
-        for (const groupId of options.groupIds) {
-          if (inGroups.get(result.email)?.has(groupId)) continue;
-          if (await addMemberToGroup(client, groupId, member.id)) added += 1;
-        }
-      }
-      const changes: string[] = [];
-      const patch: { paid?: boolean; status?: 'active' } = {};
-      if (updating && entry.paid !== undefined && member.paid !== entry.paid) {
-        patch.paid = entry.paid;
-        changes.push(`Paid set to ${entry.paid}`);
-      }
-      if (update === UPDATE_EXISTING.paidAndUnblock && member.status === 'blocked') {
-        patch.status = 'active';
-        changes.push('unblocked');
-      }
-      if (changes.length) {
-        await client.call(members.update, { params: { memberId: member.id }, body: patch });
-      }
-      const groupsSaid = !joinGroups
-        ? ''
-        : added > 0
-          ? `added to ${added} of ${options.groupIds.length} group(s), already in the rest`
-          : 'already in every chosen group';
-      result.status = changes.length ? 'updated' : added > 0 ? 'added_to_groups' : 'existing';
-      const said = [...changes, groupsSaid].filter(Boolean).join('; ');
-      result.reason =
-        !changes.length && joinGroups && added === 0
-          ? 'Already a member, already in every chosen group.'
-          : said
-            ? `Already a member; ${said}.`
-            : 'Already a member; nothing to change.';
-    } catch (error) {
-      fail([item], error);
-    }
-  };
-  // Whoever the lists show in every chosen group, with nothing to update, needs no request.
-  const rest = existing.filter((item) => {
-    const { result } = item;
-    const member = known.get(result.email);
-    if (!member || !inAll(result.email)) return true;
-    const needsPatch =
-      (updating && item.entry.paid !== undefined && member.paid !== item.entry.paid) ||
-      (update === UPDATE_EXISTING.paidAndUnblock && member.status === 'blocked');
-    if (needsPatch) return true;
-    result.status = 'existing';
-    result.memberId = member.id;
-    result.reason = 'Already a member, already in every chosen group.';
-    return false;
+  // add each. When the step created more than it found existing, they are more likely not.
+  const created = results.filter((r) => r.status === 'created').length + (run.memory?.created ?? 0);
+  const emails = existing.map(({ result }) => result.email);
+  const unresolved = emails.filter((email) => !isResolved(run, email, needPaid)).length;
+  const pages = groupListPages(run, groups, created);
+  await resolveMembers(run, emails, {
+    groups,
+    created,
+    needPaid,
+    readGroupLists: joinGroups && pages * 2 <= unresolved && created <= unresolved,
   });
-  await runPool(rest, MEMBER_CONCURRENCY, settle, stopped, markGroupsUnchecked);
-  return finish();
+  await settleExisting(run, existing, { groupIds, joinGroups, update });
+  return run.finish();
 };

@@ -1,7 +1,7 @@
 import type { Bundle, HttpRequestOptions, HttpResponse, ZObject } from 'zapier-platform-core';
 import type { z as zod } from 'zod';
 import { apiKeyProblem } from './api-key';
-import { withJitter } from './middleware';
+import { keyRejected, withJitter } from './middleware';
 import { RateGate, readRateHeaders } from './rate-gate';
 import { rawText } from './raw-body';
 import { baseUrlOf } from './config';
@@ -38,7 +38,7 @@ type ParamsOf<P extends string> = [PathParams<P>] extends [never]
 export type CallArgs<P extends string> = ParamsOf<P> & {
   query?: Query;
   body?: unknown;
-  /** Set by the connection test so a 401 reads as "this key is invalid" rather than "expired". */
+  /** Set by the connection test and its perform: a 401 reads as "this key is invalid", not "expired". */
   authTest?: boolean;
   /** For an endpoint whose resend answers 409: this caller takes the 409 as success. */
   acceptsConflict?: boolean;
@@ -107,6 +107,10 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
+/** Core's RefreshAuthError, which its throwForStaleAuth throws for every 401 (session auth). */
+const isStaleAuth = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'RefreshAuthError';
+
 export const isNetworkError = (
   error: unknown,
 ): error is Error & { code?: string; type?: string } => {
@@ -146,7 +150,7 @@ export class SotionClient {
     deadline: Deadline = new Deadline(),
   ) {
     this.deadline = deadline;
-    // The base the connection test found (a computed auth field), else the documented one.
+    // The base sessionConfig.perform found (a computed auth field), else the documented one.
     this.baseUrl = baseUrlOf(bundle.authData);
     const problem = apiKeyProblem(bundle.authData?.apiKey);
     if (problem) throw inputError(z, problem);
@@ -227,6 +231,8 @@ export class SotionClient {
           lastThrottle = error;
           continue;
         }
+        // A 401: core (session auth) threw RefreshAuthError before our afterResponse saw it.
+        if (isStaleAuth(error)) throw keyRejected(this.z, context);
         const waitMs = again(error, attempt);
         if (waitMs === undefined) throw this.finalError(error, prepared, attempt);
         attempt += 1;

@@ -53,13 +53,13 @@ const DOCUMENTED_PATH = '/api/v1';
 const AUTH_PAGE_PATH = '/v1';
 
 /**
- * The auth field (computed: the connection test fills it) holding the base URL that answered
- * the connection test. Connections made before it existed have none and use the documented base.
+ * The auth field holding the base URL where Sotion's API answered when the connection was made:
+ * computed (session auth), returned by sessionConfig.perform and kept by Zapier in authData.
  */
 export const BASE_URL_FIELD = 'apiBaseUrl';
 
 /**
- * The bases the connection test tries, in order: the documented base, then the same address with
+ * The bases sessionConfig.perform tries, in order: the documented base, then the same address with
  * the Authentication page's `/v1` instead of `/api/v1`. SOTION_API_BASE_URL takes the documented
  * base's place (`http://127.0.0.1:4010/api/v1` also tries `http://127.0.0.1:4010/v1`); an
  * override that does not end in /api/v1 is the only base tried.
@@ -71,8 +71,9 @@ export const baseCandidates = (env: NodeJS.ProcessEnv = process.env): string[] =
 };
 
 /**
- * The base URL of a connection: the one its connection test found (authData.apiBaseUrl) when it
- * is one of `baseCandidates`, the documented base otherwise. A stored value is never trusted as
+ * The base URL of a connection: the one sessionConfig.perform found (authData.apiBaseUrl) when
+ * it is one of `baseCandidates`, the documented base otherwise (none stored, or one found
+ * against another SOTION_API_BASE_URL). A stored value is never trusted as
  * an address by itself: the key goes only to Sotion's own bases (or the override's).
  */
 export const baseUrlOf = (

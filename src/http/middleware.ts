@@ -25,13 +25,19 @@ import { readRateHeaders } from './rate-gate';
  * `addSotionHeaders` and `mapSotionErrors`; no operation sets headers or maps statuses itself.
  */
 
-const isSotionUrl = (url: string, base: string): boolean =>
+const isUnder = (url: string, base: string): boolean =>
   url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`);
 
+/**
+ * True for Sotion's API bases (the documented /api/v1 and the /v1 a connection test may find)
+ * and everything under them, not a look-alike host.
+ */
+export const isSotionUrl = (url: string): boolean =>
+  baseCandidates().some((base) => isUnder(url, base));
+
 export const addSotionHeaders: BeforeRequestMiddleware = (request, _z, bundle) => {
-  // The key goes only to Sotion's API bases (the documented /api/v1 and the /v1 a connection
-  // test may find, both on Sotion's host), never to another host.
-  if (!baseCandidates().some((base) => isSotionUrl(request.url, base))) return request;
+  // The key goes only to Sotion's API bases, never to another host.
+  if (!isSotionUrl(request.url)) return request;
   const headers: Record<string, string> = {
     ...request.headers,
     Authorization: `Bearer ${(bundle.authData?.apiKey ?? '').trim()}`,
@@ -106,8 +112,42 @@ const missing = (context: RequestContext, said: string | undefined): string | un
   return named.length === 1 ? named[0]?.[1] : undefined;
 };
 
+/**
+ * What a 401 means, raised by the client when core's throwForStaleAuth turned one into
+ * RefreshAuthError (session auth: before afterResponse sees the response, so neither Sotion's
+ * words nor the X-Request-Id are known; Zapier's HTTP log has them). In the connection test the
+ * key was not accepted. In a step the connection's key no longer is: ExpiredAuthError (Zapier
+ * marks the connection stale and asks for a reconnect) rather than RefreshAuthError, whose refresh
+ * (sessionConfig.perform: GET /site with the same key) could only fail the same way.
+ */
+export const keyRejected = (
+  z: ZObject,
+  context: Pick<RequestContext, 'action' | 'target' | 'authTest'>,
+): Error => {
+  const info = { status: 401, transient: false };
+  if (context.authTest) {
+    return userError(
+      z,
+      'Sotion did not accept this API key (HTTP 401): it is invalid, revoked, or was rolled to a ' +
+        `new value. ${KEY_HELP}`,
+      'invalid_api_key',
+      info,
+    );
+  }
+  return withInfo(
+    new z.errors.ExpiredAuthError(
+      `Sotion no longer accepts the API key of this connection (HTTP 401) while ${context.action} ` +
+        `${context.target}: it was revoked, rolled or deleted. Reconnect Sotion with a current key.`,
+    ),
+    info,
+  );
+};
+
 export const mapSotionErrors: AfterResponseMiddleware = (response, z, bundle) => {
   if (response.status < 400) return response;
+  // Only Sotion's answers are worded as Sotion's: a file download (a CSV File's host) reads its
+  // own statuses (src/files/download.ts).
+  if (!isSotionUrl(response.request.url ?? '')) return response;
   // A raw (sensitive) response has no `content`: its body is read once, shared with the client.
   if (isRaw(response)) {
     return rawText(response).then((content) => mapError(response, content, z, bundle));
@@ -148,23 +188,8 @@ const mapError = (
   if (status === 409) {
     fail(`Sotion answered 409 Conflict while ${action} ${target}: it already exists.`, 'conflict');
   }
-  if (status === 401) {
-    if (context.authTest) {
-      fail(
-        'Sotion did not accept this API key (HTTP 401): it is invalid, revoked, or was rolled to a ' +
-          `new value. ${KEY_HELP}`,
-        'invalid_api_key',
-      );
-    }
-    throw withInfo(
-      new z.errors.ExpiredAuthError(
-        `Sotion no longer accepts the API key of this connection (HTTP 401) while ${action} ` +
-          `${target}: it was revoked, rolled or deleted. Reconnect Sotion with a current key.` +
-          `${sotionSays}${suffix}`,
-      ),
-      { status, requestId, transient: false, rate },
-    );
-  }
+  // No 401 gets here: the app uses session auth, so core's throwForStaleAuth turns every 401
+  // into RefreshAuthError before afterResponse runs; the client maps it (`keyRejected`).
   if (status === 403) {
     fail(
       context.forbidden ??
@@ -176,7 +201,7 @@ const mapError = (
   }
   if (status === 404) {
     if (context.authTest && !isSotionError(content)) {
-      // Not Sotion's answer: nothing is served at this base (the connection test tries the next).
+      // Not Sotion's answer: nothing is served at this base (sessionConfig.perform tries the next).
       throw userError(
         z,
         `No Sotion API answered at ${response.request.url}: HTTP 404 without Sotion's error ` +

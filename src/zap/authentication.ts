@@ -10,47 +10,83 @@ import { errorInfo, requestIdSuffix, userError } from '../http/errors';
 export const siteLabel = (site: Site): string =>
   site.title?.trim() || site.domain?.trim() || `${site.slug}.sotion.site`;
 
+/** The connection's authentication calls share this budget (two bases at most). */
+const AUTH_BUDGET_MS = 15_000;
+
+/** `GET <base>/site`, with the answer's request id, for a message about a base with no API. */
+const missAt = (base: string, error: unknown): string =>
+  `GET ${base}/site${requestIdSuffix(errorInfo(error)?.requestId)}`;
+
+const noApiError = (z: ZObject, misses: string[], whatToDo: string): Error => {
+  const [each, where] = misses.length > 1 ? ['each ', 'at neither address'] : ['', 'not there'];
+  return userError(
+    z,
+    `Sotion's API did not answer the connection test: ${misses.join(' and ')} ${each}answered ` +
+      `HTTP 404 without Sotion's error body, so Sotion's API is ${where}. ${whatToDo}`,
+    'not_sotion_api',
+    { status: 404, transient: false },
+  );
+};
+
 /**
- * The connection test: GET /site, the call Sotion recommends for checking a key, at each base URL
- * in turn until one answers as Sotion. Sotion's endpoint pages use /api/v1 and its Authentication
- * page /v1: the documented /api/v1 goes first (a connection that found one keeps trying it
- * first); only a 404 that is not Sotion's error body moves on to the next. Every other answer,
- * a 401 or a Sotion 404 included, is the test's result. The base that answered is returned as
- * `apiBaseUrl` (a computed auth field), which the client then uses for every request.
+ * `sessionConfig.perform`, which Zapier runs when the connection is made (and reconnected) and
+ * whose result it keeps in authData: finds where Sotion's API answers. Sotion's endpoint pages
+ * use /api/v1 and its Authentication page /v1, so it sends GET /site (the call Sotion
+ * recommends for checking a key) to the documented /api/v1 and, only when that answers a 404
+ * that is not Sotion's error body, to /v1. Every other answer is the result: a 401 says the key
+ * is not accepted, a Sotion 404 is reported as it is. Returns the base that answered as the
+ * computed field `apiBaseUrl`; the client sends every later request there.
  */
-export const testAuth = async (z: ZObject, bundle: Bundle) => {
-  const deadline = new Deadline(15_000);
-  const stored = baseUrlOf(bundle.authData);
-  const bases = [stored, ...baseCandidates().filter((base) => base !== stored)];
+export const findApiBase = async (z: ZObject, bundle: Bundle) => {
+  const deadline = new Deadline(AUTH_BUDGET_MS);
   const misses: string[] = [];
-  for (const base of bases) {
+  for (const base of baseCandidates()) {
+    // A stored base (a reconnect) is not tried first: the documented one always goes first.
     const client = new SotionClient(
       z,
       { ...bundle, authData: { ...bundle.authData, [BASE_URL_FIELD]: base } },
       deadline,
     );
     try {
-      const { data } = await client.call(site.get, { authTest: true });
-      return { ...data.data, [BASE_URL_FIELD]: base, connectionLabel: siteLabel(data.data) };
+      await client.call(site.get, { authTest: true });
+      return { [BASE_URL_FIELD]: base };
     } catch (error) {
-      const info = errorInfo(error);
-      if (!info?.notSotionApi) throw error;
-      misses.push(`${base}/site${requestIdSuffix(info.requestId)}`);
+      if (!errorInfo(error)?.notSotionApi) throw error;
+      misses.push(missAt(base, error));
     }
   }
-  const [each, where] = misses.length > 1 ? ['each ', 'at neither address'] : ['', 'not there'];
-  throw userError(
+  throw noApiError(
     z,
-    `Sotion's API did not answer the connection test: GET ${misses.join(' and GET ')} ${each}` +
-      `answered HTTP 404 without Sotion's error body, so Sotion's API is ${where}. Try again ` +
-      'later; if it keeps happening, contact Sotion support with these addresses.',
-    'not_sotion_api',
-    { status: 404, transient: false },
+    misses,
+    'Try again later; if it keeps happening, contact Sotion support with these addresses.',
   );
 };
 
+/**
+ * The connection test, which Zapier runs after `sessionConfig.perform` and whenever it checks
+ * the connection: GET /site at the connection's base (one request), returning the site and the
+ * connection's label.
+ */
+export const testAuth = async (z: ZObject, bundle: Bundle) => {
+  const client = new SotionClient(z, bundle, new Deadline(AUTH_BUDGET_MS));
+  try {
+    const { data } = await client.call(site.get, { authTest: true });
+    return { ...data.data, connectionLabel: siteLabel(data.data) };
+  } catch (error) {
+    if (!errorInfo(error)?.notSotionApi) throw error;
+    throw noApiError(
+      z,
+      [missAt(baseUrlOf(bundle.authData), error)],
+      'Reconnect Sotion so that the integration looks for its API again; if it keeps happening, ' +
+        'contact Sotion support with this address.',
+    );
+  }
+};
+
 export default {
-  type: 'custom',
+  // Session auth: the only kind besides OAuth whose computed fields Zapier keeps. Its "session"
+  // is the base URL that sessionConfig.perform found; the key itself is sent on every request.
+  type: 'session',
   fields: [
     {
       key: 'apiKey',
@@ -63,15 +99,16 @@ export default {
         'Each key belongs to one site; the key is shown only once, so copy it when you create it.',
     },
     {
-      // Filled by the connection test (never typed by the user): where Sotion's API answered.
-      // Optional, so connections made before it existed keep working on the documented base.
+      // Filled by sessionConfig.perform (never typed by the user): where Sotion's API answered.
+      // Required: Zapier then refuses a connection whose perform did not return it.
       key: BASE_URL_FIELD,
       label: 'API Base URL',
       type: 'string',
-      required: false,
+      required: true,
       computed: true,
     },
   ],
+  sessionConfig: { perform: findApiBase },
   test: testAuth,
   connectionLabel: '{{connectionLabel}}',
 } satisfies Authentication;

@@ -223,6 +223,19 @@ export const accessGroup = (def: Common): FieldSpec<string> => ({
   },
 });
 
+/**
+ * One access group (a UUID), optional: the custom groups dropdown, and any group's ID mapped in
+ * (a scope group's too, for steps that only read).
+ */
+export const optionalAccessGroup = (def: Common): FieldSpec<string | undefined> => {
+  const spec = accessGroup(def);
+  return {
+    field: { ...spec.field, required: false },
+    read: (z, value) =>
+      toText(z, value, def.label) === undefined ? undefined : spec.read(z, value),
+  };
+};
+
 /** A member, named by Sotion ID or by email. */
 export type MemberRef = { id: string } | { email: string };
 

@@ -26,7 +26,7 @@ const savedRecord = (calls: Array<{ op: string; args: unknown[] }>) =>
 describe('bulk step memory', () => {
   it('reads and writes z.cache scoped to the connection, for an hour, without the addresses', async () => {
     const { z, calls } = fakeZ();
-    const memory = new StepMemory(z, { emails: ['ada@x.io'] });
+    const memory = new StepMemory(z, 'bulk_add_members', { emails: ['ada@x.io'] });
     await memory.load();
     await memory.save(
       [{ email: 'ada@x.io', memberId: 'm1' }],
@@ -46,34 +46,138 @@ describe('bulk step memory', () => {
 
   it('tells confirmed members from existing ones found but not finished', async () => {
     const first = fakeZ();
-    const writer = new StepMemory(first.z, {});
+    const writer = new StepMemory(first.z, 'bulk_add_members', {});
     await writer.save(
       [{ email: 'ada@x.io', memberId: 'm1' }],
       [{ email: 'bo@x.io', memberId: 'm2' }],
     );
     const { z } = fakeZ(savedRecord(first.calls));
-    const memory = new StepMemory(z, {});
+    const memory = new StepMemory(z, 'bulk_add_members', {});
     await memory.load();
     expect(memory.confirmed('ada@x.io')).toBe('m1');
-    expect(memory.existingId('ada@x.io')).toBeUndefined();
+    expect(memory.existing('ada@x.io')).toBeUndefined();
     expect(memory.confirmed('bo@x.io')).toBeUndefined();
-    expect(memory.existingId('bo@x.io')).toBe('m2');
+    expect(memory.existing('bo@x.io')).toEqual({ memberId: 'm2' });
     expect(memory.confirmed('cy@x.io')).toBeUndefined();
-    expect(memory.existingId('cy@x.io')).toBeUndefined();
+    expect(memory.existing('cy@x.io')).toBeUndefined();
   });
 
-  it('ignores what is not a string in the cache, and keeps group cursors until a list ends', async () => {
+  it('ignores what is not a string in the cache, and keeps list positions until told to start over', async () => {
     const first = fakeZ();
-    await new StepMemory(first.z, {}).save([{ email: 'ada@x.io', memberId: 'm1' }]);
+    await new StepMemory(first.z, 'bulk_add_members', {}).save([
+      { email: 'ada@x.io', memberId: 'm1' },
+    ]);
     const [key] = Object.keys(savedRecord(first.calls));
     const { z } = fakeZ({ [key as string]: 5, '#g1': 'c1' });
-    const memory = new StepMemory(z, {});
+    const memory = new StepMemory(z, 'bulk_add_members', {});
     await memory.load();
     expect(memory.confirmed('ada@x.io')).toBeUndefined();
-    expect(memory.cursor('g1')).toBe('c1');
-    memory.setCursor('g2', 'c2');
-    expect(memory.cursor('g2')).toBe('c2');
-    memory.setCursor('g1', null);
-    expect(memory.cursor('g1')).toBeUndefined();
+    expect(memory.position('g1')).toEqual({ after: 'c1', pages: 0 });
+    memory.setPosition('g2', { after: 'c2', pages: 3 });
+    expect(memory.position('g2')).toEqual({ after: 'c2', pages: 3 });
+    memory.setPosition('g1', undefined);
+    expect(memory.position('g1')).toBeUndefined();
+  });
+
+  it('keeps what a run learnt of existing members: id or none, Paid and status, groups', async () => {
+    const first = fakeZ();
+    await new StepMemory(first.z, 'bulk_add_members', {}).save(
+      [],
+      [
+        { email: 'a@x.io' },
+        { email: 'b@x.io', memberId: 'm2', paid: true, status: 'blocked', groups: ['g2', 'g1'] },
+        { email: 'c@x.io', memberId: 'm3', paid: null, status: 'active' },
+        { email: 'd@x.io', memberId: 'm4', paid: false, status: 'active', groups: ['g1'] },
+        { email: 'e@x.io', memberId: 'm5', groups: ['g3'] },
+      ],
+    );
+    const { z } = fakeZ(savedRecord(first.calls));
+    const memory = new StepMemory(z, 'bulk_add_members', {});
+    await memory.load();
+    expect(memory.existing('a@x.io')).toEqual({});
+    expect(memory.existing('b@x.io')).toEqual({
+      memberId: 'm2',
+      paid: true,
+      status: 'blocked',
+      groups: ['g2', 'g1'],
+    });
+    expect(memory.existing('c@x.io')).toEqual({ memberId: 'm3', paid: null, status: 'active' });
+    expect(memory.existing('d@x.io')).toEqual({
+      memberId: 'm4',
+      paid: false,
+      status: 'active',
+      groups: ['g1'],
+    });
+    expect(memory.existing('e@x.io')).toEqual({ memberId: 'm5', groups: ['g3'] });
+    // Groups are stored once; a member holds their indexes.
+    const record = savedRecord(first.calls);
+    expect(record['%groups']).toBe('g2,g1,g3');
+    expect(Object.values(record)).toContain('~m2/yb/0,1');
+  });
+
+  it('keeps checked groups, lists read to the end, and the members created across runs', async () => {
+    const first = fakeZ();
+    const writer = new StepMemory(first.z, 'bulk_add_members', {});
+    writer.setCheckedGroup('g1', 250);
+    writer.setCheckedGroup('g2', 0);
+    writer.setPosition('members', { after: null, pages: 7 });
+    await writer.save([], [], 3);
+    await writer.save([], [], 2);
+    await writer.save([], [], 0);
+    const { z } = fakeZ(savedRecord(first.calls));
+    const memory = new StepMemory(z, 'bulk_add_members', {});
+    await memory.load();
+    expect(memory.checkedGroup('g1')).toBe(250);
+    expect(memory.checkedGroup('g2')).toBe(0);
+    expect(memory.checkedGroup('g3')).toBeUndefined();
+    expect(memory.position('members')).toEqual({ after: null, pages: 7 });
+    expect(memory.created).toBe(5);
+  });
+
+  it('forgets an existing member, never a confirmed one', async () => {
+    const first = fakeZ();
+    await new StepMemory(first.z, 'bulk_add_members', {}).save(
+      [{ email: 'a@x.io', memberId: 'm1' }],
+      [{ email: 'b@x.io', memberId: 'm2' }],
+    );
+    const { z, calls } = fakeZ(savedRecord(first.calls));
+    const memory = new StepMemory(z, 'bulk_add_members', {});
+    await memory.load();
+    memory.forget('a@x.io');
+    memory.forget('b@x.io');
+    expect(memory.confirmed('a@x.io')).toBe('m1');
+    expect(memory.existing('b@x.io')).toBeUndefined();
+    await memory.save([]);
+    expect(Object.values(savedRecord(calls))).toEqual(['m1']);
+  });
+
+  it('is keyed by the kind of step and its input: other kinds never share it', async () => {
+    const { z, calls } = fakeZ();
+    await new StepMemory(z, 'bulk_add_members', { emails: ['a@x.io'] }).load();
+    await new StepMemory(z, 'bulk_remove_members', { emails: ['a@x.io'] }).load();
+    await new StepMemory(z, 'bulk_add_members', { emails: ['b@x.io'] }).load();
+    await new StepMemory(z, 'bulk_add_members', { emails: ['a@x.io'] }).load();
+    const keys = calls.map((c) => c.args[0] as string);
+    expect(keys[0]).toMatch(/^bulk_add_members:v1:[0-9a-f]{64}$/);
+    expect(keys[1]).toMatch(/^bulk_remove_members:v1:/);
+    expect(new Set(keys).size).toBe(3);
+    expect(keys[3]).toBe(keys[0]);
+  });
+
+  it('a cache that fails is no memory: nothing is known, and saving does not throw', async () => {
+    const z = {
+      cache: {
+        get: async () => {
+          throw new Error('cache down');
+        },
+        set: async () => {
+          throw new Error('cache down');
+        },
+      },
+    } as unknown as ZObject;
+    const memory = new StepMemory(z, 'bulk_add_members', {});
+    await memory.load();
+    expect(memory.confirmed('a@x.io')).toBeUndefined();
+    await expect(memory.save([{ email: 'a@x.io', memberId: 'm1' }])).resolves.toBeUndefined();
   });
 });

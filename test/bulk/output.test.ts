@@ -1,5 +1,5 @@
 import { OUTPUT_BUDGET_BYTES, SAME_REASON, summarize } from '../../src/bulk/output';
-import type { MemberResult, Outcome } from '../../src/bulk/run';
+import type { MemberResult, MemberStatus } from '../../src/bulk/state';
 
 /** Core refuses a step result above this many bytes. */
 const CORE_RESPONSE_LIMIT = 6_291_456;
@@ -9,7 +9,7 @@ const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 const email = (i: number) => `firstname.lastname${i}@company-domain-${i % 97}.com`;
 const memberId = (i: number) => `0b7c2e1d-5a4f-4c3b-9e8d-${i.toString(16).padStart(12, '0')}`;
 
-const REASONS: Record<Outcome, string | null> = {
+const REASONS: Record<MemberStatus, string | null> = {
   created: null,
   existing: 'Already a member, already in every chosen group.',
   added_to_groups: 'Already a member; added to 2 of 2 group(s), already in the rest.',
@@ -19,7 +19,7 @@ const REASONS: Record<Outcome, string | null> = {
   failed: 'Not sent: the step ran out of the time Zapier allows. Replay the step to add the rest.',
 };
 
-const report = (outcome: (i: number) => Outcome, n = 25_000) => ({
+const report = (outcome: (i: number) => MemberStatus, n = 25_000) => ({
   apiRequests: 120,
   notSent: 0,
   lookups: 0,
@@ -42,7 +42,7 @@ const sizes: string[] = [];
 afterAll(() => console.log(`bulk output at 25,000 members: ${sizes.join('; ')}`));
 
 describe('bulk output size at the 25,000-member cap', () => {
-  it.each<[string, (i: number) => Outcome]>([
+  it.each<[string, (i: number) => MemberStatus]>([
     ['all created', () => 'created'],
     ['all existing, added to the groups', () => 'added_to_groups'],
     [

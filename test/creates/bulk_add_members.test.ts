@@ -1,6 +1,6 @@
 import { perform } from '../../creates/bulk_add_members';
 import * as membersApi from '../../src/api/members';
-import { BULK_CONCURRENCY } from '../../src/bulk/run';
+import { BULK_CONCURRENCY } from '../../src/bulk/send';
 
 import {
   api,

@@ -1,13 +1,14 @@
 /**
  * Sotion's base URL (reference §1.1/§5.1): the endpoint pages say /api/v1, the Authentication page
- * /v1. Against a sandbox serving each, the connection test finds the base, and every step of the
- * connection uses it with no extra request.
+ * /v1. Against a sandbox serving each, connecting as Zapier does with session auth
+ * (sessionConfig.perform, its result merged into authData, then the test) finds the base, and
+ * every step of the connection uses it with no extra request.
  */
 import { DEMO_KEY } from '../../sandbox/store';
 import { perform as createAccessGroup } from '../../creates/create_access_group';
 import { perform as findMember } from '../../searches/find_member';
-import { testAuth } from '../../src/zap/authentication';
-import { appTester, messageOf, rejection } from '../helpers';
+import { findApiBase, testAuth } from '../../src/zap/authentication';
+import { appTester, connect, messageOf, rejection } from '../helpers';
 import { demoSite, e2eBundle, useSandbox } from './harness';
 
 describe.each([
@@ -18,19 +19,37 @@ describe.each([
   const base = () => `${sandbox().origin}${apiPrefix ?? '/api/v1'}`;
   let authData: Record<string, string> = {};
 
-  it('the connection test finds the base (the documented one first) and returns it', async () => {
+  it('connecting: perform finds the base (the documented one first), the test labels the connection', async () => {
     sandbox().resetStats();
-    const result = await appTester(testAuth, e2eBundle({}));
-    expect(result).toMatchObject({
-      slug: 'demo-docs',
+    const connected = await connect(e2eBundle({}));
+    expect(connected.computed).toEqual({ apiBaseUrl: base() });
+    expect(connected.tested).toMatchObject({ slug: 'demo-docs', connectionLabel: 'Demo Docs' });
+    // perform's GET /site (after the documented base's 404 when only /v1 is served), the test's.
+    expect(sandbox().stats.byRoute).toEqual(
+      apiPrefix ? { 'GET /api/v1/site (not served)': 1, 'GET /site': 2 } : { 'GET /site': 2 },
+    );
+    // What Zapier keeps of the connection: the key and the computed field.
+    authData = connected.authData;
+    expect(authData).toEqual({ apiKey: DEMO_KEY, apiBaseUrl: base() });
+  });
+
+  it('checking the connection later: one GET /site at its base', async () => {
+    sandbox().resetStats();
+    expect(await appTester(testAuth, { ...e2eBundle({}), authData })).toMatchObject({
       connectionLabel: 'Demo Docs',
-      apiBaseUrl: base(),
     });
+    expect(sandbox().stats.byRoute).toEqual({ 'GET /site': 1 });
+  });
+
+  it('a key the sandbox does not know: perform says so, and does not try another base', async () => {
+    sandbox().resetStats();
+    const error = await rejection(
+      appTester(findApiBase, e2eBundle({}, {}, 'so_sandbox_unknown_key')),
+    );
+    expect(messageOf(error)).toMatch(/^Sotion did not accept this API key \(HTTP 401\)/);
     expect(sandbox().stats.byRoute).toEqual(
       apiPrefix ? { 'GET /api/v1/site (not served)': 1, 'GET /site': 1 } : { 'GET /site': 1 },
     );
-    // What Zapier keeps of a computed auth field.
-    authData = { apiKey: DEMO_KEY, apiBaseUrl: String(result.apiBaseUrl) };
   });
 
   it('every step of the connection uses that base, with no extra request', async () => {
@@ -54,12 +73,12 @@ describe.each([
     );
   });
 
-  it('a connection made before the field existed uses the documented base', async () => {
+  it('authData without the field (`invoke` without `auth refresh`) uses the documented base', async () => {
     sandbox().resetStats();
     const found = appTester(findMember, e2eBundle({ email: 'grace@example.com' }));
     if (apiPrefix) {
       // It has no base but the documented one, where nothing is served: the step fails (with
-      // the 404 wording of the pipeline) until a connection test stores /v1.
+      // the 404 wording of the pipeline) until perform has found /v1.
       expect(messageOf(await rejection(found))).toMatch(/^Sotion could not find members\. /);
       expect(sandbox().stats.byRoute).toEqual({ 'GET /api/v1/members (not served)': 1 });
     } else {

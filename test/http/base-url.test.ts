@@ -1,4 +1,4 @@
-/** Sotion's base URL: the bases a connection test tries, the one a connection keeps, and the key. */
+/** Sotion's base URL: the bases sessionConfig.perform tries, the one a connection keeps, and the key. */
 import { baseCandidates, baseUrlOf } from '../../src/http/config';
 import { isSotionError } from '../../src/http/errors';
 import { addSotionHeaders } from '../../src/http/middleware';

@@ -1,5 +1,5 @@
 import App from '../../index';
-import authentication, { siteLabel, testAuth } from '../../src/zap/authentication';
+import authentication, { findApiBase, siteLabel, testAuth } from '../../src/zap/authentication';
 import nock from 'nock';
 import { perform as findMember } from '../../searches/find_member';
 import { memberOutput } from '../../src/zap/samples';
@@ -7,6 +7,7 @@ import {
   api,
   appTester,
   BASE,
+  connect,
   headers,
   KEY,
   makeBundle,
@@ -15,6 +16,7 @@ import {
   rejection,
 } from '../helpers';
 import { fullMember } from '../member-fixtures';
+import { KEY_HELP } from '../../src/http/api-key';
 
 const site = {
   id: '5b0f7c1e-8a2d-4c3b-9e4f-1a2b3c4d5e6f',
@@ -24,16 +26,22 @@ const site = {
   title: 'Example Docs',
 };
 
+const REJECTED =
+  'Sotion did not accept this API key (HTTP 401): it is invalid, revoked, or was rolled to a ' +
+  `new value. ${KEY_HELP}`;
+
 describe('authentication', () => {
-  it('is a custom API-key auth with one password field, a help link and the computed base URL', () => {
-    expect(App.authentication?.type).toBe('custom');
+  it('is session auth: the key typed in, the base URL computed by sessionConfig.perform', () => {
+    // Session (or OAuth) auth: the only kinds whose computed fields Zapier keeps in authData.
+    expect(App.authentication?.type).toBe('session');
+    expect(App.authentication?.sessionConfig?.perform).toBe(findApiBase);
+    expect(App.authentication?.test).toBe(testAuth);
     expect(authentication.fields).toHaveLength(2);
-    // Optional: connections made before it existed have no value and use the documented base.
     expect(authentication.fields[1]).toEqual({
       key: 'apiBaseUrl',
       label: 'API Base URL',
       type: 'string',
-      required: false,
+      required: true,
       computed: true,
     });
     expect(authentication.fields[0]).toMatchObject({
@@ -45,14 +53,21 @@ describe('authentication', () => {
     expect(authentication.connectionLabel).toBe('{{connectionLabel}}');
   });
 
-  it('tests the key with GET /site and labels the connection with the site title', async () => {
-    api().get(`${PREFIX}/site`).reply(200, { data: site }, headers());
-    const result = await appTester(testAuth, makeBundle({}));
-    expect(result).toEqual({
-      ...site,
-      apiBaseUrl: `${BASE}${PREFIX}`,
-      connectionLabel: 'Example Docs',
-    });
+  it('connecting: perform finds /api/v1 (GET /site), then the test labels the connection (GET /site)', async () => {
+    api().get(`${PREFIX}/site`).reply(200, { data: site }, headers('p'));
+    api().get(`${PREFIX}/site`).reply(200, { data: site }, headers('t'));
+    const { computed, authData, tested } = await connect(makeBundle({}));
+    // Only the base: nothing of the site, and not the key, is returned to be stored.
+    expect(computed).toEqual({ apiBaseUrl: `${BASE}${PREFIX}` });
+    expect(authData).toEqual({ apiKey: KEY, apiBaseUrl: `${BASE}${PREFIX}` });
+    expect(tested).toEqual({ ...site, connectionLabel: 'Example Docs' });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('checking a connection later: the test alone, one GET /site at its base', async () => {
+    api().get('/v1/site').reply(200, { data: site }, headers());
+    const bundle = { ...makeBundle({}), authData: { apiKey: KEY, apiBaseUrl: `${BASE}/v1` } };
+    expect(await appTester(testAuth, bundle)).toEqual({ ...site, connectionLabel: 'Example Docs' });
   });
 
   it('falls back to the domain, then to <slug>.sotion.site', () => {
@@ -68,22 +83,57 @@ describe('authentication', () => {
     // Moved from the abuse suite (no sandbox needed).
     ['   ', /^No API key was entered\./],
     ['so_abc\ndef', /^The API key contains spaces or line breaks\./],
-  ])('refuses %j before any request', async (key, pattern) => {
-    const error = await rejection(appTester(testAuth, makeBundle({}, {}, key)));
-    expect(messageOf(error)).toMatch(pattern);
-    expect(messageOf(error)).toMatch(/Site settings → Integrations → API Keys/);
+  ])('refuses %j before any request, in perform and in the test', async (key, pattern) => {
+    for (const error of [
+      await rejection(appTester(findApiBase, makeBundle({}, {}, key))),
+      await rejection(appTester(testAuth, makeBundle({}, {}, key))),
+    ]) {
+      expect(messageOf(error)).toMatch(pattern);
+      expect(messageOf(error)).toMatch(/Site settings → Integrations → API Keys/);
+    }
   });
+});
 
-  it('a 401 during the test says the key is invalid, revoked or rolled (not "reconnect")', async () => {
+describe('authentication: a key Sotion does not accept (HTTP 401)', () => {
+  // Session auth: core's throwForStaleAuth turns every 401 into RefreshAuthError before the
+  // integration's afterResponse sees it (so neither Sotion's words nor the X-Request-Id are
+  // known). None may escape: Zapier would run perform again with the same key, in vain.
+  it.each([
+    ['perform (connecting)', (b: ReturnType<typeof makeBundle>) => appTester(findApiBase, b)],
+    [
+      'the test (checking the connection)',
+      (b: ReturnType<typeof makeBundle>) => appTester(testAuth, b),
+    ],
+  ])('in %s: the key is invalid, revoked or rolled (not "reconnect")', async (_when, run) => {
     api()
       .get(`${PREFIX}/site`)
       .reply(401, { error: 'Missing API key. Pass Authorization: Bearer so_...' }, headers('a9'));
-    const error = await rejection(appTester(testAuth, makeBundle({})));
+    const v1 = api().get('/v1/site').reply(200, { data: site }, headers('v1'));
+    const error = await rejection(run(makeBundle({})));
     expect(error.name).not.toBe('ExpiredAuthError');
-    expect(messageOf(error)).toMatch(
-      /^Sotion did not accept this API key \(HTTP 401\): it is invalid, revoked, or was rolled to a new value\. Create a key .*\(X-Request-Id: req-a9\)$/,
+    expect(error.name).not.toBe('RefreshAuthError');
+    expect(messageOf(error)).toBe(REJECTED);
+    expect(v1.isDone()).toBe(false);
+    nock.cleanAll();
+  });
+
+  it('in a step: ExpiredAuthError naming what was being done, never RefreshAuthError', async () => {
+    const full = fullMember(7, []);
+    api()
+      .get(`/v1/members/${full.id}`)
+      .reply(401, { error: `Invalid API key ${KEY}` }, headers('s9'));
+    const error = await rejection(
+      appTester(findMember, {
+        ...makeBundle({ member_id: full.id }),
+        authData: { apiKey: KEY, apiBaseUrl: `${BASE}/v1` },
+      }),
     );
-    expect(messageOf(error)).not.toContain(KEY);
+    expect(error.name).toBe('ExpiredAuthError');
+    // (core appends "What happened" to the message of an error thrown in appTester.)
+    expect(error.message.split('\n')[0]).toBe(
+      `Sotion no longer accepts the API key of this connection (HTTP 401) while reading member ` +
+        `${full.id}: it was revoked, rolled or deleted. Reconnect Sotion with a current key.`,
+    );
   });
 });
 
@@ -96,16 +146,15 @@ describe("authentication: Sotion's base URL (/api/v1 documented, /v1 on the Auth
   ];
 
   it.each(NOT_API)(
-    'a 404 with %s at /api/v1: tries /v1, keeps it, and sent the key only to those two',
+    'a 404 with %s at /api/v1: perform tries /v1 and returns it; the test goes there only',
     async (_what, body, replyHeaders) => {
       api().get(`${PREFIX}/site`).reply(404, body, replyHeaders);
       api().get('/v1/site').reply(200, { data: site }, headers('v1'));
-      const result = await appTester(testAuth, makeBundle({}));
-      expect(result).toEqual({
-        ...site,
-        apiBaseUrl: `${BASE}/v1`,
-        connectionLabel: 'Example Docs',
-      });
+      api().get('/v1/site').reply(200, { data: site }, headers('t'));
+      const { computed, tested } = await connect(makeBundle({}));
+      expect(computed).toEqual({ apiBaseUrl: `${BASE}/v1` });
+      expect(tested).toEqual({ ...site, connectionLabel: 'Example Docs' });
+      expect(nock.pendingMocks()).toEqual([]);
     },
   );
 
@@ -114,16 +163,15 @@ describe("authentication: Sotion's base URL (/api/v1 documented, /v1 on the Auth
       'a Sotion 404',
       404,
       { error: 'Site not found.' },
-      /^Sotion could not find your Sotion site\./,
+      /^Sotion could not find your Sotion site\..*\(X-Request-Id: req-s1\)$/,
     ],
     ['a Sotion 404 (object form)', 404, { error: { code: 'not_found' } }, /could not find/],
     ['a 401', 401, { error: 'Invalid API key.' }, /^Sotion did not accept this API key/],
   ])('%s at /api/v1 is the answer: no request to /v1', async (_what, status, body, pattern) => {
     api().get(`${PREFIX}/site`).reply(status, body, headers('s1'));
     const v1 = api().get('/v1/site').reply(200, { data: site }, headers('v1'));
-    const error = await rejection(appTester(testAuth, makeBundle({})));
+    const error = await rejection(appTester(findApiBase, makeBundle({})));
     expect(messageOf(error)).toMatch(pattern);
-    expect(messageOf(error)).toMatch(/\(X-Request-Id: req-s1\)$/);
     expect(v1.isDone()).toBe(false);
     nock.cleanAll();
   });
@@ -131,7 +179,7 @@ describe("authentication: Sotion's base URL (/api/v1 documented, /v1 on the Auth
   it('neither base answers as Sotion: one message naming both addresses', async () => {
     api().get(`${PREFIX}/site`).reply(404, '<h1>Not Found</h1>', { 'x-request-id': 'cdn-1' });
     api().get('/v1/site').reply(404, 'Not Found');
-    const error = await rejection(appTester(testAuth, makeBundle({})));
+    const error = await rejection(appTester(findApiBase, makeBundle({})));
     expect(messageOf(error)).toBe(
       `Sotion's API did not answer the connection test: GET ${BASE}/api/v1/site (X-Request-Id: ` +
         `cdn-1) and GET ${BASE}/v1/site each answered HTTP 404 without Sotion's error body, so ` +
@@ -146,7 +194,7 @@ describe("authentication: Sotion's base URL (/api/v1 documented, /v1 on the Auth
       nock('https://staging.example.com', { reqheaders: { authorization: `Bearer ${KEY}` } })
         .get('/v1/site')
         .reply(404, 'Not Found');
-      const error = await rejection(appTester(testAuth, makeBundle({})));
+      const error = await rejection(appTester(findApiBase, makeBundle({})));
       expect(messageOf(error)).toBe(
         "Sotion's API did not answer the connection test: GET https://staging.example.com/v1/site " +
           "answered HTTP 404 without Sotion's error body, so Sotion's API is not there. Try " +
@@ -157,30 +205,40 @@ describe("authentication: Sotion's base URL (/api/v1 documented, /v1 on the Auth
     }
   });
 
-  it('a connection that found /v1 tests /v1 first: one request', async () => {
-    api().get('/v1/site').reply(200, { data: site }, headers());
+  it('reconnecting looks again, the documented base first, whatever was stored', async () => {
+    api().get(`${PREFIX}/site`).reply(200, { data: site }, headers());
     const bundle = { ...makeBundle({}), authData: { apiKey: KEY, apiBaseUrl: `${BASE}/v1` } };
-    expect(await appTester(testAuth, bundle)).toMatchObject({ apiBaseUrl: `${BASE}/v1` });
+    expect(await appTester(findApiBase, bundle)).toEqual({ apiBaseUrl: `${BASE}${PREFIX}` });
   });
 
-  it('every later request uses the stored base, with no extra request', async () => {
+  it('the test does not look elsewhere: a base that no longer answers asks for a reconnect', async () => {
+    api().get('/v1/site').reply(404, '<h1>Not Found</h1>', { 'x-request-id': 'cdn-2' });
+    const documented = api().get(`${PREFIX}/site`).reply(200, { data: site }, headers());
+    const bundle = { ...makeBundle({}), authData: { apiKey: KEY, apiBaseUrl: `${BASE}/v1` } };
+    const error = await rejection(appTester(testAuth, bundle));
+    expect(messageOf(error)).toBe(
+      `Sotion's API did not answer the connection test: GET ${BASE}/v1/site (X-Request-Id: ` +
+        "cdn-2) answered HTTP 404 without Sotion's error body, so Sotion's API is not there. " +
+        'Reconnect Sotion so that the integration looks for its API again; if it keeps ' +
+        'happening, contact Sotion support with this address.',
+    );
+    expect(documented.isDone()).toBe(false);
+    nock.cleanAll();
+  });
+
+  it('every step of the connection uses the base perform found, with no extra request', async () => {
     api().get(`${PREFIX}/site`).reply(404, 'Not Found');
-    api().get('/v1/site').reply(200, { data: site }, headers());
-    const connected = await appTester(testAuth, makeBundle({}));
-    // Zapier keeps a computed field's value in authData.
-    const authData = { apiKey: KEY, apiBaseUrl: connected.apiBaseUrl };
+    api().get('/v1/site').times(2).reply(200, { data: site }, headers());
+    const { authData } = await connect(makeBundle({}));
     const full = fullMember(5, [1]);
     api().get(`/v1/members/${full.id}`).reply(200, { data: full }, headers());
-    const result = await appTester(findMember, {
-      ...makeBundle({ member_id: full.id }),
-      authData,
-    });
+    const result = await appTester(findMember, { ...makeBundle({ member_id: full.id }), authData });
     expect(result).toEqual([memberOutput(full)]);
-    // Only the two interceptors of the test and the one of the step were used.
+    // Only the interceptors of perform, the test and the step were used.
     expect(nock.pendingMocks()).toEqual([]);
   });
 
-  it('a connection without the field (made before it existed) stays on /api/v1', async () => {
+  it('authData without the field (an `invoke` without `auth refresh`) uses /api/v1', async () => {
     const full = fullMember(6, []);
     api().get(`${PREFIX}/members/${full.id}`).reply(200, { data: full }, headers());
     expect(await appTester(findMember, makeBundle({ member_id: full.id }))).toEqual([
@@ -195,7 +253,7 @@ describe("authentication: Sotion's base URL (/api/v1 documented, /v1 on the Auth
       ...makeBundle({}),
       authData: { apiKey: KEY, apiBaseUrl: 'https://evil.example/api/v1' },
     };
-    expect(await appTester(testAuth, bundle)).toMatchObject({ apiBaseUrl: `${BASE}${PREFIX}` });
+    expect(await appTester(testAuth, bundle)).toMatchObject({ connectionLabel: 'Example Docs' });
     expect(evil.isDone()).toBe(false);
     nock.cleanAll();
   });

@@ -1,0 +1,406 @@
+import nock from 'nock';
+import type { ZObject } from 'zapier-platform-core';
+import {
+  csvColumnFields,
+  csvFile,
+  headerDelimiter,
+  MAX_CSV_BYTES,
+  MAX_CSV_ROWS,
+  parseCsv,
+  readCsvFile,
+  type CsvOptions,
+} from '../../src/files/csv-in';
+import { SotionClient } from '../../src/http/client';
+import { Deadline } from '../../src/http/deadline';
+import { readInputs } from '../../src/zap/fields';
+import { appTester, KEY, makeBundle, messageOf, rejection } from '../helpers';
+
+/** Parses `text` (or bytes) inside a run, as a step would. */
+const parsed = (data: string | Buffer, options: CsvOptions = {}) =>
+  appTester(
+    async (z: ZObject) => parseCsv(z, typeof data === 'string' ? Buffer.from(data) : data, options),
+    makeBundle({}),
+  );
+
+const failure = async (data: string | Buffer, options: CsvOptions = {}) =>
+  messageOf(await rejection(parsed(data, options)));
+
+describe('CSV in: parsing', () => {
+  it('reads comma, semicolon and tab files with CRLF endings, a BOM and quoted values', async () => {
+    const comma = await parsed(
+      '\uFEFFEmail,Name,Paid\r\nada@example.com,"Lovelace, Ada",yes\r\n' +
+        'grace@example.com,"Grace ""Amazing"" Hopper",FALSE\r\n',
+    );
+    expect(comma).toEqual({
+      entries: [
+        { raw: 'ada@example.com', source: 'CSV line 2', displayName: 'Lovelace, Ada', paid: true },
+        {
+          raw: 'grace@example.com',
+          source: 'CSV line 3',
+          displayName: 'Grace "Amazing" Hopper',
+          paid: false,
+        },
+      ],
+      problems: [],
+      rows: 2,
+      blankRows: 0,
+      delimiter: ',',
+      columns: { email: 'Email', name: 'Name', paid: 'Paid' },
+      bytes: Buffer.byteLength(
+        '\uFEFFEmail,Name,Paid\r\nada@example.com,"Lovelace, Ada",yes\r\n' +
+          'grace@example.com,"Grace ""Amazing"" Hopper",FALSE\r\n',
+      ),
+    });
+    // Excel in many locales: semicolons, and a comma inside an unquoted name is just a comma.
+    const semicolon = await parsed('E-Mail;Display Name\r\nada@example.com;Lovelace, Ada\r\n');
+    expect(semicolon).toMatchObject({
+      delimiter: ';',
+      entries: [{ raw: 'ada@example.com', displayName: 'Lovelace, Ada', source: 'CSV line 2' }],
+      columns: { email: 'E-Mail', name: 'Display Name', paid: undefined },
+    });
+    const tab = await parsed(
+      'email address\tfull_name\nada@example.com\tAda Lovelace\nb@x.io\tB\tC',
+    );
+    expect(tab.problems).toEqual([
+      {
+        line: 3,
+        source: 'CSV line 3',
+        reason:
+          'it has 3 values but the header has 2 columns (a value that contains "tab" must be in double quotes)',
+      },
+    ]);
+    expect(tab).toMatchObject({
+      delimiter: '\t',
+      entries: [{ raw: 'ada@example.com', displayName: 'Ada Lovelace', source: 'CSV line 2' }],
+    });
+  });
+
+  it('numbers rows by the line they start on, through quoted line breaks and blank lines', async () => {
+    const read = await parsed(
+      'Email,Name\r\nada@example.com,"Ada\r\nLovelace"\r\n\r\n, \r\n,\r\ngrace@example.com,Grace\r\n',
+    );
+    expect(read.entries).toEqual([
+      { raw: 'ada@example.com', source: 'CSV lines 2-3', displayName: 'Ada\r\nLovelace' },
+      { raw: 'grace@example.com', source: 'CSV line 7', displayName: 'Grace' },
+    ]);
+    // The empty line, ", " and "," are blank rows: counted, not members.
+    expect(read).toMatchObject({ rows: 2, blankRows: 3 });
+    const lf = await parsed('email\n"a@x.io"\n\nb@x.io');
+    expect(lf.entries.map((e) => e.source)).toEqual(['CSV line 2', 'CSV line 4']);
+    const cr = await parsed('email\ra@x.io\r"b@x.io"\r');
+    expect(cr.entries.map((e) => e.source)).toEqual(['CSV line 2', 'CSV line 3']);
+  });
+
+  it('keeps every row: an empty email is an entry, a row that cannot be read is a problem with its line', async () => {
+    const read = await parsed(
+      [
+        'Email,Name,Paid',
+        ',No Email,',
+        'ada@example.com,Ada,maybe',
+        'grace@example.com,Hopper,Grace,true',
+        `alan@example.com,${'x'.repeat(256)},`,
+        'joan@example.com,Joan,,,',
+        'kay@example.com,"Kay',
+        'lin@example.com,Lin',
+      ].join('\n'),
+    );
+    expect(read.entries).toEqual([
+      { raw: '', source: 'CSV line 2', displayName: 'No Email', paid: undefined },
+      { raw: 'joan@example.com', source: 'CSV line 6', displayName: 'Joan', paid: undefined },
+    ]);
+    expect(read.problems).toEqual([
+      {
+        line: 3,
+        source: 'CSV line 3',
+        reason: 'its Paid value must be true or false (yes/no); it was "maybe"',
+      },
+      {
+        line: 4,
+        source: 'CSV line 4',
+        reason:
+          'it has 4 values but the header has 3 columns (a value that contains "," must be in double quotes)',
+      },
+      {
+        line: 5,
+        source: 'CSV line 5',
+        reason: `its display name has 256 characters ("${'x'.repeat(80)}… (256 characters)"); Sotion takes at most 255`,
+      },
+      {
+        line: 7,
+        source: 'CSV lines 7-8',
+        reason:
+          'a double quote opened on line 7 is never closed, so lines 7 to 8 (the end of the file) could not be read; close the quote or remove it',
+      },
+    ]);
+    // Lines 7 and 8 are one row that cannot be read.
+    expect(read.rows).toBe(6);
+  });
+
+  it('takes `Name <address>` and several addresses in a cell, as the other inputs do', async () => {
+    const read = await parsed(
+      `email,paid\n"Ada Lovelace <ada@example.com>",1\n"b@x.io, c@x.io",\n"${'y'.repeat(256)} <y@x.io>",\n`,
+      { defaultPaid: true },
+    );
+    expect(read.entries).toEqual([
+      { raw: 'ada@example.com', source: 'CSV line 2', displayName: 'Ada Lovelace', paid: true },
+      { raw: 'b@x.io', source: 'CSV line 3', displayName: undefined, paid: true },
+      { raw: 'c@x.io', source: 'CSV line 3', displayName: undefined, paid: true },
+    ]);
+    expect(read.problems.map((p) => [p.source, p.reason.slice(0, 40)])).toEqual([
+      ['CSV line 4', 'its display name has 256 characters ("yy'],
+    ]);
+  });
+
+  it('finds columns by the names given, in any case and spacing', async () => {
+    const read = await parsed('ID,Work Email,Customer,Is Paying\n1,ada@example.com,Ada,no\n', {
+      columns: { email: 'work_email', name: ' customer ', paid: 'IS PAYING' },
+    });
+    expect(read.entries).toEqual([
+      { raw: 'ada@example.com', source: 'CSV line 2', displayName: 'Ada', paid: false },
+    ]);
+    expect(read.columns).toEqual({ email: 'Work Email', name: 'Customer', paid: 'Is Paying' });
+  });
+
+  it('refuses, before any request, a file without a usable email column', async () => {
+    expect(await failure('Mail,Name\nada@example.com,Ada\n')).toBe(
+      'CSV File has no email column: its header row has "Mail", "Name". Name the column that holds the emails in CSV Email Column.',
+    );
+    expect(await failure('ada@example.com,Ada\ngrace@example.com,Grace\n')).toMatch(
+      /^CSV File has no email column: .* The first row must be a header row \(such as `Email,Name`\): add one above the first member\.$/,
+    );
+    expect(await failure('Email,Name\na@x.io,A\n', { columns: { email: 'Mail' } })).toBe(
+      'CSV Email Column is "Mail", but CSV File has no column with that header: its header row has "Email", "Name". Enter one of those.',
+    );
+    expect(await failure('Email,Name\na@x.io,A\n', { columns: { paid: 'Paying' } })).toMatch(
+      /^CSV Paid Column is "Paying", but CSV File has no column/,
+    );
+    expect(await failure('Email,E-mail\na@x.io,b@x.io\n')).toBe(
+      'CSV File has 2 columns that could be the one to read ("Email", "E-mail"). Name the one to use in CSV Email Column.',
+    );
+    expect(await failure(',,\na@x.io,,\n')).toBe(
+      'CSV File has no email column: its header row is empty. The first row must be a header row (such as `Email,Name`): add one above the first member.',
+    );
+    const wide = Array.from({ length: 14 }, (_, i) => `C${i}`).join(',');
+    expect(await failure(`${wide}\n`)).toMatch(
+      /its header row has "C0", .*"C11", …\. Name the column/,
+    );
+    expect(await failure('')).toBe(
+      'CSV File is empty: it needs a header row (such as `Email,Name`) and a row per member.',
+    );
+    expect(await failure('"Email,Name\n')).toMatch(
+      /^CSV File's header row \(line 1\) cannot be read: /,
+    );
+  });
+
+  it('refuses files that are not UTF-8 CSV text, saying how to save one', async () => {
+    const saveAs = 'Save it as "CSV UTF-8" (Excel: File → Save As → CSV UTF-8) and try again.';
+    expect(await failure(Buffer.from('PK\x03\x04rest', 'latin1'))).toBe(
+      `CSV File is a zip file, such as an Excel workbook (.xlsx), not a CSV. ${saveAs}`,
+    );
+    expect(await failure(Buffer.from('\uFEFFEmail\n', 'utf16le'))).toBe(
+      `CSV File is UTF-16 text ("Unicode text"), not UTF-8. ${saveAs}`,
+    );
+    expect(await failure(Buffer.from([0xfe, 0xff, 0, 0x45]))).toBe(
+      `CSV File is UTF-16 text ("Unicode text"), not UTF-8. ${saveAs}`,
+    );
+    expect(await failure(Buffer.from('Email\na\u0000b\n'))).toBe(
+      `CSV File is not a text file (it has a zero byte at byte 7). ${saveAs}`,
+    );
+    expect(await failure(Buffer.from('Email,Name\nj@x.io,J\u00fcrgen\n', 'latin1'))).toBe(
+      `CSV File is not UTF-8 text (line 2 has bytes that are not UTF-8, as in files saved as "CSV" or "ANSI" with accented letters). ${saveAs}`,
+    );
+  });
+
+  it('takes 25,000 rows and refuses 25,001, with the line and the size', async () => {
+    const rows = (n: number) =>
+      `Email\n${Array.from({ length: n }, (_, i) => `m${i}@x.io`).join('\n')}\n`;
+    expect((await parsed(rows(MAX_CSV_ROWS))).entries).toHaveLength(MAX_CSV_ROWS);
+    const text = rows(MAX_CSV_ROWS + 1);
+    expect(await failure(text)).toBe(
+      `CSV File has more than 25,000 rows (row 25,001 starts on line 25,002; the file is 0.3 MB (${Buffer.byteLength(text).toLocaleString('en-US')} bytes)); a step takes at most 25,000. Nothing was sent to Sotion. Split the file into smaller ones and run the step for each.`,
+    );
+    expect(await failure(Buffer.alloc(MAX_CSV_BYTES + 1, 'a'))).toBe(
+      'CSV File is 10.0 MB (10,485,761 bytes); a step reads at most 10 MB (10,485,760 bytes). Nothing was sent to Sotion. Split the file into smaller ones and run the step for each.',
+    );
+  });
+
+  it('picks the delimiter of the header line, outside quotes', () => {
+    expect(headerDelimiter('"a;b",c\nx;y;z;w')).toBe(',');
+    expect(headerDelimiter('a;b,c;d\n')).toBe(';');
+    expect(headerDelimiter('a\tb\r\n')).toBe('\t');
+    expect(headerDelimiter('email\n')).toBe(',');
+  });
+});
+
+describe('CSV in: fields', () => {
+  const fields = { file: csvFile(), ...csvColumnFields };
+
+  it('declares a file field and three optional column fields', () => {
+    expect(fields.file.field).toMatchObject({
+      key: 'csv_file',
+      label: 'CSV File',
+      type: 'file',
+      required: false,
+    });
+    expect(Object.values(csvColumnFields).map((f) => f.field.key)).toEqual([
+      'csv_email_column',
+      'csv_name_column',
+      'csv_paid_column',
+    ]);
+  });
+
+  it('reads a link, and refuses text that is not one or a link to the Sotion API', async () => {
+    const read = (input: Record<string, unknown>) =>
+      appTester(async (z: ZObject) => readInputs(z, input, fields), makeBundle({}));
+    expect(
+      await read({ csv_file: ' https://files.example.com/m.csv ', csv_email_column: 'Mail' }),
+    ).toEqual({
+      file: 'https://files.example.com/m.csv',
+      email: 'Mail',
+    });
+    expect(await read({ csv_file: '  ' })).toEqual({});
+    expect(messageOf(await rejection(read({ csv_file: 'members.csv' })))).toBe(
+      'CSV File must be a file (map the file from an earlier step, such as a Google Drive or email attachment); "members.csv" is not a link to one.',
+    );
+    expect(messageOf(await rejection(read({ csv_file: 'ftp://files.example.com/m.csv' })))).toBe(
+      'CSV File must be an http(s) link to a file; "ftp://files.example.com/m.csv" is a ftp: link.',
+    );
+    expect(
+      messageOf(await rejection(read({ csv_file: 'https://api.sotion.so/api/v1/members' }))),
+    ).toBe(
+      'CSV File points at the Sotion API (https://api.sotion.so/api/v1/members), not at a file. Map the file from the step that has it, such as a Google Drive or email attachment.',
+    );
+  });
+});
+
+describe('CSV in: the download', () => {
+  const HOST = 'https://files.example.com';
+
+  /** Reads the file within a run whose deadline has `leftMs` left. */
+  const download = (url: string, leftMs = 25_000) =>
+    appTester(
+      async (z: ZObject, bundle) => {
+        const client = new SotionClient(z, bundle, new Deadline(leftMs));
+        return readCsvFile(client, url);
+      },
+      makeBundle({ csv_file: url }),
+    );
+
+  it('never sends the API key (or any Authorization) to the file host', async () => {
+    nock(HOST, { badheaders: ['authorization'] })
+      .get('/members.csv')
+      .reply(200, 'Email\nada@example.com\n', { 'content-type': 'text/csv' });
+    const seen: string[] = [];
+    nock.emitter.on('no match', (req: { headers?: Record<string, string> }) =>
+      seen.push(JSON.stringify(req.headers ?? {})),
+    );
+    const read = await download(`${HOST}/members.csv`);
+    expect(read.entries).toEqual([
+      { raw: 'ada@example.com', source: 'CSV line 2', displayName: undefined, paid: undefined },
+    ]);
+    expect(seen.join()).not.toContain(KEY);
+    nock.emitter.removeAllListeners('no match');
+  });
+
+  it('refuses a file link that carries the API key, before any request', async () => {
+    expect(messageOf(await rejection(download(`${HOST}/m.csv?token=${KEY}`)))).toBe(
+      "A value of this step contains the connection's API key (in csv_file), so nothing was sent to Sotion. Check which fields are mapped into this step.",
+    );
+  });
+
+  it('refuses a file whose Content-Length is over 10 MB before reading it', async () => {
+    nock(HOST)
+      .get('/big.csv')
+      .reply(200, 'Email\n', { 'content-length': String(12_900_000) });
+    expect(messageOf(await rejection(download(`${HOST}/big.csv`)))).toBe(
+      'CSV File is 12.3 MB (12,900,000 bytes); a step reads at most 10 MB (10,485,760 bytes). Nothing was sent to Sotion. Split the file into smaller ones and run the step for each.',
+    );
+  });
+
+  it('stops reading a body without a length past 10 MB', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 'a');
+    let sent = 0;
+    // (nock reads the whole body before answering: what is counted here is the client's reading.)
+    const { Readable } = await import('node:stream');
+    const body = new Readable({
+      read() {
+        sent += 1;
+        this.push(sent <= 12 ? chunk : null);
+      },
+    });
+    nock(HOST)
+      .get('/stream.csv')
+      .reply(200, () => body);
+    const message = messageOf(await rejection(download(`${HOST}/stream.csv`)));
+    expect(message).toMatch(
+      /^CSV File is larger than that \(the download was stopped at [\d,]+ bytes\); a step reads at most 10 MB \(10,485,760 bytes\)\. Nothing was sent to Sotion\./,
+    );
+    // Stopped within a chunk of the cap, not at the end of the 12 MB body.
+    const stoppedAt = Number(/stopped at ([\d,]+) bytes/.exec(message)?.[1]?.replace(/,/g, ''));
+    expect(stoppedAt).toBeGreaterThan(MAX_CSV_BYTES);
+    expect(stoppedAt).toBeLessThanOrEqual(MAX_CSV_BYTES + chunk.length);
+  });
+
+  it("reports the file host's status in its own words, not as Sotion's", async () => {
+    nock(HOST).get('/gone.csv').reply(404, 'Not Found');
+    expect(messageOf(await rejection(download(`${HOST}/gone.csv`)))).toBe(
+      'CSV File could not be downloaded: its host answered HTTP 404; there is no file at that link: map the file again from the earlier step. Nothing was sent to Sotion.',
+    );
+    nock(HOST).get('/expired.csv').reply(403, 'AccessDenied');
+    expect(messageOf(await rejection(download(`${HOST}/expired.csv`)))).toMatch(
+      /answered HTTP 403; the link may have expired/,
+    );
+    nock(HOST).get('/page.csv').reply(400, '<html>');
+    expect(messageOf(await rejection(download(`${HOST}/page.csv`)))).toMatch(
+      /answered HTTP 400; check that the field holds a link to the file itself\./,
+    );
+    // A host that sends the headers and part of the file, then drops the connection.
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write('Email\n');
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    nock.enableNetConnect('127.0.0.1');
+    const { port } = server.address() as { port: number };
+    try {
+      expect(messageOf(await rejection(download(`http://127.0.0.1:${port}/broken.csv`)))).toMatch(
+        /^CSV File could not be downloaded \(.+\)\. Nothing was sent to Sotion\. Replay the step/,
+      );
+    } finally {
+      nock.disableNetConnect();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    nock(HOST).get('/busy.csv').reply(503, 'busy');
+    expect(messageOf(await rejection(download(`${HOST}/busy.csv`)))).toMatch(
+      /answered HTTP 503; this is usually temporary: replay the step later\./,
+    );
+    nock(HOST)
+      .get('/down.csv')
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    expect(messageOf(await rejection(download(`${HOST}/down.csv`)))).toMatch(
+      /^CSV File could not be downloaded \(.*socket hang up.*\)\. Nothing was sent to Sotion\. Replay the step/,
+    );
+  });
+
+  it("counts against the run's deadline: no time left, no download; a slow host is cut off", async () => {
+    expect(messageOf(await rejection(download(`${HOST}/late.csv`, 5_500)))).toBe(
+      'The step ran out of time (Zapier allows 30 seconds) before CSV File could be downloaded. Nothing was sent to Sotion. Replay the step.',
+    );
+    nock(HOST).get('/slow.csv').delay(1_500).reply(200, 'Email\n');
+    expect(messageOf(await rejection(download(`${HOST}/slow.csv`, 6_200)))).toBe(
+      "CSV File's host did not answer within the 1 seconds this step had left. Nothing was sent to Sotion. Replay the step later.",
+    );
+    const { Readable } = await import('node:stream');
+    // One chunk, then nothing: the host stalls mid-file.
+    const stalled = new Readable({ read() {} });
+    stalled.push('Email\n');
+    nock(HOST)
+      .get('/trickle.csv')
+      .reply(200, () => stalled);
+    expect(messageOf(await rejection(download(`${HOST}/trickle.csv`, 6_200)))).toMatch(
+      /^CSV File did not finish downloading within the 1 seconds this step had left \(6 bytes arrived\)\./,
+    );
+  });
+});
