@@ -13,9 +13,8 @@ const fields = {
     key: 'access_group_id',
     label: 'Access Group',
     helpText:
-      "Export only this group's members; leave empty to export every member of the site. " +
-      'Example: `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`. A group export has no Created dates ' +
-      "(Sotion's group member list does not give them).",
+      "Export only this group's members; leave empty for every member of the site. Example: " +
+      '`3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
   }),
 };
 const inputFields = defineInputFields(fieldsOf(fields.group));
@@ -41,7 +40,7 @@ export const exportOutputFields = [
   { key: 'startedAt', label: 'Started At', type: 'datetime', required: true },
   { key: 'finishedAt', label: 'Finished At', type: 'datetime', required: true },
   { key: 'runs', label: 'Runs', type: 'integer', required: true },
-  { key: 'apiRequests', label: 'API Requests', type: 'integer', required: true },
+  { key: 'apiRequests', label: 'Sotion API Requests', type: 'integer', required: true },
 ] satisfies PlainOutputField[];
 
 export const perform = (async (z, bundle) => {

@@ -6,7 +6,7 @@ import type { BulkEntry } from '../bulk/entries';
 import type { SotionClient } from '../http/client';
 import { inputError, plainMessage, quote, shorten } from '../http/errors';
 import { text, type FieldSpec } from '../zap/fields';
-import { toBool, toText } from '../zap/input';
+import { hiddenCharacter, HIDDEN_WHY, toBool, toText } from '../zap/input';
 import { downloadFile, fileUrl, formatBytes } from './download';
 
 /**
@@ -306,6 +306,17 @@ export const parseCsv = (z: ZObject, data: Buffer, options: CsvOptions = {}): Cs
     const nameOf = (name: string | undefined) =>
       given ?? (addresses.length === 1 ? name : undefined);
     const names = addresses.length ? addresses.map((a) => nameOf(a.name)) : [given];
+    const hidden = names
+      .map((n) => (n === undefined ? undefined : hiddenCharacter(n)))
+      .find(Boolean);
+    if (hidden !== undefined) {
+      problems.push({
+        line: first,
+        source,
+        reason: `its display name contains ${hidden}, ${HIDDEN_WHY}`,
+      });
+      return;
+    }
     const long = names.find((n) => n !== undefined && [...n].length > MAX_DISPLAY_NAME);
     if (long !== undefined) {
       problems.push({

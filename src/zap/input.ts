@@ -107,24 +107,37 @@ const HIDDEN = /[\p{Cc}\u180E\u200B\u2028\u2029\u202A-\u202E\u2060-\u2064\u2066-
 const LINE_BREAKS = new Set(['\n', '\r', '\t']);
 
 /**
- * Refuses a text holding an invisible character that can hide or reorder what is shown (a
- * right-to-left override makes `evil.exe` look like `exe.live`), naming the field, the code
- * point, its name and where it is. Refused rather than stripped: nothing a user sent is changed
- * silently, and the Zap's owner can clean the value (a Formatter step) knowing what was there.
- * `multiline` fields (descriptions) may hold line breaks and tabs.
+ * The first invisible character of a text that can hide or reorder what is shown (a right-to-left
+ * override makes `evil.exe` look like `exe.live`), described by its code point, name and place:
+ * `U+202E (right-to-left override) at character 4`; undefined when there is none. `multiline`
+ * texts (descriptions) may hold line breaks and tabs.
  */
-export const refuseHidden = (z: ZObject, text: string, label: string, multiline = false): void => {
+export const hiddenCharacter = (text: string, multiline = false): string | undefined => {
   let position = 0;
   for (const char of text) {
     position += 1;
     if (!HIDDEN.test(char) || (multiline && LINE_BREAKS.has(char))) continue;
     const code = char.codePointAt(0) ?? 0;
     const name = HIDDEN_NAMES[code] ?? 'control character';
-    throw inputError(
-      z,
-      `${label} contains U+${code.toString(16).toUpperCase().padStart(4, '0')} (${name}) at ` +
-        `character ${position}, an invisible character that can hide or reorder text, so nothing ` +
-        'was sent. Remove it and try again (a Formatter step can clean a mapped value).',
-    );
+    return `U+${code.toString(16).toUpperCase().padStart(4, '0')} (${name}) at character ${position}`;
   }
+  return undefined;
+};
+
+/** What a message says after naming a hidden character. */
+export const HIDDEN_WHY = 'an invisible character that can hide or reorder text';
+
+/**
+ * Refuses a text holding such a character, naming the field, the code point, its name and where
+ * it is. Refused rather than stripped: nothing a user sent is changed silently, and the Zap's owner
+ * can clean the value (a Formatter step) knowing what was there.
+ */
+export const refuseHidden = (z: ZObject, text: string, label: string, multiline = false): void => {
+  const found = hiddenCharacter(text, multiline);
+  if (found === undefined) return;
+  throw inputError(
+    z,
+    `${label} contains ${found}, ${HIDDEN_WHY}, so nothing was sent. Remove it and try again (a ` +
+      'Formatter step can clean a mapped value).',
+  );
 };

@@ -80,8 +80,16 @@ describe('CSV in: parsing', () => {
       'Email,Name\r\nada@example.com,"Ada\r\nLovelace"\r\n\r\n, \r\n,\r\ngrace@example.com,Grace\r\n',
     );
     expect(read.entries).toEqual([
-      { raw: 'ada@example.com', source: 'CSV lines 2-3', displayName: 'Ada\r\nLovelace' },
       { raw: 'grace@example.com', source: 'CSV line 7', displayName: 'Grace' },
+    ]);
+    // A line break inside a display name is a control character: that row is a problem.
+    expect(read.problems).toEqual([
+      {
+        line: 2,
+        source: 'CSV lines 2-3',
+        reason:
+          'its display name contains U+000D (carriage return) at character 4, an invisible character that can hide or reorder text',
+      },
     ]);
     // The empty line, ", " and "," are blank rows: counted, not members.
     expect(read).toMatchObject({ rows: 2, blankRows: 3 });
@@ -148,6 +156,29 @@ describe('CSV in: parsing', () => {
     ]);
     expect(read.problems.map((p) => [p.source, p.reason.slice(0, 40)])).toEqual([
       ['CSV line 4', 'its display name has 256 characters ("yy'],
+    ]);
+  });
+
+  it("a display name with a control, bidi-override or zero-width character is that row's problem, naming it", async () => {
+    const read = await parsed(
+      'email,name\nada@example.com,Ada\u202Eecalevol\n"Grace\u200BHopper <grace@example.com>",\nlin@example.com,Lin\n',
+    );
+    expect(read.entries).toEqual([
+      { raw: 'lin@example.com', source: 'CSV line 4', displayName: 'Lin', paid: undefined },
+    ]);
+    expect(read.problems).toEqual([
+      {
+        line: 2,
+        source: 'CSV line 2',
+        reason:
+          'its display name contains U+202E (right-to-left override) at character 4, an invisible character that can hide or reorder text',
+      },
+      {
+        line: 3,
+        source: 'CSV line 3',
+        reason:
+          'its display name contains U+200B (zero-width space) at character 6, an invisible character that can hide or reorder text',
+      },
     ]);
   });
 
