@@ -1,57 +1,14 @@
-import {
-  defineCreate,
-  defineInputFields,
-  type CreatePerform,
-  type PlainInputField,
-} from 'zapier-platform-core';
-import { normalizeEmail } from '../src/api/emails';
-import { collectEntries } from '../src/bulk/entries';
-import { bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
-import { FAIL_WHEN, runBulkStep } from '../src/bulk/policy';
+import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
+import { ADD_STEP, bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
+import { failWhenField, runBulkStep } from '../src/bulk/policy';
 import { StepMemory } from '../src/bulk/memory';
-import { bulkAddMembers, MAX_MEMBERS_PER_STEP, UPDATE_EXISTING } from '../src/bulk/run';
+import { bulkAddMembers, UPDATE_EXISTING } from '../src/bulk/run';
+import { resultsFileOutputFields, resultsFileSample, type ResultsFile } from '../src/files/csv-out';
 import { SotionClient } from '../src/http/client';
-import { inputError } from '../src/http/errors';
 import { accessGroups, bool, choice, fieldsOf, readInputs } from '../src/zap/fields';
 
-const membersField = {
-  key: 'members',
-  label: 'Members',
-  children: [
-    {
-      key: 'email',
-      label: 'Email',
-      type: 'string',
-      helpText:
-        "The member's email; `Name <address>` gives a name when Display Name is empty. One line " +
-        'item per member. Example: `Ada Lovelace <ada@example.com>`.',
-    },
-    {
-      key: 'display_name',
-      label: 'Display Name',
-      type: 'string',
-      helpText:
-        'Optional name shown for the member, at most 255 characters, for example `Ada Lovelace`.',
-    },
-    {
-      key: 'paid',
-      label: 'Paid',
-      type: 'boolean',
-      helpText: 'True marks a paying member; empty uses Paid by Default. Example: `true`.',
-    },
-  ],
-} satisfies PlainInputField;
-
-const emailsField = {
-  key: 'emails',
-  label: 'Emails',
-  type: 'text',
-  list: true,
-  required: false,
-  helpText:
-    'Emails to add, separated by commas, semicolons, spaces or new lines; `Name <address>` ' +
-    'gives a display name. Example: `ada@example.com, Grace Hopper <grace@example.com>`.',
-} satisfies PlainInputField;
+const LIST: BulkInputSpec = { verb: 'add', details: true };
 
 const fields = {
   defaultPaid: bool({
@@ -89,30 +46,11 @@ const fields = {
       'What happens to members who already exist, such as a returning customer; only differing ' +
       'values are changed. Example: **Set Paid as given**.',
   }),
-  failWhen: choice({
-    key: 'fail_when',
-    label: 'Fail the Step When',
-    default: FAIL_WHEN.anyFailed,
-    choices: [
-      {
-        value: FAIL_WHEN.anyFailed,
-        label: 'A member could not be added',
-      },
-      {
-        value: FAIL_WHEN.anyProblem,
-        label: 'A member could not be added or an email is invalid',
-      },
-      { value: FAIL_WHEN.never, label: 'Never (report every problem in the output)' },
-    ],
-    helpText:
-      'When the step fails rather than listing problems in its output (running out of time or ' +
-      'a revoked key always fails it). Example: **A member could not be added**.',
-  }),
+  failWhen: failWhenField('added'),
 };
 
 const inputFields = defineInputFields([
-  membersField,
-  emailsField,
+  ...bulkInputFields(LIST),
   ...fieldsOf(
     fields.defaultPaid,
     fields.groupIds,
@@ -131,24 +69,10 @@ export const perform = (async (z, bundle) => {
     input,
     fields,
   );
-  const entries = collectEntries(z, input.members, input.emails, defaultPaid);
-  if (entries.length === 0) {
-    throw inputError(
-      z,
-      'No members to add: fill in Members line items or Emails, for example `ada@example.com`.',
-    );
-  }
-  if (entries.length > MAX_MEMBERS_PER_STEP) {
-    throw inputError(
-      z,
-      `This step got ${entries.length.toLocaleString('en-US')} emails; one step takes at most ` +
-        `${MAX_MEMBERS_PER_STEP.toLocaleString('en-US')} so that it finishes within Zapier's 30 ` +
-        'seconds. Split the list across several runs (for example with Looping by Zapier).',
-    );
-  }
+  const { entries, memoryKey } = await readBulkInput(client, input, LIST, defaultPaid);
   // What an earlier run of this very step (same members, groups and options) confirmed.
   const memory = new StepMemory(z, 'bulk_add_members', {
-    members: entries.map((e) => [normalizeEmail(e.raw), e.displayName ?? null, e.paid ?? null]),
+    members: memoryKey,
     groupIds: [...groupIds].sort(),
     addExisting,
     updateExisting,
@@ -165,8 +89,9 @@ export const perform = (async (z, bundle) => {
     groupIds,
     failWhen,
     client,
+    ADD_STEP,
   );
-}) satisfies CreatePerform<typeof inputFields, BulkOutput>;
+}) satisfies CreatePerform<typeof inputFields, BulkOutput & ResultsFile>;
 
 export default defineCreate({
   key: 'bulk_add_members',
@@ -178,7 +103,7 @@ export default defineCreate({
   operation: {
     inputFields,
     perform,
-    sample: bulkSample,
-    outputFields: bulkOutputFields,
+    sample: { ...bulkSample, ...resultsFileSample },
+    outputFields: [...bulkOutputFields, ...resultsFileOutputFields],
   },
 });

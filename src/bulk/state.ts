@@ -1,4 +1,5 @@
 import type { GroupMemberItem } from '../api/schemas';
+import { RESULTS_FILE_MIN } from '../files/csv-out';
 import type { SotionClient } from '../http/client';
 import { errorInfo, plainMessage } from '../http/errors';
 import type { BulkEntry } from './entries';
@@ -6,6 +7,8 @@ import type { StepMemory } from './memory';
 
 /** Time kept back for building the output after the last request. */
 export const RESERVE_MS = 1_500;
+/** Kept back too when the output has a results file to store at Zapier (more than 100 results). */
+export const RESULTS_FILE_RESERVE_MS = 2_500;
 
 /** Statuses every bulk step has: the input's own problems, and work that could not be done. */
 export type CommonStatus = 'invalid' | 'duplicate' | 'failed';
@@ -78,7 +81,8 @@ export const isFatal = (error: unknown): boolean => {
  * The state one run of a bulk step shares between its phases: the client (requests, deadline),
  * the report, the step memory, what is known of each existing member, and the first error that
  * stopped the run. `Own` is the step's own statuses; `done` are those an earlier run's
- * confirmation stands for (what `finish` remembers).
+ * confirmation stands for (what `finish` remembers). With `keepOutcomes`, the memory keeps each
+ * done status too, and a replay reports it as it was (else as resume's `status`).
  */
 export class BulkRun<Own extends string = MemberStatus> {
   readonly report: BulkReport<Own>;
@@ -90,14 +94,18 @@ export class BulkRun<Own extends string = MemberStatus> {
   readonly readToEnd = new Set<string>();
   /** The slowest bulk request so far (a batch starts only if one as slow would finish). */
   slowestMs = 0;
+  /** Time kept back after the last request: the output, and storing its results file. */
+  readonly reserveMs: number;
 
   constructor(
     readonly client: SotionClient,
     results: Array<StepResult<Own>>,
     private readonly done: ReadonlySet<string>,
     readonly memory?: StepMemory,
+    private readonly options: { keepOutcomes?: boolean } = {},
   ) {
     this.report = { results, apiRequests: 0, notSent: 0, lookups: 0, memberPages: 0, isolated: 0 };
+    this.reserveMs = RESERVE_MS + (results.length > RESULTS_FILE_MIN ? RESULTS_FILE_RESERVE_MS : 0);
   }
 
   /** Whether a request-level failure stopped the run. */
@@ -121,12 +129,12 @@ export class BulkRun<Own extends string = MemberStatus> {
 
   /** Look-ups, group adds and list pages are small; the client times each out at the deadline. */
   outOfTime(): boolean {
-    return this.client.deadline.remainingMs() < RESERVE_MS;
+    return this.client.deadline.remainingMs() < this.reserveMs;
   }
 
   /** A bulk batch starts only if the slowest one so far would still finish in time. */
   noTimeForBatch(): boolean {
-    return this.client.deadline.remainingMs() < RESERVE_MS + this.slowestMs;
+    return this.client.deadline.remainingMs() < this.reserveMs + this.slowestMs;
   }
 
   /** What is known of an existing member (an empty record the first time). */
@@ -159,7 +167,8 @@ export class BulkRun<Own extends string = MemberStatus> {
       const { result } = item;
       const memberId = memory?.confirmed(result.email);
       if (memberId !== undefined) {
-        result.status = status;
+        const kept = this.options.keepOutcomes ? memory?.outcome(result.email) : undefined;
+        result.status = kept !== undefined && this.done.has(kept) ? (kept as Own) : status;
         result.memberId = memberId || null;
         result.reason = 'Done by an earlier run of this step; not sent again.';
         continue;
@@ -188,7 +197,13 @@ export class BulkRun<Own extends string = MemberStatus> {
   async finish(): Promise<BulkReport<Own>> {
     const { report, memory } = this;
     report.apiRequests = this.client.requestsSent;
-    const done = report.results.filter((r) => this.done.has(r.status));
+    const done = report.results
+      .filter((r) => this.done.has(r.status))
+      .map(({ email, memberId, status }) => ({
+        email,
+        memberId,
+        ...(this.options.keepOutcomes ? { outcome: status } : {}),
+      }));
     const doneEmails = new Set(done.map((r) => r.email));
     for (const email of this.lost) memory?.forget(email);
     await memory?.save(

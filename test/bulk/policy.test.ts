@@ -1,5 +1,5 @@
 import type { ZObject } from 'zapier-platform-core';
-import { summarize } from '../../src/bulk/output';
+import { ADD_STEP, summarize } from '../../src/bulk/output';
 import { FAIL_WHEN, runBulkStep, type FailWhen } from '../../src/bulk/policy';
 import type { BulkReport, MemberResult } from '../../src/bulk/run';
 import { appTester, makeBundle, messageOf, rejection } from '../helpers';
@@ -28,7 +28,14 @@ const reportOf = (results: MemberResult[]): BulkReport => ({
 const step = (report: BulkReport, failWhen: FailWhen) =>
   appTester(
     (z: ZObject) =>
-      runBulkStep(z, () => Promise.resolve(report), [], failWhen, { resentAfterLostAnswer: 0 }),
+      runBulkStep(
+        z,
+        () => Promise.resolve(report),
+        [],
+        failWhen,
+        { resentAfterLostAnswer: 0 },
+        ADD_STEP,
+      ),
     makeBundle({}),
   );
 
@@ -62,6 +69,11 @@ describe('bulk step: failed members named in the error', () => {
 describe('bulk step: "any_problem" without a problem', () => {
   it('succeeds with the output when every member was created', async () => {
     const report = reportOf([member(1, 'created', null), member(2, 'created', null)]);
-    expect(await step(report, FAIL_WHEN.anyProblem)).toEqual(summarize(report, []));
+    expect(await step(report, FAIL_WHEN.anyProblem)).toEqual({
+      ...summarize(report, []),
+      // 100 results or fewer: no file.
+      results_file: null,
+      results_file_error: null,
+    });
   });
 });
