@@ -44,13 +44,26 @@ const PAID = { y: true, n: false, '-': null } as const;
 const paidCode = (paid: boolean | null) => (paid === null ? '-' : paid ? 'y' : 'n');
 
 /**
+ * A member of a synced group that is not in the step's list (Sync Access Group Members): kept
+ * with its email, because the run that removes it may not be the one that read its page.
+ */
+export interface RosterMember {
+  memberId: string;
+  email: string;
+  /** Removed from the group by an earlier run of the step. */
+  removed: boolean;
+}
+
+/**
  * What earlier runs of one step confirmed, in z.cache scoped to the connection and keyed by the
  * step's kind and a hash of what the step sends (emails, names, paid values, groups and options):
  * a replay, or Zapier's retry after a throttle, skips what an earlier run did and goes on where
- * it stopped. Per email: done (with its member id), or existing but unfinished (what is known of
- * the member). Per step: the groups checked, how many members it created, and where each list
- * read stopped. z.cache is best effort: when it is missing or fails, the step still converges,
- * only with more requests.
+ * it stopped. Per email: done (with its member id, and the step's status when it keeps one), or
+ * existing but unfinished (what is known of the member). Per step: the groups checked, how many
+ * members it created, where each list read stopped and, for a sync, the group's members that are
+ * not in its list. Only those are kept by address (a sync reports whom it removed); the step's
+ * own emails are kept as digests. z.cache is best effort: when it is missing or fails, the step
+ * still converges, only with more requests.
  */
 export class StepMemory {
   private readonly key: string;
@@ -61,7 +74,9 @@ export class StepMemory {
    * Email digest → member id ('' when not known) of members confirmed done; `~` + what is known
    * of existing members whose work was not finished (ExistingFacts, encoded); `#list` → a list
    * position; `@group` → the group's member count when checked; `$created` → members created;
-   * `%groups` → the groups members are known to be in.
+   * `%groups` → the groups members are known to be in; `!memberId` → a synced group's member
+   * that is not in the list (`+email`, or `-email` once removed). A confirmed member id may carry
+   * the step's status after a `|`.
    */
   private done: Record<string, string> = {};
 
@@ -89,7 +104,30 @@ export class StepMemory {
   /** The member id an earlier run confirmed for this email ('' when not known), or undefined. */
   confirmed(email: string): string | undefined {
     const value = this.done[digest(email)];
-    return value === undefined || value.startsWith('~') ? undefined : value;
+    return value === undefined || value.startsWith('~') ? undefined : value.split('|')[0];
+  }
+
+  /** The status an earlier run confirmed this email with, when the step keeps statuses. */
+  confirmedStatus(email: string): string | undefined {
+    const value = this.done[digest(email)];
+    if (value === undefined || value.startsWith('~')) return undefined;
+    return value.split('|')[1] || undefined;
+  }
+
+  /** A synced group's members that are not in the step's list, as earlier runs read them. */
+  roster(): RosterMember[] {
+    return Object.entries(this.done)
+      .filter(([key]) => key.startsWith('!'))
+      .map(([key, value]) => ({
+        memberId: key.slice(1),
+        email: value.slice(1),
+        removed: value.startsWith('-'),
+      }));
+  }
+
+  /** Notes a synced group's member that is not in the step's list (and whether it was removed). */
+  setRoster({ memberId, email, removed }: RosterMember): void {
+    this.done[`!${memberId}`] = `${removed ? '-' : '+'}${email}`;
   }
 
   /** What an earlier run learnt of an existing member it did not finish, or undefined. */
@@ -147,13 +185,31 @@ export class StepMemory {
    * again by the next run), except those confirmed earlier.
    */
   async save(
-    confirmed: Array<{ email: string; memberId: string | null }>,
+    confirmed: Array<{ email: string; memberId: string | null; status?: string }>,
     found: Array<{ email: string } & ExistingFacts> = [],
     created = 0,
   ): Promise<void> {
     for (const { email, ...facts } of found) this.done[digest(email)] = this.encode(facts);
-    for (const { email, memberId } of confirmed) this.done[digest(email)] = memberId ?? '';
+    for (const { email, memberId, status } of confirmed) {
+      this.done[digest(email)] = `${memberId ?? ''}${status ? `|${status}` : ''}`;
+    }
     if (created > 0) this.done.$created = String(this.created + created);
+    await this.store();
+  }
+
+  /**
+   * Forgets the step's progress once a run finished its work: the next run with the same input
+   * starts over (reads the lists again, sends nothing it finds done). The groups' checks are kept:
+   * a group does not turn from custom to scope.
+   */
+  async finished(): Promise<void> {
+    const checks = Object.entries(this.done).filter(([key]) => key.startsWith('@'));
+    this.done = Object.fromEntries(checks);
+    this.groups = [];
+    await this.store();
+  }
+
+  private async store(): Promise<void> {
     try {
       await this.cache.set(this.key, this.done, MEMORY_TTL_SECONDS, ['auth']);
     } catch {

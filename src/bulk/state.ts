@@ -88,6 +88,8 @@ export class BulkRun<Own extends string = MemberStatus> {
   readonly lost = new Set<string>();
   /** Lists (a group's id, or `members`) this run read to their last page. */
   readonly readToEnd = new Set<string>();
+  /** Emails whose work this run left undone (time ran out or the run stopped before it). */
+  readonly leftOver = new Set<string>();
   /** The slowest bulk request so far (a batch starts only if one as slow would finish). */
   slowestMs = 0;
 

@@ -1,0 +1,455 @@
+import { normalizeEmail } from '../api/emails';
+import { groupMembers } from '../api/group-members';
+import { addMemberToGroup } from '../api/members';
+import type { SotionClient } from '../http/client';
+import { errorInfo, inputError, userError } from '../http/errors';
+import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
+import { dedupe } from './dedupe';
+import type { BulkEntry } from './entries';
+import type { RosterMember, StepMemory } from './memory';
+import { checkGroups, lookUpMember, MEMBER_LIST, readList, resolveMembers } from './resolve';
+import { sendInBulk } from './send';
+import { forEachMember } from './settle';
+import { BulkRun, isFound, type BulkReport, type Item, type StepResult } from './state';
+
+/**
+ * Sync Access Group Members: a list becomes a group's membership. Phase by phase: de-duplicate
+ * the list; take over what earlier runs of the step did; check the group (custom); read the
+ * group's whole member list (its members in the list are `unchanged`, the others are to be
+ * removed); the removal guard, before any write; create the list's emails that are nobody yet
+ * (POST /members/bulk, straight into the group); find the other non-members the cheapest way
+ * and add them; remove the others. A dry run reads the same and writes nothing.
+ */
+
+/** Where a sync left an email: one of the list's, or a group member not in the list. */
+export type SyncStatus = 'added' | 'created' | 'removed' | 'unchanged' | 'not_a_member';
+
+/** Every sync status stands for work done (what a run handed back remembers). */
+const DONE: ReadonlySet<SyncStatus> = new Set([
+  'added',
+  'created',
+  'removed',
+  'unchanged',
+  'not_a_member',
+]);
+
+/** The fewest removals the default guard allows, whatever the group's size. */
+export const MIN_MAX_REMOVALS = 10;
+
+/** Max Removals when it is empty: 10% of the group's member count, at least 10. */
+export const defaultMaxRemovals = (memberCount: number): number =>
+  Math.max(MIN_MAX_REMOVALS, Math.floor(memberCount / 10));
+
+/** `source` of a group member who is not in the list. */
+export const NOT_IN_LIST = 'access group (not in the list)';
+
+export interface SyncOptions {
+  groupId: string;
+  /** Create the list's emails that are nobody yet (POST /members/bulk, into the group). */
+  createMissing: boolean;
+  /** Remove the group's members who are not in the list. */
+  removeOthers: boolean;
+  /** Read as a real run would, and write nothing. */
+  dryRun: boolean;
+  /** The most removals allowed; undefined: defaultMaxRemovals of the group's member count. */
+  maxRemovals?: number;
+  /** What earlier runs of the same step did; none without it. */
+  memory?: StepMemory;
+}
+
+export interface SyncReport extends BulkReport<SyncStatus> {
+  groupId: string;
+  /** The group's name, when this run read the group. */
+  groupName?: string;
+  dryRun: boolean;
+  /** Sotion's member count of the group when the step checked it. */
+  memberCount: number;
+  /** The removal guard: the most members this sync may remove. */
+  maxRemovals: number;
+  /**
+   * Entries and removals this run left undone (time ran out, or the run stopped first); the
+   * step memory keeps what was done, so a replay goes on from there.
+   */
+  leftOver: number;
+}
+
+const EARLIER = 'Done by an earlier run of this step.';
+const BLOCKED =
+  ' The member is blocked: no access until unblocked (this step does not unblock members).';
+
+/** What each status means for an email, in a real run and in a dry run. */
+const reasonFor = (status: SyncStatus, dryRun: boolean, blocked = false): string => {
+  const note = blocked ? BLOCKED : '';
+  switch (status) {
+    case 'unchanged':
+      return `Already in the group.${note}`;
+    case 'added':
+      return dryRun
+        ? `Dry run: would be added to the group (already a member of the site).${note}`
+        : `Already a member of the site; added to the group.${note}`;
+    case 'created':
+      return dryRun
+        ? 'Dry run: would be created in the group (no member has this email).'
+        : 'Created, in the group.';
+    case 'not_a_member':
+      return `No member has this email; ${dryRun ? 'it would not be' : 'not'} created ("Create Missing Members" is off).`;
+    case 'removed':
+      return dryRun
+        ? 'Dry run: would be removed from the group (not in the list).'
+        : 'Not in the list; removed from the group.';
+  }
+};
+
+const LEFT_FOR_LATER =
+  'Not done yet: the step was handed back to Zapier before it got here (the rate limit or the ' +
+  'time Zapier allows a step); the replay goes on from here.';
+
+/** One run of a sync: the run state, the list's items, and the group's members not in it. */
+class Sync {
+  readonly run: BulkRun<SyncStatus>;
+  /** List items whose outcome is known (a final status, or failed for good). */
+  readonly settled = new Set<Item<SyncStatus>>();
+  /** The group's members not in the list, by member id, with their line of the output. */
+  readonly roster = new Map<string, RosterMember & { item?: Item<SyncStatus> }>();
+  /** Removals left for a later run. */
+  removalsLeft = 0;
+
+  constructor(
+    client: SotionClient,
+    results: Array<StepResult<SyncStatus>>,
+    readonly options: SyncOptions,
+  ) {
+    this.run = new BulkRun<SyncStatus>(client, results, DONE, options.memory);
+  }
+
+  settle(item: Item<SyncStatus>, status: SyncStatus, memberId: string | null, reason: string) {
+    Object.assign(item.result, { status, memberId, reason });
+    this.settled.add(item);
+    this.run.leftOver.delete(item.result.email);
+  }
+
+  /** An item whose work this run cannot do (time ran out, or the run stopped). */
+  leave(item: Item<SyncStatus>) {
+    Object.assign(item.result, { status: 'failed', reason: LEFT_FOR_LATER });
+    this.run.leftOver.add(item.result.email);
+  }
+
+  /**
+   * Ends the run: remembers what it did for a replay when work is left (or it stopped), or,
+   * once the sync is done, forgets its progress so that the next run reads the group again.
+   */
+  async finish(): Promise<void> {
+    const { run } = this;
+    const memory = run.memory;
+    run.report.apiRequests = run.client.requestsSent;
+    if (!memory) return;
+    if (run.leftOver.size + this.removalsLeft === 0 && !run.stopped()) {
+      await memory.finished();
+      return;
+    }
+    for (const email of run.lost) memory.forget(email);
+    for (const { memberId, email, removed } of this.roster.values()) {
+      memory.setRoster({ memberId, email, removed });
+    }
+    const done = run.report.results.filter(
+      (r) => r.source !== NOT_IN_LIST && DONE.has(r.status as SyncStatus),
+    );
+    const doneEmails = new Set(done.map((r) => r.email));
+    await memory.save(
+      done.map(({ email, memberId, status }) => ({ email, memberId, status })),
+      [...run.facts]
+        .filter(([email]) => !doneEmails.has(email) && !run.lost.has(email))
+        .map(([email, known]) => ({
+          email,
+          memberId: known.id,
+          paid: known.paid,
+          status: known.status,
+          groups: [...known.groups],
+        })),
+      run.report.results.filter((r) => r.status === 'created' && !this.options.dryRun).length,
+    );
+  }
+}
+
+/** The step's name in messages. */
+const STEP = 'Sync Access Group Members';
+
+const examples = (emails: string[], max = 5): string =>
+  emails.slice(0, max).join(', ') +
+  (emails.length > max ? ` and ${(emails.length - max).toLocaleString('en-US')} more` : '');
+
+/**
+ * Refuses a list with no valid email before any request: with Remove Others on it would empty
+ * the group; with it off there is nothing to do.
+ */
+const refuseEmptyList = (
+  client: SotionClient,
+  results: Array<StepResult<SyncStatus>>,
+  removeOthers: boolean,
+) => {
+  const invalid = results.filter((r) => r.status === 'invalid').map((r) => r.email || '(empty)');
+  const said = invalid.length
+    ? ` (${invalid.length.toLocaleString('en-US')} invalid: ${examples(invalid, 3)})`
+    : '';
+  throw inputError(
+    client.z,
+    removeOthers
+      ? `The list has no valid email${said}, and a list with no valid email would remove ` +
+          'everyone from the group, so nothing was done. Fill in Emails, Members or the CSV ' +
+          'file, for example `ada@example.com`.'
+      : `The list has no valid email${said}, so there is nothing to sync. Fill in Emails, ` +
+          'Members or the CSV file, for example `ada@example.com`.',
+  );
+};
+
+/**
+ * Syncs a group's membership to a list. Every list entry ends with one result, and each group
+ * member not in the list (when Remove Others is on) with one more, `source` NOT_IN_LIST. Throws
+ * before any write when the list is empty, the group is a scope group, or the removal guard
+ * trips; returns a report whose `leftOver` or `fatal` says when the run must be handed back.
+ */
+export const syncGroupMembers = async (
+  client: SotionClient,
+  entries: BulkEntry[],
+  options: SyncOptions,
+): Promise<SyncReport> => {
+  const { groupId, createMissing, removeOthers, dryRun } = options;
+  const { results, unique } = dedupe<SyncStatus>(entries);
+  if (unique.length === 0) refuseEmptyList(client, results, removeOthers);
+  const sync = new Sync(client, results, options);
+  const { run } = sync;
+  const memory = run.memory;
+
+  // What earlier runs of this step did: their statuses stand (a replay reports the whole sync).
+  const { remembered, fresh } = await run.resume(unique, 'unchanged');
+  const open = new Set([...remembered, ...fresh]);
+  for (const item of unique) {
+    if (open.has(item)) continue;
+    const status = (memory?.confirmedStatus(item.result.email) ?? 'unchanged') as SyncStatus;
+    const known = DONE.has(status) ? status : 'unchanged';
+    sync.settle(item, known, item.result.memberId, `${reasonFor(known, dryRun)} ${EARLIER}`);
+  }
+  for (const known of memory?.roster() ?? []) sync.roster.set(known.memberId, known);
+
+  const [group] = await checkGroups(run, [groupId], 'added to or removed from');
+  const memberCount = group?.memberCount ?? 0;
+  const maxRemovals = options.maxRemovals ?? defaultMaxRemovals(memberCount);
+  const report: SyncReport = Object.assign(run.report, {
+    groupId,
+    ...(group?.name ? { groupName: group.name } : {}),
+    dryRun,
+    memberCount,
+    maxRemovals,
+    leftOver: 0,
+  });
+  const guardTrips = () => removeOthers && sync.roster.size > maxRemovals;
+
+  // The group's whole member list, before any write (the guard needs every member not in the
+  // list). With Remove Others off it may stop once every email of the list is found there.
+  const listed = new Map(unique.map((item) => [item.result.email, item]));
+  let unfound = unique.filter((item) => !sync.settled.has(item)).length;
+  const start = memory?.position(groupId);
+  let complete = start?.after === null || (!removeOthers && unfound === 0);
+  if (!complete) {
+    const ended = await readList(
+      run,
+      groupId,
+      start,
+      (after) =>
+        walkPages(client, groupMembers.list, { params: { groupId }, limit: MAX_PAGE_SIZE, after }),
+      (page) => {
+        for (const member of page.items) {
+          const email = normalizeEmail(member.email);
+          const item = listed.get(email);
+          if (item) {
+            run.learn(email, member).groups.add(groupId);
+            if (sync.settled.has(item)) continue;
+            unfound -= 1;
+            sync.settle(
+              item,
+              'unchanged',
+              member.id,
+              reasonFor('unchanged', dryRun, member.status === 'blocked'),
+            );
+          } else if (removeOthers && !sync.roster.has(member.id)) {
+            sync.roster.set(member.id, { memberId: member.id, email, removed: false });
+          }
+        }
+        if (!removeOthers && unfound === 0) {
+          complete = true;
+          return true;
+        }
+        return run.outOfTime() || run.stopped();
+      },
+    );
+    complete ||= run.readToEnd.has(groupId);
+    if (!complete && !guardTrips()) {
+      // Not acting on a part of the list: the run is handed back (rate limit, time), or stops
+      // on what ended the list (a broken cursor, a page Sotion kept failing).
+      if (ended !== undefined && !run.outOfTime()) run.report.fatal ??= ended;
+      for (const item of unique) if (!sync.settled.has(item)) sync.leave(item);
+      report.leftOver = run.leftOver.size;
+      await sync.finish();
+      return report;
+    }
+  }
+
+  if (guardTrips()) {
+    await memory?.finished();
+    const removals = [...sync.roster.values()].map((r) => r.email);
+    const atLeast = complete ? '' : 'at least ';
+    const name = group?.name ? `"${group.name}"` : `access group ${groupId}`;
+    const allowed =
+      options.maxRemovals === undefined
+        ? `${maxRemovals} (the default: 10% of its ${memberCount.toLocaleString('en-US')} members, at least ${MIN_MAX_REMOVALS})`
+        : String(maxRemovals);
+    const valid = unique.length;
+    throw userError(
+      client.z,
+      `${dryRun ? 'Dry run: a real run would stop' : `${STEP} stopped`} before changing ` +
+        `anything: it would remove ${atLeast}${removals.length.toLocaleString('en-US')} ` +
+        `members from ${name} (those not in the list), and Max Removals allows ${allowed}. ` +
+        `The list has ${valid.toLocaleString('en-US')} valid ${valid === 1 ? 'email' : 'emails'}: ` +
+        'if it was cut short, fix it first. To allow this, set Max Removals to ' +
+        `${removals.length.toLocaleString('en-US')}${complete ? '' : ' or more'}, or turn ` +
+        `Remove Others off. Members it would remove: ${examples(removals)}.`,
+      'removal_guard',
+      { transient: false },
+    );
+  }
+
+  // The list's emails not in the group: created (new), or found and added.
+  const toSend: Array<Item<SyncStatus>> = [];
+  const toAdd: Array<Item<SyncStatus>> = [];
+  for (const item of unique) {
+    if (sync.settled.has(item)) continue;
+    const knownBefore = run.facts.has(item.result.email);
+    if (!dryRun && createMissing && !knownBefore) toSend.push(item);
+    else toAdd.push(item);
+  }
+  if (toSend.length) {
+    const existing = await sendInBulk(run, toSend, [groupId]);
+    const conflicts = new Set(existing);
+    for (const item of toSend) {
+      if (conflicts.has(item)) continue;
+      if (item.result.status === 'created') {
+        sync.settle(item, 'created', item.result.memberId, reasonFor('created', false));
+      } else if (!run.leftOver.has(item.result.email)) sync.settled.add(item);
+    }
+    toAdd.push(...existing);
+  }
+
+  // Whoever is still unknown: the site's member list when cheaper than a look-up each.
+  const created =
+    results.filter((r) => r.status === 'created').length + (dryRun ? 0 : (memory?.created ?? 0));
+  const unknown = toAdd
+    .map(({ result }) => result.email)
+    .filter((email) => !isFound(run.facts.get(email)));
+  if (unknown.length && !run.stopped()) {
+    await resolveMembers(run, unknown, { groups: [], created, needPaid: false, readGroupLists: false });
+  }
+  // Read to its end, the site's list shows who is nobody yet (unless Sotion said they exist).
+  const siteListShows = run.readToEnd.has(MEMBER_LIST) && (dryRun || !createMissing);
+  await forEachMember(
+    run,
+    toAdd,
+    async (item) => {
+      const { email } = item.result;
+      try {
+        const known = run.facts.get(email);
+        const member = isFound(known)
+          ? known
+          : siteListShows
+            ? undefined
+            : await lookUpMember(run, email);
+        if (!isFound(member)) {
+          if (!dryRun && createMissing) {
+            Object.assign(item.result, {
+              status: 'failed',
+              reason:
+                'Sotion said this email already exists but could not find the member by email, ' +
+                'so it was not added to the group. Replay the step.',
+            });
+            sync.settled.add(item);
+          } else {
+            const status = createMissing ? 'created' : 'not_a_member';
+            sync.settle(item, status, null, reasonFor(status, dryRun));
+          }
+          return;
+        }
+        const blocked = member.status === 'blocked';
+        if (dryRun) {
+          sync.settle(item, 'added', member.id, reasonFor('added', true, blocked));
+          return;
+        }
+        const added = await addMemberToGroup(client, groupId, member.id);
+        member.groups.add(groupId);
+        sync.settle(
+          item,
+          added ? 'added' : 'unchanged',
+          member.id,
+          added
+            ? reasonFor('added', false, blocked)
+            : `Already in the group (put there while this step ran).${blocked ? BLOCKED : ''}`,
+        );
+      } catch (error) {
+        if (errorInfo(error)?.status === undefined && run.outOfTime()) return sync.leave(item);
+        run.fail([item], error);
+        if (run.stopped()) run.leftOver.add(email);
+        else sync.settled.add(item);
+      }
+    },
+    (item) => sync.leave(item),
+  );
+
+  // Last, the group's members not in the list: a run stopped part way leaves more access, not less.
+  if (removeOthers) {
+    const pending: Array<Item<SyncStatus>> = [];
+    for (const member of sync.roster.values()) {
+      const result: StepResult<SyncStatus> = {
+        email: member.email,
+        source: NOT_IN_LIST,
+        status: 'removed',
+        memberId: member.memberId,
+        reason: member.removed
+          ? `${reasonFor('removed', dryRun)} ${EARLIER}`
+          : reasonFor('removed', dryRun),
+      };
+      results.push(result);
+      const item = { entry: { raw: member.email, source: NOT_IN_LIST }, result };
+      member.item = item;
+      if (!member.removed && !dryRun) pending.push(item);
+    }
+    const leave = ({ result }: Item<SyncStatus>) => {
+      Object.assign(result, { status: 'failed', reason: LEFT_FOR_LATER });
+      sync.removalsLeft += 1;
+    };
+    await forEachMember(
+      run,
+      pending,
+      async (item) => {
+        const { result } = item;
+        const memberId = result.memberId as string;
+        try {
+          const outcome = await client.call(groupMembers.remove, { params: { groupId, memberId } });
+          const member = sync.roster.get(memberId);
+          if (member) member.removed = true;
+          if (!outcome.ok) {
+            result.reason =
+              'Not in the list; it was already out of the group when the step removed it ' +
+              `(Sotion answered ${outcome.status}).`;
+          }
+        } catch (error) {
+          if (errorInfo(error)?.status === undefined && run.outOfTime()) return leave(item);
+          run.fail([item], error);
+          if (run.stopped()) sync.removalsLeft += 1;
+        }
+      },
+      leave,
+    );
+  }
+
+  report.leftOver = run.leftOver.size + sync.removalsLeft;
+  await sync.finish();
+  return report;
+};
