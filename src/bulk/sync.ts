@@ -7,6 +7,7 @@ import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
 import { dedupe } from './dedupe';
 import type { BulkEntry } from './entries';
 import type { RosterMember, StepMemory } from './memory';
+import { plural } from './output';
 import { checkGroups, lookUpMember, MEMBER_LIST, readList, resolveMembers } from './resolve';
 import { sendInBulk } from './send';
 import { forEachMember } from './settle';
@@ -307,8 +308,8 @@ export const syncGroupMembers = async (
     throw userError(
       client.z,
       `${dryRun ? 'Dry run: a real run would stop' : `${STEP} stopped`} before changing ` +
-        `anything: it would remove ${atLeast}${removals.length.toLocaleString('en-US')} ` +
-        `members from ${name} (those not in the list), and Max Removals allows ${allowed}. ` +
+        `anything: it would remove ${atLeast}${plural(removals.length, 'member')} ` +
+        `from ${name} (those not in the list), and Max Removals allows ${allowed}. ` +
         `The list has ${valid.toLocaleString('en-US')} valid ${valid === 1 ? 'email' : 'emails'}: ` +
         'if it was cut short, fix it first. To allow this, set Max Removals to ' +
         `${removals.length.toLocaleString('en-US')}${complete ? '' : ' or more'}, or turn ` +
@@ -346,7 +347,12 @@ export const syncGroupMembers = async (
     .map(({ result }) => result.email)
     .filter((email) => !isFound(run.facts.get(email)));
   if (unknown.length && !run.stopped()) {
-    await resolveMembers(run, unknown, { groups: [], created, needPaid: false, readGroupLists: false });
+    await resolveMembers(run, unknown, {
+      groups: [],
+      created,
+      needPaid: false,
+      readGroupLists: false,
+    });
   }
   // Read to its end, the site's list shows who is nobody yet (unless Sotion said they exist).
   const siteListShows = run.readToEnd.has(MEMBER_LIST) && (dryRun || !createMissing);
@@ -378,6 +384,8 @@ export const syncGroupMembers = async (
           return;
         }
         const blocked = member.status === 'blocked';
+        // A look-up took the time left: the replay adds the member by the id it found.
+        if (run.outOfTime()) return sync.leave(item);
         if (dryRun) {
           sync.settle(item, 'added', member.id, reasonFor('added', true, blocked));
           return;
