@@ -180,4 +180,49 @@ describe('bulk step memory', () => {
     expect(memory.confirmed('a@x.io')).toBeUndefined();
     await expect(memory.save([{ email: 'a@x.io', memberId: 'm1' }])).resolves.toBeUndefined();
   });
+
+  it("keeps a step's status beside the member id, and a sync's roster by id with its email", async () => {
+    const first = fakeZ();
+    const writer = new StepMemory(first.z, 'sync_access_group_members', {});
+    writer.setRoster({ memberId: 'm7', email: 'gone@x.io', removed: true });
+    writer.setRoster({ memberId: 'm8', email: 'stay@x.io', removed: false });
+    await writer.save([
+      { email: 'a@x.io', memberId: 'm1', status: 'added' },
+      { email: 'b@x.io', memberId: null, status: 'not_a_member' },
+      { email: 'c@x.io', memberId: 'm3' },
+    ]);
+    expect(savedRecord(first.calls)).toMatchObject({ '!m7': '-gone@x.io', '!m8': '+stay@x.io' });
+    const { z } = fakeZ(savedRecord(first.calls));
+    const memory = new StepMemory(z, 'sync_access_group_members', {});
+    await memory.load();
+    expect(['a@x.io', 'b@x.io', 'c@x.io'].map((e) => memory.confirmed(e))).toEqual([
+      'm1',
+      '',
+      'm3',
+    ]);
+    expect(['a@x.io', 'b@x.io', 'c@x.io', 'd@x.io'].map((e) => memory.confirmedStatus(e))).toEqual([
+      'added',
+      'not_a_member',
+      undefined,
+      undefined,
+    ]);
+    expect(memory.roster()).toEqual([
+      { memberId: 'm7', email: 'gone@x.io', removed: true },
+      { memberId: 'm8', email: 'stay@x.io', removed: false },
+    ]);
+  });
+
+  it('once a step is done, forgets all but the groups it checked', async () => {
+    const { z, calls } = fakeZ();
+    const memory = new StepMemory(z, 'sync_access_group_members', {});
+    memory.setCheckedGroup('g1', 40);
+    memory.setPosition('g1', { after: null, pages: 1 });
+    memory.setRoster({ memberId: 'm7', email: 'gone@x.io', removed: true });
+    await memory.save([{ email: 'a@x.io', memberId: 'm1', status: 'added' }], [], 2);
+    await memory.finished();
+    expect(calls.filter((c) => c.op === 'set').at(-1)?.args[1]).toEqual({ '@g1': '40' });
+    expect(memory.roster()).toEqual([]);
+    expect(memory.confirmed('a@x.io')).toBeUndefined();
+    expect(memory.created).toBe(0);
+  });
 });
