@@ -1,59 +1,14 @@
-import {
-  defineCreate,
-  defineInputFields,
-  type CreatePerform,
-  type PlainInputField,
-} from 'zapier-platform-core';
-import { collectEntries } from '../src/bulk/entries';
+import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
 import { bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
 import { FAIL_WHEN, runBulkStep } from '../src/bulk/policy';
 import { StepMemory } from '../src/bulk/memory';
-import { bulkAddMembers, MAX_MEMBERS_PER_STEP, UPDATE_EXISTING } from '../src/bulk/run';
+import { bulkAddMembers, UPDATE_EXISTING } from '../src/bulk/run';
+import { resultsFileOutputFields, resultsFileSample, type ResultsFile } from '../src/files/csv-out';
 import { SotionClient } from '../src/http/client';
-import { inputError } from '../src/http/errors';
 import { accessGroups, bool, choice, fieldsOf, readInputs } from '../src/zap/fields';
 
-const membersField = {
-  key: 'members',
-  label: 'Members',
-  children: [
-    {
-      key: 'email',
-      label: 'Email',
-      type: 'string',
-      helpText:
-        "The member's email, for example `ada@example.com` or `Ada Lovelace <ada@example.com>` " +
-        '(the name is used when Display Name is empty). One line item per member; fill in Members, ' +
-        'Emails, or both: at least one is required.',
-    },
-    {
-      key: 'display_name',
-      label: 'Display Name',
-      type: 'string',
-      helpText:
-        'Optional name shown for the member, at most 255 characters, for example `Ada Lovelace`.',
-    },
-    {
-      key: 'paid',
-      label: 'Paid',
-      type: 'boolean',
-      helpText: 'Optional: `true` marks a paying member. Empty uses "Paid by Default".',
-    },
-  ],
-} satisfies PlainInputField;
-
-const emailsField = {
-  key: 'emails',
-  label: 'Emails',
-  type: 'text',
-  list: true,
-  required: false,
-  helpText:
-    'Emails to add, one per entry, or several in one entry separated by commas, semicolons, ' +
-    'spaces or new lines; `Name <address>` gives the member that display name. Example: ' +
-    '`ada@example.com, Grace Hopper <grace@example.com>`. Fill in Members, ' +
-    'Emails, or both: at least one is required.',
-} satisfies PlainInputField;
+const LIST: BulkInputSpec = { verb: 'add', details: true };
 
 const fields = {
   defaultPaid: bool({
@@ -88,10 +43,9 @@ const fields = {
       { value: UPDATE_EXISTING.paidAndUnblock, label: 'Set Paid as given and unblock them' },
     ],
     helpText:
-      'What happens to members who already exist, for example a returning customer: ' +
-      '`set_paid` sets their Paid flag to the line item\'s Paid (or "Paid by Default"), ' +
-      '`set_paid_and_unblock` also unblocks blocked members. Only members whose values differ ' +
-      'are changed. Example: `set_paid`.',
+      'What happens to members who already exist, for example a returning customer. Only ' +
+      'values that differ are changed. Example: "Set Paid as given" sets Paid to their line ' +
+      'item\'s (or "Paid by Default").',
   }),
   failWhen: choice({
     key: 'fail_when',
@@ -109,15 +63,14 @@ const fields = {
       { value: FAIL_WHEN.never, label: 'Never: report every problem in the output' },
     ],
     helpText:
-      'When the step should fail rather than succeed with problems listed in its output. Work ' +
-      'that could not be done in time, or a stop such as a revoked key, always fails the step. ' +
-      'Example: `any_failed`.',
+      'When the step fails rather than listing problems in its output. Unfinished work or a ' +
+      'stop (a revoked key) always fails it. Example: "A member could not be added (invalid ' +
+      'emails are only reported)".',
   }),
 };
 
 const inputFields = defineInputFields([
-  membersField,
-  emailsField,
+  ...bulkInputFields(LIST),
   ...fieldsOf(
     fields.defaultPaid,
     fields.groupIds,
@@ -136,28 +89,10 @@ export const perform = (async (z, bundle) => {
     input,
     fields,
   );
-  const entries = collectEntries(z, input.members, input.emails, defaultPaid);
-  if (entries.length === 0) {
-    throw inputError(
-      z,
-      'No members to add: fill in Members line items or Emails, for example `ada@example.com`.',
-    );
-  }
-  if (entries.length > MAX_MEMBERS_PER_STEP) {
-    throw inputError(
-      z,
-      `This step got ${entries.length.toLocaleString('en-US')} emails; one step takes at most ` +
-        `${MAX_MEMBERS_PER_STEP.toLocaleString('en-US')} so that it finishes within Zapier's 30 ` +
-        'seconds. Split the list across several runs (for example with Looping by Zapier).',
-    );
-  }
+  const { entries, memoryKey } = await readBulkInput(client, input, LIST, defaultPaid);
   // What an earlier run of this very step (same members, groups and options) confirmed.
   const memory = new StepMemory(z, 'bulk_add_members', {
-    members: entries.map((e) => [
-      e.raw.trim().toLowerCase(),
-      e.displayName ?? null,
-      e.paid ?? null,
-    ]),
+    members: memoryKey,
     groupIds: [...groupIds].sort(),
     addExisting,
     updateExisting,
@@ -175,7 +110,7 @@ export const perform = (async (z, bundle) => {
     failWhen,
     client,
   );
-}) satisfies CreatePerform<typeof inputFields, BulkOutput>;
+}) satisfies CreatePerform<typeof inputFields, BulkOutput & ResultsFile>;
 
 export default defineCreate({
   key: 'bulk_add_members',
@@ -187,7 +122,7 @@ export default defineCreate({
   operation: {
     inputFields,
     perform,
-    sample: bulkSample,
-    outputFields: bulkOutputFields,
+    sample: { ...bulkSample, ...resultsFileSample },
+    outputFields: [...bulkOutputFields, ...resultsFileOutputFields],
   },
 });

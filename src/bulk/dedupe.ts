@@ -3,9 +3,10 @@ import type { BulkEntry } from './entries';
 import type { Item, StepResult } from './state';
 
 /**
- * The first phase of every bulk step: one result per input entry, in input order. Invalid emails
- * and repeats of an earlier email are settled here (never sent); the first entry of each valid
- * email comes back in `unique`, its result `failed` until a later phase says otherwise.
+ * The first phase of every bulk step: one result per input entry, in input order. Invalid emails,
+ * entries that could not be read (a CSV row's `problem`) and repeats of an earlier email are
+ * settled here (never sent); the first entry of each valid email comes back in `unique`, its
+ * result `failed` until a later phase says otherwise.
  */
 export const dedupe = <Own extends string>(
   entries: BulkEntry[],
@@ -25,7 +26,10 @@ export const dedupe = <Own extends string>(
     results.push(result);
     const problem = emailProblem(email);
     const first = firstByEmail.get(email);
-    if (problem) {
+    if (entry.problem !== undefined) {
+      result.status = 'invalid';
+      result.reason = `Not sent: this row could not be read: ${entry.problem}.`;
+    } else if (problem) {
       result.status = 'invalid';
       result.reason = `Not sent: ${problem}.`;
     } else if (first) {

@@ -10,6 +10,11 @@ export interface BulkEntry {
   source: string;
   displayName?: string;
   paid?: boolean;
+  /**
+   * Why the entry could not be read (a CSV row with a bad Paid value, say): it is reported
+   * `invalid` with this reason, never sent. `raw` is then its email cell, when there was one.
+   */
+  problem?: string;
 }
 
 /** A display name as sent: at most MAX_DISPLAY_NAME characters, or the step is refused. */
@@ -25,12 +30,16 @@ const checkName = (z: ZObject, name: string | undefined, source: string): string
   return name;
 };
 
-/** The entries of a step's input in input order: line items first, then the email list. */
+/**
+ * The entries of a step's input in input order: line items first, then the email list. Without
+ * `details` (a step that neither names nor pays members), only the addresses are read.
+ */
 export const collectEntries = (
   z: ZObject,
   lineItems: unknown,
   emailList: unknown,
   defaultPaid: boolean | undefined,
+  details = true,
 ): BulkEntry[] => {
   const entries: BulkEntry[] = [];
   const items = lineItems === undefined || lineItems === null || lineItems === '' ? [] : lineItems;
@@ -42,9 +51,14 @@ export const collectEntries = (
     }
     const record = row as Record<string, unknown>;
     const email = toText(z, record.email, `Email of ${source}`) ?? '';
+    const addresses = parseAddresses(email);
+    if (!details) {
+      if (addresses.length === 0) entries.push({ raw: '', source });
+      for (const { address } of addresses) entries.push({ raw: address, source });
+      return;
+    }
     const given = checkName(z, toText(z, record.display_name, `Display Name of ${source}`), source);
     const paid = toBool(z, record.paid, `Paid of ${source}`) ?? defaultPaid;
-    const addresses = parseAddresses(email);
     if (addresses.length === 0) {
       // Nothing a user sent is dropped: a row without an email is reported as invalid.
       entries.push({ raw: '', source, displayName: given, paid });
@@ -64,6 +78,10 @@ export const collectEntries = (
     if (text === undefined) return;
     const source = `email list entry ${index + 1}`;
     for (const { address, name } of parseAddresses(text)) {
+      if (!details) {
+        entries.push({ raw: address, source });
+        continue;
+      }
       const displayName = checkName(z, name, source);
       entries.push({ raw: address, source, displayName, paid: defaultPaid });
     }

@@ -52,14 +52,14 @@ export interface SummaryOptions {
   ownCreatesPossible?: boolean;
 }
 
-export const summarize = (
-  report: BulkReport,
-  accessGroupIds: string[],
-  options: SummaryOptions = {},
-): BulkOutput => {
+/**
+ * Every result as the output says it (each reason one sentence; an invalid value shortened), all
+ * of them: what `summarize` trims to fit, and what the results file holds.
+ */
+export const outputResults = (report: BulkReport, options: SummaryOptions = {}): MemberResult[] => {
   const existing = (r: MemberResult) => r.status === 'existing' || r.status === 'added_to_groups';
   // An invalid value is quoted shortened (a valid email has at most 254 characters anyway).
-  const results = report.results.map((r) => {
+  return report.results.map((r) => {
     const reason = sentence(r.reason);
     return {
       ...r,
@@ -68,6 +68,14 @@ export const summarize = (
         options.ownCreatesPossible && existing(r) ? `${reason ?? ''} ${OWN_CREATE}`.trim() : reason,
     };
   });
+};
+
+export const summarize = (
+  report: BulkReport,
+  accessGroupIds: string[],
+  options: SummaryOptions = {},
+): BulkOutput => {
+  const results = outputResults(report, options);
   const lists = {
     createdEmails: emailsWith(results, 'created'),
     existingEmails: emailsWith(results, 'existing'),

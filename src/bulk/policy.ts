@@ -1,7 +1,15 @@
 import type { ZObject } from 'zapier-platform-core';
+import { resultsFile, type ResultsFile } from '../files/csv-out';
 import { errorInfo, plainMessage, userError, withInfo } from '../http/errors';
 import { withJitter } from '../http/middleware';
-import { count, plural, progressSentence, summarize, type BulkOutput } from './output';
+import {
+  count,
+  outputResults,
+  plural,
+  progressSentence,
+  summarize,
+  type BulkOutput,
+} from './output';
 import type { BulkReport, MemberStatus } from './state';
 
 export const FAIL_WHEN = {
@@ -26,7 +34,8 @@ const REPLAY =
 /**
  * Runs a bulk add and decides the step's fate: which outcomes fail the step is the user's choice
  * (FailWhen); work that was not done — a fatal error, time running out — always fails it, and so
- * does an input without a single valid email (unless the user chose "never").
+ * does an input without a single valid email (unless the user chose "never"). A step that
+ * succeeds with more than 100 results also returns `results_file`: every result, as a CSV.
  * `client` tells whether a write was sent again after a lost answer.
  */
 export const runBulkStep = async (
@@ -35,7 +44,7 @@ export const runBulkStep = async (
   accessGroupIds: string[],
   failWhen: FailWhen,
   client: { resentAfterLostAnswer: number },
-): Promise<BulkOutput> => {
+): Promise<BulkOutput & ResultsFile> => {
   const report = await run();
   const ownCreatesPossible = client.resentAfterLostAnswer > 0;
   const out = summarize(report, accessGroupIds, { ownCreatesPossible });
@@ -106,5 +115,11 @@ export const runBulkStep = async (
       { transient: false },
     );
   }
-  return out;
+  // The full results (the output may have left some out to fit), after every check passed.
+  const file = await resultsFile(
+    z,
+    'bulk_add_members',
+    outputResults(report, { ownCreatesPossible }),
+  );
+  return { ...out, ...file };
 };

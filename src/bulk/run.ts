@@ -10,8 +10,7 @@ import { BulkRun, type BulkReport, type MemberStatus } from './state';
 export { UPDATE_EXISTING, type UpdateExisting } from './settle';
 export type { BulkReport, MemberResult, MemberStatus } from './state';
 
-/** The most members one step takes; larger imports are split across steps or runs. */
-export const MAX_MEMBERS_PER_STEP = 25_000;
+export { MAX_MEMBERS_PER_STEP } from './input';
 
 export interface BulkOptions {
   groupIds: string[];

@@ -1,4 +1,5 @@
 import type { GroupMemberItem } from '../api/schemas';
+import { RESULTS_FILE_MIN } from '../files/csv-out';
 import type { SotionClient } from '../http/client';
 import { errorInfo, plainMessage } from '../http/errors';
 import type { BulkEntry } from './entries';
@@ -6,6 +7,8 @@ import type { StepMemory } from './memory';
 
 /** Time kept back for building the output after the last request. */
 export const RESERVE_MS = 1_500;
+/** Kept back too when the output has a results file to store at Zapier (more than 100 results). */
+export const RESULTS_FILE_RESERVE_MS = 2_500;
 
 /** Statuses every bulk step has: the input's own problems, and work that could not be done. */
 export type CommonStatus = 'invalid' | 'duplicate' | 'failed';
@@ -92,6 +95,8 @@ export class BulkRun<Own extends string = MemberStatus> {
   readonly leftOver = new Set<string>();
   /** The slowest bulk request so far (a batch starts only if one as slow would finish). */
   slowestMs = 0;
+  /** Time kept back after the last request: the output, and storing its results file. */
+  readonly reserveMs: number;
 
   constructor(
     readonly client: SotionClient,
@@ -100,6 +105,7 @@ export class BulkRun<Own extends string = MemberStatus> {
     readonly memory?: StepMemory,
   ) {
     this.report = { results, apiRequests: 0, notSent: 0, lookups: 0, memberPages: 0, isolated: 0 };
+    this.reserveMs = RESERVE_MS + (results.length > RESULTS_FILE_MIN ? RESULTS_FILE_RESERVE_MS : 0);
   }
 
   /** Whether a request-level failure stopped the run. */
@@ -123,12 +129,12 @@ export class BulkRun<Own extends string = MemberStatus> {
 
   /** Look-ups, group adds and list pages are small; the client times each out at the deadline. */
   outOfTime(): boolean {
-    return this.client.deadline.remainingMs() < RESERVE_MS;
+    return this.client.deadline.remainingMs() < this.reserveMs;
   }
 
   /** A bulk batch starts only if the slowest one so far would still finish in time. */
   noTimeForBatch(): boolean {
-    return this.client.deadline.remainingMs() < RESERVE_MS + this.slowestMs;
+    return this.client.deadline.remainingMs() < this.reserveMs + this.slowestMs;
   }
 
   /** What is known of an existing member (an empty record the first time). */

@@ -43,6 +43,11 @@ export interface CsvOptions {
   columns?: CsvColumnNames;
   /** Paid of a row whose Paid cell is empty (or when there is no Paid column). */
   defaultPaid?: boolean;
+  /**
+   * Read only the email column, for a step that neither names nor pays members: Name and Paid
+   * columns (and names written as `Name <address>`) are ignored, whatever they hold.
+   */
+  emailOnly?: boolean;
 }
 
 /** A row taken out of the entries, with where it is and why. */
@@ -52,6 +57,8 @@ export interface CsvRowProblem {
   /** `CSV line 12`, or `CSV lines 12-14` for a row over several lines. */
   source: string;
   reason: string;
+  /** The row's email cell as written, when the row could be split into cells. */
+  email?: string;
 }
 
 export interface CsvRead {
@@ -279,24 +286,31 @@ export const parseCsv = (z: ZObject, data: Buffer, options: CsvOptions = {}): Cs
     const source = sourceOf(first, last);
     const cells = columns as NonNullable<typeof columns>;
     const width = (header as string[]).length;
-    if (record.length > width && record.slice(width).some((cell) => cell.trim() !== '')) {
+    const cell = (at: Located | undefined) => (at ? (record[at.index] ?? '') : '').trim();
+    const email = cell(cells.email) || undefined;
+    if (record.length > width && record.slice(width).some((value) => value.trim() !== '')) {
       problems.push({
         line: first,
         source,
+        email,
         reason:
           `it has ${record.length} values but the header has ${width} columns (a value that ` +
           `contains "${delimiter === '\t' ? 'tab' : delimiter}" must be in double quotes)`,
       });
       return;
     }
-    const cell = (at: Located | undefined) => (at ? (record[at.index] ?? '') : '').trim();
     let paid = options.defaultPaid;
     const paidText = cell(cells.paid);
     if (paidText !== '') {
       try {
         paid = toBool(z, paidText, `its ${cells.paid?.header.trim()} value`);
       } catch (error) {
-        problems.push({ line: first, source, reason: plainMessage(error).replace(/\.$/, '') });
+        problems.push({
+          line: first,
+          source,
+          email,
+          reason: plainMessage(error).replace(/\.$/, ''),
+        });
         return;
       }
     }
@@ -304,13 +318,14 @@ export const parseCsv = (z: ZObject, data: Buffer, options: CsvOptions = {}): Cs
     const addresses = parseAddresses(cell(cells.email));
     // Display Name wins; otherwise the name of `Ada Lovelace <ada@example.com>` (one address).
     const nameOf = (name: string | undefined) =>
-      given ?? (addresses.length === 1 ? name : undefined);
+      options.emailOnly ? undefined : (given ?? (addresses.length === 1 ? name : undefined));
     const names = addresses.length ? addresses.map((a) => nameOf(a.name)) : [given];
     const long = names.find((n) => n !== undefined && [...n].length > MAX_DISPLAY_NAME);
     if (long !== undefined) {
       problems.push({
         line: first,
         source,
+        email,
         reason:
           `its display name has ${[...long].length.toLocaleString('en-US')} characters ` +
           `(${quote(long)}); Sotion takes at most ${MAX_DISPLAY_NAME}`,
@@ -350,17 +365,19 @@ export const parseCsv = (z: ZObject, data: Buffer, options: CsvOptions = {}): Cs
               : 'Name the column that holds the emails in CSV Email Column.'),
         );
       }
-      columns = {
-        email,
-        name: locate(z, header, options.columns?.name, NAME_HEADERS, {
-          field: 'CSV Name Column',
-          label,
-        }),
-        paid: locate(z, header, options.columns?.paid, PAID_HEADERS, {
-          field: 'CSV Paid Column',
-          label,
-        }),
-      };
+      columns = options.emailOnly
+        ? { email }
+        : {
+            email,
+            name: locate(z, header, options.columns?.name, NAME_HEADERS, {
+              field: 'CSV Name Column',
+              label,
+            }),
+            paid: locate(z, header, options.columns?.paid, PAID_HEADERS, {
+              field: 'CSV Paid Column',
+              label,
+            }),
+          };
       return;
     }
     if (record.every((cell) => cell.trim() === '')) {

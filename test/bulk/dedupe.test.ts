@@ -55,4 +55,25 @@ describe('bulk de-duplication', () => {
       displayName: 'A',
     });
   });
+
+  it('an entry that could not be read is invalid with its reason, and never the first of its email', () => {
+    const { results, unique } = dedupe([
+      {
+        raw: 'ada@example.com',
+        source: 'CSV line 2',
+        problem: 'its Paid value must be true or false',
+      },
+      { raw: 'ada@example.com', source: 'CSV line 3' },
+    ]);
+    expect(results.map((r) => [r.email, r.source, r.status, r.reason])).toEqual([
+      [
+        'ada@example.com',
+        'CSV line 2',
+        'invalid',
+        'Not sent: this row could not be read: its Paid value must be true or false.',
+      ],
+      ['ada@example.com', 'CSV line 3', 'failed', null],
+    ]);
+    expect(unique.map(({ entry }) => entry.source)).toEqual(['CSV line 3']);
+  });
 });

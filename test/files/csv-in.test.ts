@@ -65,6 +65,7 @@ describe('CSV in: parsing', () => {
       {
         line: 3,
         source: 'CSV line 3',
+        email: 'b@x.io',
         reason:
           'it has 3 values but the header has 2 columns (a value that contains "tab" must be in double quotes)',
       },
@@ -112,17 +113,20 @@ describe('CSV in: parsing', () => {
       {
         line: 3,
         source: 'CSV line 3',
+        email: 'ada@example.com',
         reason: 'its Paid value must be true or false (yes/no); it was "maybe"',
       },
       {
         line: 4,
         source: 'CSV line 4',
+        email: 'grace@example.com',
         reason:
           'it has 4 values but the header has 3 columns (a value that contains "," must be in double quotes)',
       },
       {
         line: 5,
         source: 'CSV line 5',
+        email: 'alan@example.com',
         reason: `its display name has 256 characters ("${'x'.repeat(80)}… (256 characters)"); Sotion takes at most 255`,
       },
       {
@@ -270,6 +274,21 @@ describe('CSV in: fields', () => {
     ).toBe(
       'CSV File points at the Sotion API (https://api.sotion.so/api/v1/members), not at a file. Map the file from the step that has it, such as a Google Drive or email attachment.',
     );
+  });
+});
+
+describe('CSV in: only the email column', () => {
+  it('ignores Name and Paid columns, and names in `Name <address>`, whatever they hold', async () => {
+    const read = await parsed(
+      `Email,Name,Paid\nAda <ada@example.com>,${'x'.repeat(300)},perhaps\ngrace@example.com,,\n`,
+      { emailOnly: true, defaultPaid: true },
+    );
+    expect(read.problems).toEqual([]);
+    expect(read.columns).toEqual({ email: 'Email', name: undefined, paid: undefined });
+    expect(read.entries).toEqual([
+      { raw: 'ada@example.com', source: 'CSV line 2', displayName: undefined, paid: true },
+      { raw: 'grace@example.com', source: 'CSV line 3', displayName: undefined, paid: true },
+    ]);
   });
 });
 
