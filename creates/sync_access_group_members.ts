@@ -1,12 +1,6 @@
-import {
-  defineCreate,
-  defineInputFields,
-  type CreatePerform,
-  type PlainInputField,
-} from 'zapier-platform-core';
-import { collectEntries } from '../src/bulk/entries';
+import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
 import { StepMemory } from '../src/bulk/memory';
-import { MAX_MEMBERS_PER_STEP } from '../src/bulk/run';
 import {
   syncOutputFields,
   syncSample,
@@ -19,31 +13,8 @@ import { inputError } from '../src/http/errors';
 import { accessGroup, bool, fieldsOf, readInputs, type FieldSpec } from '../src/zap/fields';
 import { toText } from '../src/zap/input';
 
-const membersField = {
-  key: 'members',
-  label: 'Members',
-  children: [
-    {
-      key: 'email',
-      label: 'Email',
-      type: 'string',
-      helpText:
-        'One member of the list per line item, for example `ada@example.com`. Fill in Members, ' +
-        'Emails, or both.',
-    },
-  ],
-} satisfies PlainInputField;
-
-const emailsField = {
-  key: 'emails',
-  label: 'Emails',
-  type: 'text',
-  list: true,
-  required: false,
-  helpText:
-    'The list: one email per entry, or several separated by commas, semicolons or new lines. ' +
-    'Example: `ada@example.com, grace@example.com`. Fill in Members, Emails, or both.',
-} satisfies PlainInputField;
+/** The list: addresses only (a sync names and pays nobody). */
+const LIST: BulkInputSpec = { verb: 'sync', details: false };
 
 /** Max Removals: a whole number of members, 0 or more; empty is the default. */
 const maxRemovals: FieldSpec<number | undefined> = {
@@ -108,31 +79,21 @@ const fields = {
 
 const inputFields = defineInputFields([
   ...fieldsOf(fields.groupId),
-  membersField,
-  emailsField,
+  ...bulkInputFields(LIST),
   ...fieldsOf(fields.createMissing, fields.removeOthers, fields.maxRemovals, fields.dryRun),
 ]);
 
 export const perform = (async (z, bundle) => {
   // First: the client refuses an input that carries the API key before anything reads it.
   const client = new SotionClient(z, bundle);
-  const input: Record<string, unknown> = bundle.inputData;
-  const options = readInputs(z, input, fields);
-  const entries = collectEntries(z, input.members, input.emails, undefined);
-  if (entries.length > MAX_MEMBERS_PER_STEP) {
-    throw inputError(
-      z,
-      `This step got ${entries.length.toLocaleString('en-US')} emails; one step takes at most ` +
-        `${MAX_MEMBERS_PER_STEP.toLocaleString('en-US')} so that it finishes within Zapier's 30 ` +
-        'seconds.',
-    );
-  }
+  const options = readInputs(z, bundle.inputData, fields);
+  const list = await readBulkInput(client, bundle.inputData, LIST);
   // What an earlier run of this very step (same list, group and options) did.
   const memory = new StepMemory(z, 'sync_access_group_members', {
-    members: entries.map((e) => e.raw.trim().toLowerCase()),
+    members: list.memoryKey,
     ...options,
   });
-  return runSyncStep(z, () => syncGroupMembers(client, entries, { ...options, memory }));
+  return runSyncStep(z, () => syncGroupMembers(client, list.entries, { ...options, memory }));
 }) satisfies CreatePerform<typeof inputFields, SyncOutput>;
 
 export default defineCreate({

@@ -95,8 +95,6 @@ export class BulkRun<Own extends string = MemberStatus> {
   readonly leftOver = new Set<string>();
   /** The slowest bulk request so far (a batch starts only if one as slow would finish). */
   slowestMs = 0;
-  /** Time kept back after the last request: the output, and storing its results file. */
-  readonly reserveMs: number;
 
   constructor(
     readonly client: SotionClient,
@@ -105,7 +103,16 @@ export class BulkRun<Own extends string = MemberStatus> {
     readonly memory?: StepMemory,
   ) {
     this.report = { results, apiRequests: 0, notSent: 0, lookups: 0, memberPages: 0, isolated: 0 };
-    this.reserveMs = RESERVE_MS + (results.length > RESULTS_FILE_MIN ? RESULTS_FILE_RESERVE_MS : 0);
+  }
+
+  /**
+   * Time kept back after the last request: the output, and storing its results file (as many
+   * results as there are now: a step may add results as it learns of more, a sync its removals).
+   */
+  get reserveMs(): number {
+    return (
+      RESERVE_MS + (this.report.results.length > RESULTS_FILE_MIN ? RESULTS_FILE_RESERVE_MS : 0)
+    );
   }
 
   /** Whether a request-level failure stopped the run. */

@@ -111,7 +111,7 @@ class Sync {
   /** List items whose outcome is known (a final status, or failed for good). */
   readonly settled = new Set<Item<SyncStatus>>();
   /** The group's members not in the list, by member id, with their line of the output. */
-  readonly roster = new Map<string, RosterMember & { item?: Item<SyncStatus> }>();
+  readonly roster = new Map<string, RosterMember>();
   /** Removals left for a later run. */
   removalsLeft = 0;
 
@@ -319,6 +319,28 @@ export const syncGroupMembers = async (
     );
   }
 
+  // The group's members not in the list, each a line of the output from here on (they count
+  // for the results file's time); removed last, so a run stopped part way leaves more access.
+  const pending: Array<Item<SyncStatus>> = [];
+  if (removeOthers) {
+    for (const member of sync.roster.values()) {
+      const result: StepResult<SyncStatus> = {
+        email: member.email,
+        source: NOT_IN_LIST,
+        status: 'removed',
+        memberId: member.memberId,
+        reason: member.removed
+          ? `${reasonFor('removed', dryRun)} ${EARLIER}`
+          : reasonFor('removed', dryRun),
+      };
+      results.push(result);
+      if (!member.removed && !dryRun) {
+        Object.assign(result, { status: 'failed', reason: LEFT_FOR_LATER });
+        pending.push({ entry: { raw: member.email, source: NOT_IN_LIST }, result });
+      }
+    }
+  }
+
   // The list's emails not in the group: created (new), or found and added.
   const toSend: Array<Item<SyncStatus>> = [];
   const toAdd: Array<Item<SyncStatus>> = [];
@@ -410,52 +432,36 @@ export const syncGroupMembers = async (
     (item) => sync.leave(item),
   );
 
-  // Last, the group's members not in the list: a run stopped part way leaves more access, not less.
-  if (removeOthers) {
-    const pending: Array<Item<SyncStatus>> = [];
-    for (const member of sync.roster.values()) {
-      const result: StepResult<SyncStatus> = {
-        email: member.email,
-        source: NOT_IN_LIST,
-        status: 'removed',
-        memberId: member.memberId,
-        reason: member.removed
-          ? `${reasonFor('removed', dryRun)} ${EARLIER}`
-          : reasonFor('removed', dryRun),
-      };
-      results.push(result);
-      const item = { entry: { raw: member.email, source: NOT_IN_LIST }, result };
-      member.item = item;
-      if (!member.removed && !dryRun) pending.push(item);
-    }
-    const leave = ({ result }: Item<SyncStatus>) => {
-      Object.assign(result, { status: 'failed', reason: LEFT_FOR_LATER });
-      sync.removalsLeft += 1;
-    };
-    await forEachMember(
-      run,
-      pending,
-      async (item) => {
-        const { result } = item;
-        const memberId = result.memberId as string;
-        try {
-          const outcome = await client.call(groupMembers.remove, { params: { groupId, memberId } });
-          const member = sync.roster.get(memberId);
-          if (member) member.removed = true;
-          if (!outcome.ok) {
-            result.reason =
-              'Not in the list; it was already out of the group when the step removed it ' +
-              `(Sotion answered ${outcome.status}).`;
-          }
-        } catch (error) {
-          if (errorInfo(error)?.status === undefined && run.outOfTime()) return leave(item);
-          run.fail([item], error);
-          if (run.stopped()) sync.removalsLeft += 1;
-        }
-      },
-      leave,
-    );
-  }
+  // Last, the removals.
+  const leave = ({ result }: Item<SyncStatus>) => {
+    Object.assign(result, { status: 'failed', reason: LEFT_FOR_LATER });
+    sync.removalsLeft += 1;
+  };
+  await forEachMember(
+    run,
+    pending,
+    async (item) => {
+      const { result } = item;
+      const memberId = result.memberId as string;
+      try {
+        const outcome = await client.call(groupMembers.remove, { params: { groupId, memberId } });
+        const member = sync.roster.get(memberId);
+        if (member) member.removed = true;
+        Object.assign(result, {
+          status: 'removed',
+          reason: outcome.ok
+            ? reasonFor('removed', false)
+            : 'Not in the list; it was already out of the group when the step removed it ' +
+              `(Sotion answered ${outcome.status}).`,
+        });
+      } catch (error) {
+        if (errorInfo(error)?.status === undefined && run.outOfTime()) return leave(item);
+        run.fail([item], error);
+        if (run.stopped()) sync.removalsLeft += 1;
+      }
+    },
+    leave,
+  );
 
   report.leftOver = run.leftOver.size + sync.removalsLeft;
   await sync.finish();
