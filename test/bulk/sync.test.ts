@@ -26,6 +26,7 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
+import { recordCalls } from './calls';
 import {
   bulk,
   emailOf,
@@ -53,30 +54,8 @@ const removal = (n: number, status = 204) =>
     .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(n)}`)
     .reply(status, status === 204 ? '' : { error: 'Not found' }, headers('rm'));
 
-/**
- * Every request the step sent through the one pipeline (SotionClient.call), in order, as
- * "METHOD path?query" with the path filled in.
- */
-const sent: string[] = [];
-const call = SotionClient.prototype.call;
-beforeAll(() => {
-  SotionClient.prototype.call = function (this: SotionClient, ep, args) {
-    const params: Record<string, string> = args.params ?? {};
-    const path = ep.path.replace(/\{(\w+)\}/g, (_, key: string) => params[key] ?? key);
-    const query = Object.entries(args.query ?? {})
-      .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => `${key}=${String(value)}`)
-      .join('&');
-    sent.push(`${ep.method} ${path}${query ? `?${query}` : ''}`);
-    return call.call(this, ep, args as never);
-  } as typeof call;
-});
-afterAll(() => {
-  SotionClient.prototype.call = call;
-});
-beforeEach(() => {
-  sent.length = 0;
-});
+const sent = recordCalls();
+
 /** Runs the engine on a fresh client; `memory` names the step memory (z.cache) it shares. */
 const runSync = async (
   entries: BulkEntry[],
