@@ -76,7 +76,7 @@ export class StepMemory {
    * position; `@group` → the group's member count when checked; `$created` → members created;
    * `%groups` → the groups members are known to be in; `!memberId` → a synced group's member
    * that is not in the list (`+email`, or `-email` once removed). A confirmed member id may carry
-   * the step's status after a `|`.
+   * the step's outcome after a `=`.
    */
   private done: Record<string, string> = {};
 
@@ -104,14 +104,15 @@ export class StepMemory {
   /** The member id an earlier run confirmed for this email ('' when not known), or undefined. */
   confirmed(email: string): string | undefined {
     const value = this.done[digest(email)];
-    return value === undefined || value.startsWith('~') ? undefined : value.split('|')[0];
+    return value === undefined || value.startsWith('~') ? undefined : value.split('=')[0];
   }
 
-  /** The status an earlier run confirmed this email with, when the step keeps statuses. */
-  confirmedStatus(email: string): string | undefined {
+  /** The outcome an earlier run confirmed for this email, when it kept one. */
+  outcome(email: string): string | undefined {
     const value = this.done[digest(email)];
     if (value === undefined || value.startsWith('~')) return undefined;
-    return value.split('|')[1] || undefined;
+    const at = value.indexOf('=');
+    return at < 0 ? undefined : value.slice(at + 1);
   }
 
   /** A synced group's members that are not in the step's list, as earlier runs read them. */
@@ -185,13 +186,13 @@ export class StepMemory {
    * again by the next run), except those confirmed earlier.
    */
   async save(
-    confirmed: Array<{ email: string; memberId: string | null; status?: string }>,
+    confirmed: Array<{ email: string; memberId: string | null; outcome?: string }>,
     found: Array<{ email: string } & ExistingFacts> = [],
     created = 0,
   ): Promise<void> {
     for (const { email, ...facts } of found) this.done[digest(email)] = this.encode(facts);
-    for (const { email, memberId, status } of confirmed) {
-      this.done[digest(email)] = `${memberId ?? ''}${status ? `|${status}` : ''}`;
+    for (const { email, memberId, outcome } of confirmed) {
+      this.done[digest(email)] = `${memberId ?? ''}${outcome === undefined ? '' : `=${outcome}`}`;
     }
     if (created > 0) this.done.$created = String(this.created + created);
     await this.store();

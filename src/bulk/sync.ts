@@ -157,7 +157,7 @@ class Sync {
     );
     const doneEmails = new Set(done.map((r) => r.email));
     await memory.save(
-      done.map(({ email, memberId, status }) => ({ email, memberId, status })),
+      done.map(({ email, memberId, status }) => ({ email, memberId, outcome: status })),
       [...run.facts]
         .filter(([email]) => !doneEmails.has(email) && !run.lost.has(email))
         .map(([email, known]) => ({
@@ -226,7 +226,7 @@ export const syncGroupMembers = async (
   const open = new Set([...remembered, ...fresh]);
   for (const item of unique) {
     if (open.has(item)) continue;
-    const status = (memory?.confirmedStatus(item.result.email) ?? 'unchanged') as SyncStatus;
+    const status = (memory?.outcome(item.result.email) ?? 'unchanged') as SyncStatus;
     const known = DONE.has(status) ? status : 'unchanged';
     sync.settle(item, known, item.result.memberId, `${reasonFor(known, dryRun)} ${EARLIER}`);
   }

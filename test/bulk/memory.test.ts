@@ -187,8 +187,8 @@ describe('bulk step memory', () => {
     writer.setRoster({ memberId: 'm7', email: 'gone@x.io', removed: true });
     writer.setRoster({ memberId: 'm8', email: 'stay@x.io', removed: false });
     await writer.save([
-      { email: 'a@x.io', memberId: 'm1', status: 'added' },
-      { email: 'b@x.io', memberId: null, status: 'not_a_member' },
+      { email: 'a@x.io', memberId: 'm1', outcome: 'added' },
+      { email: 'b@x.io', memberId: null, outcome: 'not_a_member' },
       { email: 'c@x.io', memberId: 'm3' },
     ]);
     expect(savedRecord(first.calls)).toMatchObject({ '!m7': '-gone@x.io', '!m8': '+stay@x.io' });
@@ -200,7 +200,7 @@ describe('bulk step memory', () => {
       '',
       'm3',
     ]);
-    expect(['a@x.io', 'b@x.io', 'c@x.io', 'd@x.io'].map((e) => memory.confirmedStatus(e))).toEqual([
+    expect(['a@x.io', 'b@x.io', 'c@x.io', 'd@x.io'].map((e) => memory.outcome(e))).toEqual([
       'added',
       'not_a_member',
       undefined,
@@ -218,7 +218,7 @@ describe('bulk step memory', () => {
     memory.setCheckedGroup('g1', 40);
     memory.setPosition('g1', { after: null, pages: 1 });
     memory.setRoster({ memberId: 'm7', email: 'gone@x.io', removed: true });
-    await memory.save([{ email: 'a@x.io', memberId: 'm1', status: 'added' }], [], 2);
+    await memory.save([{ email: 'a@x.io', memberId: 'm1', outcome: 'added' }], [], 2);
     await memory.finished();
     expect(calls.filter((c) => c.op === 'set').at(-1)?.args[1]).toEqual({ '@g1': '40' });
     expect(memory.roster()).toEqual([]);
