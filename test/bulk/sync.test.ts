@@ -532,4 +532,55 @@ describe('sync engine: across runs', () => {
     expect(replay.results.map((r) => r.status)).toEqual(['added', 'removed']);
     expect(replay).toMatchObject({ leftOver: 0, apiRequests: 2, lookups: 0 });
   });
+
+  it('a refused member fails for good and is tried again by a replay; an existing one nobody can find fails too', async () => {
+    groupWith(G1, 0);
+    groupList(G1, []);
+    bulk(
+      ['bad@example.com', emailOf(1)],
+      { 'bad@example.com': 'error', [emailOf(1)]: 'conflict' },
+      [G1],
+    );
+    nobody(emailOf(1));
+    const report = await runSync(entriesOf(['bad@example.com', emailOf(1)]));
+    expect(rows(report)).toEqual([
+      [
+        'bad@example.com',
+        L(1),
+        'failed',
+        null,
+        'Sotion could not create this member: error: said error.',
+      ],
+      [
+        emailOf(1),
+        L(2),
+        'failed',
+        null,
+        'Sotion said this email already exists but could not find the member by email, so it was not added to the group. Replay the step.',
+      ],
+    ]);
+    expect(report.leftOver).toBe(0);
+  });
+
+  it('a throttle during the adds leaves the members not started, and every removal, for the replay', async () => {
+    groupWith(G1, 1);
+    groupList(G1, [existingMember(5)]);
+    const many = range(20).map((n) => n + 10);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(200, pageOf(many.map((n) => existingMember(n))), headers());
+    api()
+      .post(`${PREFIX}/access-groups/${G1}/members`)
+      .times(16)
+      .reply(...THROTTLED);
+    const report = await runSync(entriesOf(many.map(emailOf)), {
+      createMissing: false,
+      memory: 'step',
+    });
+    expect(errorInfo(report.fatal)?.status).toBe(429);
+    expect(report.results.filter((r) => r.reason === LEFT)).toHaveLength(5);
+    expect(report.results.every((r) => r.status === 'failed')).toBe(true);
+    expect(report.leftOver).toBe(21);
+  });
 });
