@@ -1,8 +1,11 @@
+import { parse } from 'csv-parse/sync';
 import type { Behaviour } from '../../sandbox/decisions';
+import type { Sandbox } from '../../sandbox/server';
 import { makeGroup, makeMember, type SiteData } from '../../sandbox/store';
 import { perform as syncMembers } from '../../creates/sync_access_group_members';
 import type { SyncOutput } from '../../src/bulk/sync-output';
 import { appTester, messageOf, rejection } from '../helpers';
+import { mockStash } from '../stash-rpc';
 import { configure, demoSite, e2eBundle, useSandbox } from './harness';
 
 /**
@@ -161,5 +164,85 @@ describe.each(variants)('Sync Access Group Members against the sandbox: %s', (_n
         : 'Not in the list; removed from the group.',
     );
     expect(emailsIn(groupId)).toEqual(wanted);
+  });
+});
+
+/** Puts a file on the sandbox's file route (as a drive would serve it); returns its URL. */
+const putFile = async (sandbox: Sandbox, name: string, body: string) => {
+  const response = await fetch(
+    `${sandbox.origin}/__sandbox/files?name=${encodeURIComponent(name)}`,
+    { method: 'POST', headers: { 'content-type': 'text/csv' }, body },
+  );
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { url: string }).url;
+};
+
+describe('Sync Access Group Members from a CSV File the sandbox serves', () => {
+  const sandbox = useSandbox();
+
+  it('syncs the group to the sheet, reports unreadable rows by line, and stores the results file', async () => {
+    const data = demoSite(sandbox());
+    const members = range(120).map((i) => makeMember(`sheet${i}@example.org`));
+    const leaving = makeMember('leaving@example.org');
+    data.members.push(...members, leaving);
+    const gold = makeGroup('Sheet Gold', 'custom');
+    data.groups.push(gold);
+    data.memberships[gold.id] = [...members.slice(0, 100), leaving].map((m) => m.id);
+    const rows = [
+      'Name;E-mail;Plan',
+      ...members.map((m, i) => `Person ${i};${m.email};gold`),
+      'Nobody;;gold',
+      'Newcomer;newcomer@example.org;gold',
+    ];
+    const url = await putFile(sandbox(), 'segment.csv', `${rows.join('\r\n')}\r\n`);
+    mockStash({ uploadUrl: `${sandbox().origin}/__sandbox/files/`, keyPrefix: 'sync' });
+    const out = await appTester(
+      syncMembers,
+      e2eBundle({ access_group_id: gold.id, csv_file: url }),
+    );
+    expect(out).toMatchObject({
+      total: 122,
+      unchangedCount: 100,
+      addedCount: 20,
+      createdCount: 1,
+      removedCount: 1,
+      invalidCount: 1,
+      failedCount: 0,
+      removedEmails: ['leaving@example.org'],
+      results_file: `${sandbox().origin}/__sandbox/files/sync-1.csv`,
+    });
+    expect(out.results.find((r) => r.status === 'invalid')?.source).toBe('CSV line 122');
+    const ids = new Set(demoSite(sandbox()).memberships[gold.id]);
+    const inGroup = demoSite(sandbox())
+      .members.filter((m) => ids.has(m.id))
+      .map((m) => m.email)
+      .sort();
+    expect(inGroup).toEqual([...members.map((m) => m.email), 'newcomer@example.org'].sort());
+    // A sync names nobody: the sheet's Name column is not read.
+    expect(
+      demoSite(sandbox()).members.find((m) => m.email === 'newcomer@example.org')?.displayName,
+    ).toBeNull();
+    const stored = sandbox().files.stored.get('sync-1.csv');
+    const lines = parse(stored?.body ?? Buffer.alloc(0), { bom: true }) as string[][];
+    expect(lines).toHaveLength(124);
+    expect(lines.at(-1)).toEqual([
+      'access group (not in the list)',
+      'leaving@example.org',
+      'removed',
+      leaving.id,
+      'Not in the list; removed from the group.',
+    ]);
+  });
+
+  it('a scope group is refused after its check, before any other request', async () => {
+    const scope = demoSite(sandbox()).groups.find((g) => g.type === 'scope')!;
+    sandbox().resetStats();
+    const error = await rejection(
+      appTester(syncMembers, e2eBundle({ access_group_id: scope.id, emails: ['a@example.org'] })),
+    );
+    expect(messageOf(error)).toMatch(
+      /is a scope group, managed from a Notion collection; members cannot be added to or removed from it through the API\./,
+    );
+    expect(sandbox().stats.byRoute).toEqual({ 'GET /access-groups/:id': 1 });
   });
 });
