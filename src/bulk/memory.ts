@@ -58,7 +58,8 @@ export class StepMemory {
   /** The groups members are known to be in, stored once (`%groups`): members hold indexes. */
   private groups: string[] = [];
   /**
-   * Email digest → member id ('' when not known) of members confirmed done; `~` + what is known
+   * Email digest → member id ('' when not known) of members confirmed done, with `=` and the
+   * outcome when the step keeps outcomes (`0b7c…=removed`); `~` + what is known
    * of existing members whose work was not finished (ExistingFacts, encoded); `#list` → a list
    * position; `@group` → the group's member count when checked; `$created` → members created;
    * `%groups` → the groups members are known to be in.
@@ -89,7 +90,15 @@ export class StepMemory {
   /** The member id an earlier run confirmed for this email ('' when not known), or undefined. */
   confirmed(email: string): string | undefined {
     const value = this.done[digest(email)];
-    return value === undefined || value.startsWith('~') ? undefined : value;
+    return value === undefined || value.startsWith('~') ? undefined : value.split('=')[0];
+  }
+
+  /** The outcome an earlier run confirmed for this email, when it kept one. */
+  outcome(email: string): string | undefined {
+    const value = this.done[digest(email)];
+    if (value === undefined || value.startsWith('~')) return undefined;
+    const at = value.indexOf('=');
+    return at < 0 ? undefined : value.slice(at + 1);
   }
 
   /** What an earlier run learnt of an existing member it did not finish, or undefined. */
@@ -147,12 +156,14 @@ export class StepMemory {
    * again by the next run), except those confirmed earlier.
    */
   async save(
-    confirmed: Array<{ email: string; memberId: string | null }>,
+    confirmed: Array<{ email: string; memberId: string | null; outcome?: string }>,
     found: Array<{ email: string } & ExistingFacts> = [],
     created = 0,
   ): Promise<void> {
     for (const { email, ...facts } of found) this.done[digest(email)] = this.encode(facts);
-    for (const { email, memberId } of confirmed) this.done[digest(email)] = memberId ?? '';
+    for (const { email, memberId, outcome } of confirmed) {
+      this.done[digest(email)] = `${memberId ?? ''}${outcome === undefined ? '' : `=${outcome}`}`;
+    }
     if (created > 0) this.done.$created = String(this.created + created);
     try {
       await this.cache.set(this.key, this.done, MEMORY_TTL_SECONDS, ['auth']);
