@@ -1,7 +1,7 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
 import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
-import { bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
-import { FAIL_WHEN, runBulkStep } from '../src/bulk/policy';
+import { ADD_STEP, bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
+import { failWhenField, runBulkStep } from '../src/bulk/policy';
 import { StepMemory } from '../src/bulk/memory';
 import { bulkAddMembers, UPDATE_EXISTING } from '../src/bulk/run';
 import { resultsFileOutputFields, resultsFileSample, type ResultsFile } from '../src/files/csv-out';
@@ -47,26 +47,7 @@ const fields = {
       'values that differ are changed. Example: "Set Paid as given" sets Paid to their line ' +
       'item\'s (or "Paid by Default").',
   }),
-  failWhen: choice({
-    key: 'fail_when',
-    label: 'Fail the Step When',
-    default: FAIL_WHEN.anyFailed,
-    choices: [
-      {
-        value: FAIL_WHEN.anyFailed,
-        label: 'A member could not be added (invalid emails are only reported)',
-      },
-      {
-        value: FAIL_WHEN.anyProblem,
-        label: 'A member could not be added or an email is invalid',
-      },
-      { value: FAIL_WHEN.never, label: 'Never: report every problem in the output' },
-    ],
-    helpText:
-      'When the step fails rather than listing problems in its output. Unfinished work or a ' +
-      'stop (a revoked key) always fails it. Example: "A member could not be added (invalid ' +
-      'emails are only reported)".',
-  }),
+  failWhen: failWhenField('added'),
 };
 
 const inputFields = defineInputFields([
@@ -109,6 +90,7 @@ export const perform = (async (z, bundle) => {
     groupIds,
     failWhen,
     client,
+    ADD_STEP,
   );
 }) satisfies CreatePerform<typeof inputFields, BulkOutput & ResultsFile>;
 

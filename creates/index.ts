@@ -1,4 +1,5 @@
 import bulkAddMembers from './bulk_add_members';
+import bulkRemoveMembers from './bulk_remove_members_from_access_group';
 import createAccessGroup from './create_access_group';
 import deleteAccessGroup from './delete_access_group';
 import updateAccessGroup from './update_access_group';
@@ -21,6 +22,7 @@ export const creates = {
   [updateAccessGroup.key]: updateAccessGroup,
   [deleteAccessGroup.key]: deleteAccessGroup,
   [bulkAddMembers.key]: bulkAddMembers,
+  [bulkRemoveMembers.key]: bulkRemoveMembers,
   [createMember.key]: createMember,
   [updateMember.key]: updateMember,
   [blockMember.key]: blockMember,

@@ -91,6 +91,7 @@ describe('app definition', () => {
       'add_member_to_access_group',
       'block_member',
       'bulk_add_members',
+      'bulk_remove_members_from_access_group',
       'create_access_group',
       'create_login_link',
       'create_member',

@@ -71,12 +71,12 @@ export class StepMemory {
   /** The groups members are known to be in, stored once (`%groups`): members hold indexes. */
   private groups: string[] = [];
   /**
-   * Email digest → member id ('' when not known) of members confirmed done; `~` + what is known
+   * Email digest → member id ('' when not known) of members confirmed done, with `=` and the
+   * outcome when the step keeps outcomes (`0b7c…=removed`); `~` + what is known
    * of existing members whose work was not finished (ExistingFacts, encoded); `#list` → a list
    * position; `@group` → the group's member count when checked; `$created` → members created;
    * `%groups` → the groups members are known to be in; `!memberId` → a synced group's member
-   * that is not in the list (`+email`, or `-email` once removed). A confirmed member id may carry
-   * the step's outcome after a `=`.
+   * that is not in the list (`+email`, or `-email` once removed).
    */
   private done: Record<string, string> = {};
 

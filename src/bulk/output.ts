@@ -1,6 +1,6 @@
 import type { PlainOutputField } from 'zapier-platform-core';
 import { shorten } from '../http/errors';
-import type { BulkReport, MemberResult, MemberStatus } from './state';
+import type { BulkReport, CommonStatus, MemberResult, MemberStatus, StepResult } from './state';
 
 /**
  * Bytes a step output may take. Core refuses a response above 6,291,456 bytes; the rest is
@@ -10,38 +10,73 @@ import type { BulkReport, MemberResult, MemberStatus } from './state';
  */
 export const OUTPUT_BUDGET_BYTES = 5_500_000;
 
-const SUCCESS: ReadonlySet<MemberStatus> = new Set(['created', 'existing', 'added_to_groups']);
+/** A status as an output key's stem: `added_to_groups` → `addedToGroups`. */
+export type Camel<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Head}${Capitalize<Camel<Tail>>}`
+  : S;
+const camel = (status: string): string =>
+  status.replace(/_([a-z])/g, (_m, letter: string) => letter.toUpperCase());
 
-/** A reason as one sentence ending with exactly one period. */
-const sentence = (reason: string | null): string | null =>
-  reason === null ? null : `${reason.trim().replace(/[.\s]+$/, '')}.`;
-
-export type BulkOutput = {
-  total: number;
-  createdCount: number;
-  existingCount: number;
-  addedToGroupsCount: number;
-  updatedCount: number;
-  invalidCount: number;
-  duplicateCount: number;
-  failedCount: number;
-  createdEmails: string[];
-  existingEmails: string[];
-  addedToGroupsEmails: string[];
-  updatedEmails: string[];
-  invalidEmails: string[];
-  duplicateEmails: string[];
-  failedEmails: string[];
+/**
+ * The output of a bulk step whose own statuses are `Own`: the input's size, a count and an
+ * email list per status (`createdCount`, `createdEmails`, …; invalid, duplicate and failed in
+ * every step), the groups, the requests, and one result per input email.
+ */
+export type StepOutput<Own extends string> = { total: number } & {
+  [S in Own | CommonStatus as `${Camel<S>}Count`]: number;
+} & {
+  [S in Own | CommonStatus as `${Camel<S>}Emails`]: string[];
+} & {
   accessGroupIds: string[];
   apiRequests: number;
   /** Members left out of `results` to keep the output under Zapier's size limit (successes
    * first); each is still counted and in its email list. */
   resultsOmitted: number;
-  results: MemberResult[];
+  results: Array<StepResult<Own>>;
 };
 
-const emailsWith = (results: MemberResult[], status: MemberStatus) =>
-  results.filter((r) => r.status === status).map((r) => r.email);
+/** Bulk Add Members' output. */
+export type BulkOutput = StepOutput<MemberStatus>;
+
+/** What the report knows beyond the output: why failed members failed. */
+export interface Progress {
+  notSent?: number;
+  groupsUnchecked?: number;
+  ownCreatesPossible?: boolean;
+}
+
+/**
+ * What makes one bulk step's output and messages: its statuses and their labels, and how it
+ * words what it did. Bulk Add Members is ADD_STEP below; each other bulk step declares its own.
+ */
+export interface BulkStep<Own extends string> {
+  /** The operation key (the results file is named after it). */
+  key: string;
+  /** The step's label, in messages: `Bulk Add Members`. */
+  label: string;
+  /** What the step does to a member, in "could not add 3 members": `add`. */
+  verb: string;
+  /** The step's own statuses, in output order (invalid, duplicate and failed follow). */
+  statuses: readonly Own[];
+  /** Outcomes that leave `results` first when the output is too large. */
+  success: ReadonlySet<Own>;
+  /** Output field labels of each status: its count and its email list. */
+  labels: Record<Own | CommonStatus, { count: string; list: string }>;
+  /** Said after a stop: why replaying the step is safe (starts with a space). */
+  replay: string;
+  /** One sentence of what a run did, for error messages. */
+  progress(out: StepOutput<Own>, progress: Progress): string;
+  /** The work time ran out before, for the message: `sending 3 members`. */
+  leftUndone(report: BulkReport<Own>): string[];
+  /** Results whose reason gets a note when a write of the run was sent again after a lost answer. */
+  ownWrite?: { statuses: ReadonlySet<Own>; note: string };
+}
+
+const COMMON: readonly CommonStatus[] = ['invalid', 'duplicate', 'failed'];
+
+/** A reason as one sentence ending with exactly one period. */
+const sentence = (reason: string | null): string | null =>
+  reason === null ? null : `${reason.trim().replace(/[.\s]+$/, '')}.`;
 
 /** Said of members reported as existing when one of the run's writes was sent twice. */
 export const OWN_CREATE =
@@ -56,8 +91,12 @@ export interface SummaryOptions {
  * Every result as the output says it (each reason one sentence; an invalid value shortened), all
  * of them: what `summarize` trims to fit, and what the results file holds.
  */
-export const outputResults = (report: BulkReport, options: SummaryOptions = {}): MemberResult[] => {
-  const existing = (r: MemberResult) => r.status === 'existing' || r.status === 'added_to_groups';
+export const stepResults = <Own extends string>(
+  step: BulkStep<Own>,
+  report: BulkReport<Own>,
+  options: SummaryOptions = {},
+): Array<StepResult<Own>> => {
+  const noted = options.ownCreatesPossible ? step.ownWrite : undefined;
   // An invalid value is quoted shortened (a valid email has at most 254 characters anyway).
   return report.results.map((r) => {
     const reason = sentence(r.reason);
@@ -65,46 +104,51 @@ export const outputResults = (report: BulkReport, options: SummaryOptions = {}):
       ...r,
       email: r.status === 'invalid' ? shorten(r.email) : r.email,
       reason:
-        options.ownCreatesPossible && existing(r) ? `${reason ?? ''} ${OWN_CREATE}`.trim() : reason,
+        noted && (noted.statuses as ReadonlySet<string>).has(r.status)
+          ? `${reason ?? ''} ${noted.note}`.trim()
+          : reason,
     };
   });
 };
 
-export const summarize = (
-  report: BulkReport,
+/** A step's report as its output: counts, email lists and results, within the size budget. */
+export const summarizeStep = <Own extends string>(
+  step: BulkStep<Own>,
+  report: BulkReport<Own>,
   accessGroupIds: string[],
   options: SummaryOptions = {},
-): BulkOutput => {
-  const results = outputResults(report, options);
-  const lists = {
-    createdEmails: emailsWith(results, 'created'),
-    existingEmails: emailsWith(results, 'existing'),
-    addedToGroupsEmails: emailsWith(results, 'added_to_groups'),
-    updatedEmails: emailsWith(results, 'updated'),
-    invalidEmails: emailsWith(results, 'invalid'),
-    duplicateEmails: emailsWith(results, 'duplicate'),
-    failedEmails: emailsWith(results, 'failed'),
-  };
-  const out: BulkOutput = {
+): StepOutput<Own> => {
+  const results = stepResults(step, report, options);
+  const all: ReadonlyArray<Own | CommonStatus> = [...step.statuses, ...COMMON];
+  const lists = new Map(
+    all.map((status) => [status, results.filter((r) => r.status === status).map((r) => r.email)]),
+  );
+  const out = {
     total: results.length,
-    createdCount: lists.createdEmails.length,
-    existingCount: lists.existingEmails.length,
-    addedToGroupsCount: lists.addedToGroupsEmails.length,
-    updatedCount: lists.updatedEmails.length,
-    invalidCount: lists.invalidEmails.length,
-    duplicateCount: lists.duplicateEmails.length,
-    failedCount: lists.failedEmails.length,
-    ...lists,
+    ...Object.fromEntries(all.map((s) => [`${camel(s)}Count`, lists.get(s)?.length ?? 0])),
+    ...Object.fromEntries(all.map((s) => [`${camel(s)}Emails`, lists.get(s) ?? []])),
     accessGroupIds,
     apiRequests: report.apiRequests,
     resultsOmitted: 0,
     results,
-  };
-  const fits = (candidate: BulkOutput) =>
+  } as StepOutput<Own>;
+  return fitOutput(out, (r) => (step.success as ReadonlySet<string>).has(r.status));
+};
+
+/**
+ * The output within OUTPUT_BUDGET_BYTES: successful members leave `results` first, then a
+ * reason repeated from the member just above is shortened, then problem members are cut.
+ */
+const fitOutput = <Own extends string>(
+  out: StepOutput<Own>,
+  success: (r: StepResult<Own>) => boolean,
+): StepOutput<Own> => {
+  const { results } = out;
+  const fits = (candidate: StepOutput<Own>) =>
     Buffer.byteLength(JSON.stringify(candidate)) <= OUTPUT_BUDGET_BYTES;
   if (fits(out)) return out;
   // Too large for Zapier: successful members are left to the counts and email lists.
-  const problems = results.filter((r) => !SUCCESS.has(r.status));
+  const problems = results.filter((r) => !success(r));
   const slim = {
     ...out,
     resultsOmitted: results.length - problems.length,
@@ -139,19 +183,45 @@ export const summarize = (
   };
 };
 
+/** The output fields of a step's output (results_file's come from src/files/csv-out.ts). */
+export const stepOutputFields = <Own extends string>(step: BulkStep<Own>): PlainOutputField[] => {
+  const all: ReadonlyArray<Own | CommonStatus> = [...step.statuses, ...COMMON];
+  return [
+    { key: 'total', label: 'Emails in Input', type: 'integer', required: true },
+    ...all.map((s): PlainOutputField => ({
+      key: `${camel(s)}Count`,
+      label: step.labels[s].count,
+      type: 'integer',
+      required: true,
+    })),
+    ...all.map((s): PlainOutputField => ({
+      key: `${camel(s)}Emails`,
+      label: step.labels[s].list,
+      type: 'string',
+      list: true,
+    })),
+    { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
+    { key: 'apiRequests', label: 'Sotion API Requests', type: 'integer', required: true },
+    {
+      key: 'resultsOmitted',
+      label: 'Members Not Listed in Results',
+      type: 'integer',
+      required: true,
+    },
+    { key: 'results[]email', label: 'Result Email', type: 'string' },
+    { key: 'results[]source', label: 'Result Source', type: 'string' },
+    { key: 'results[]status', label: 'Result Status', type: 'string' },
+    { key: 'results[]memberId', label: 'Result Member ID', type: 'string' },
+    { key: 'results[]reason', label: 'Result Reason', type: 'string' },
+  ];
+};
+
 /** A problem member's reason when it repeats the reason of the member listed just above. */
 export const SAME_REASON = 'Same as above.';
 
 export const count = (n: number) => n.toLocaleString('en-US');
 export const plural = (n: number, one: string, many = `${one}s`) =>
   `${count(n)} ${n === 1 ? one : many}`;
-
-/** What the report knows beyond the output: why failed members failed. */
-export interface Progress {
-  notSent?: number;
-  groupsUnchecked?: number;
-  ownCreatesPossible?: boolean;
-}
 
 /**
  * One sentence of what a run did, for error messages. Only what is really unconfirmed is called
@@ -235,43 +305,45 @@ export const bulkSample: BulkOutput = {
   ],
 };
 
-export const bulkOutputFields = [
-  { key: 'total', label: 'Emails in Input', type: 'integer', required: true },
-  { key: 'createdCount', label: 'Members Created', type: 'integer', required: true },
-  { key: 'existingCount', label: 'Already Members', type: 'integer', required: true },
-  {
-    key: 'addedToGroupsCount',
-    label: 'Existing Members Added to Groups',
-    type: 'integer',
-    required: true,
+/** Bulk Add Members' statuses, labels and wording. */
+export const ADD_STEP: BulkStep<MemberStatus> = {
+  key: 'bulk_add_members',
+  label: 'Bulk Add Members',
+  verb: 'add',
+  statuses: ['created', 'existing', 'added_to_groups', 'updated'],
+  success: new Set(['created', 'existing', 'added_to_groups']),
+  labels: {
+    created: { count: 'Members Created', list: 'Created Emails' },
+    existing: { count: 'Already Members', list: 'Already Member Emails' },
+    added_to_groups: { count: 'Existing Members Added to Groups', list: 'Added to Groups Emails' },
+    updated: { count: 'Existing Members Updated', list: 'Updated Emails' },
+    invalid: { count: 'Invalid Emails', list: 'Invalid Emails List' },
+    duplicate: { count: 'Duplicates in Input', list: 'Duplicate Emails List' },
+    failed: { count: 'Failed', list: 'Failed Emails List' },
   },
-  {
-    key: 'updatedCount',
-    label: 'Existing Members Updated',
-    type: 'integer',
-    required: true,
+  replay:
+    ' Replaying the step is safe: members created by this run will show as already members, and ' +
+    'nobody is added twice.',
+  progress: progressSentence,
+  leftUndone: (report) => {
+    const unchecked = report.groupsUnchecked ?? 0;
+    return [
+      report.notSent ? `sending ${plural(report.notSent, 'member')}` : '',
+      unchecked ? `checking the access groups of ${plural(unchecked, 'existing member')}` : '',
+    ].filter(Boolean);
   },
-  { key: 'invalidCount', label: 'Invalid Emails', type: 'integer', required: true },
-  { key: 'duplicateCount', label: 'Duplicates in Input', type: 'integer', required: true },
-  { key: 'failedCount', label: 'Failed', type: 'integer', required: true },
-  { key: 'createdEmails', label: 'Created Emails', type: 'string', list: true },
-  { key: 'existingEmails', label: 'Already Member Emails', type: 'string', list: true },
-  { key: 'addedToGroupsEmails', label: 'Added to Groups Emails', type: 'string', list: true },
-  { key: 'updatedEmails', label: 'Updated Emails', type: 'string', list: true },
-  { key: 'invalidEmails', label: 'Invalid Emails List', type: 'string', list: true },
-  { key: 'duplicateEmails', label: 'Duplicate Emails List', type: 'string', list: true },
-  { key: 'failedEmails', label: 'Failed Emails List', type: 'string', list: true },
-  { key: 'accessGroupIds', label: 'Access Group IDs', type: 'string', list: true },
-  { key: 'apiRequests', label: 'Sotion API Requests', type: 'integer', required: true },
-  {
-    key: 'resultsOmitted',
-    label: 'Members Not Listed in Results',
-    type: 'integer',
-    required: true,
-  },
-  { key: 'results[]email', label: 'Result Email', type: 'string' },
-  { key: 'results[]source', label: 'Result Source', type: 'string' },
-  { key: 'results[]status', label: 'Result Status', type: 'string' },
-  { key: 'results[]memberId', label: 'Result Member ID', type: 'string' },
-  { key: 'results[]reason', label: 'Result Reason', type: 'string' },
-] satisfies PlainOutputField[];
+  ownWrite: { statuses: new Set(['existing', 'added_to_groups']), note: OWN_CREATE },
+};
+
+/** Bulk Add Members' results as its output says them (see stepResults). */
+export const outputResults = (report: BulkReport, options: SummaryOptions = {}): MemberResult[] =>
+  stepResults(ADD_STEP, report, options);
+
+/** Bulk Add Members' report as its output (see summarizeStep). */
+export const summarize = (
+  report: BulkReport,
+  accessGroupIds: string[],
+  options: SummaryOptions = {},
+): BulkOutput => summarizeStep(ADD_STEP, report, accessGroupIds, options);
+
+export const bulkOutputFields = stepOutputFields(ADD_STEP);

@@ -20,12 +20,13 @@ export const MEMBER_LIST = 'members';
 /**
  * Checks that every chosen group exists and is custom (scope groups refuse API changes), before
  * any member is sent: one request per group, once per step (an earlier run's check holds for
- * its replays). A scope group is an input error naming it.
+ * its replays). A scope group is an input error naming it, and what the step would have done
+ * (`action`: members cannot be "added to" it, "removed from" it).
  */
 export const checkGroups = async <Own extends string>(
   run: BulkRun<Own>,
   groupIds: string[],
-  change = 'added to',
+  action = 'added to',
 ): Promise<CheckedGroup[]> => {
   const groups: CheckedGroup[] = [];
   for (const id of groupIds) {
@@ -40,7 +41,7 @@ export const checkGroups = async <Own extends string>(
       throw inputError(
         run.client.z,
         `Access group "${group.name}" (${id}) is a scope group, managed from a Notion ` +
-          `collection; members cannot be ${change} it through the API. Choose custom groups only.`,
+          `collection; members cannot be ${action} it through the API. Choose custom groups only.`,
       );
     }
     run.memory?.setCheckedGroup(id, group.memberCount);
@@ -148,8 +149,11 @@ const readGroups = async <Own extends string>(
 ) => {
   await Promise.all(
     groups.map(async ({ id: groupId, memberCount }) => {
-      // An empty group has nobody to find.
-      if (memberCount + created === 0) return;
+      // An empty group has nobody to find: it counts as read to the end.
+      if (memberCount + created === 0) {
+        run.readToEnd.add(groupId);
+        return;
+      }
       const left = new Set(wanted.filter((email) => !run.facts.get(email)?.groups.has(groupId)));
       const start = run.memory?.position(groupId);
       if (left.size === 0 || start?.after === null) return;
@@ -247,8 +251,9 @@ export const lookUpMember = async <Own extends string>(
 
 /**
  * Whether a member is in a group, as far as the step knows: true when a list showed it there or
- * the step added it, false when this run read the group's list to the end looking for it
- * (`email` was among those given to resolveMembers) and did not find it, undefined when unknown.
+ * the step added it, false when this run, or an earlier run of the same step, read the group's
+ * list to the end looking for it (`email` was among those given to resolveMembers; what an
+ * earlier run found there is in the step memory) and did not find it, undefined when unknown.
  */
 export const inGroup = <Own extends string>(
   run: BulkRun<Own>,
@@ -256,5 +261,20 @@ export const inGroup = <Own extends string>(
   groupId: string,
 ): boolean | undefined => {
   if (run.facts.get(email)?.groups.has(groupId)) return true;
-  return run.readToEnd.has(groupId) ? false : undefined;
+  const readEarlier = run.memory?.position(groupId)?.after === null;
+  return run.readToEnd.has(groupId) || readEarlier ? false : undefined;
+};
+
+/**
+ * Whether an email is a member's, as far as the step knows: true when a list or a look-up found
+ * the member, false when this run, or an earlier run of the same step, read the site's member
+ * list to the end looking for it and did not find it, undefined when unknown.
+ */
+export const onSite = <Own extends string>(
+  run: BulkRun<Own>,
+  email: string,
+): boolean | undefined => {
+  if (run.facts.get(email)?.id !== undefined) return true;
+  const readEarlier = run.memory?.position(MEMBER_LIST)?.after === null;
+  return run.readToEnd.has(MEMBER_LIST) || readEarlier ? false : undefined;
 };

@@ -81,7 +81,8 @@ export const isFatal = (error: unknown): boolean => {
  * The state one run of a bulk step shares between its phases: the client (requests, deadline),
  * the report, the step memory, what is known of each existing member, and the first error that
  * stopped the run. `Own` is the step's own statuses; `done` are those an earlier run's
- * confirmation stands for (what `finish` remembers).
+ * confirmation stands for (what `finish` remembers). With `keepOutcomes`, the memory keeps each
+ * done status too, and a replay reports it as it was (else as resume's `status`).
  */
 export class BulkRun<Own extends string = MemberStatus> {
   readonly report: BulkReport<Own>;
@@ -101,6 +102,7 @@ export class BulkRun<Own extends string = MemberStatus> {
     results: Array<StepResult<Own>>,
     private readonly done: ReadonlySet<string>,
     readonly memory?: StepMemory,
+    private readonly options: { keepOutcomes?: boolean } = {},
   ) {
     this.report = { results, apiRequests: 0, notSent: 0, lookups: 0, memberPages: 0, isolated: 0 };
   }
@@ -174,7 +176,8 @@ export class BulkRun<Own extends string = MemberStatus> {
       const { result } = item;
       const memberId = memory?.confirmed(result.email);
       if (memberId !== undefined) {
-        result.status = status;
+        const kept = this.options.keepOutcomes ? memory?.outcome(result.email) : undefined;
+        result.status = kept !== undefined && this.done.has(kept) ? (kept as Own) : status;
         result.memberId = memberId || null;
         result.reason = 'Done by an earlier run of this step; not sent again.';
         continue;
@@ -203,7 +206,13 @@ export class BulkRun<Own extends string = MemberStatus> {
   async finish(): Promise<BulkReport<Own>> {
     const { report, memory } = this;
     report.apiRequests = this.client.requestsSent;
-    const done = report.results.filter((r) => this.done.has(r.status));
+    const done = report.results
+      .filter((r) => this.done.has(r.status))
+      .map(({ email, memberId, status }) => ({
+        email,
+        memberId,
+        ...(this.options.keepOutcomes ? { outcome: status } : {}),
+      }));
     const doneEmails = new Set(done.map((r) => r.email));
     for (const email of this.lost) memory?.forget(email);
     await memory?.save(

@@ -1,5 +1,5 @@
 import type { ZObject } from 'zapier-platform-core';
-import { summarize } from '../../src/bulk/output';
+import { ADD_STEP, summarize } from '../../src/bulk/output';
 import { FAIL_WHEN, runBulkStep, type FailWhen } from '../../src/bulk/policy';
 import type { BulkReport, MemberResult } from '../../src/bulk/run';
 import { appTester, makeBundle, messageOf, rejection } from '../helpers';
@@ -28,7 +28,14 @@ const reportOf = (results: MemberResult[]): BulkReport => ({
 const step = (report: BulkReport, failWhen: FailWhen) =>
   appTester(
     (z: ZObject) =>
-      runBulkStep(z, () => Promise.resolve(report), [], failWhen, { resentAfterLostAnswer: 0 }),
+      runBulkStep(
+        z,
+        () => Promise.resolve(report),
+        [],
+        failWhen,
+        { resentAfterLostAnswer: 0 },
+        ADD_STEP,
+      ),
     makeBundle({}),
   );
 
