@@ -7,8 +7,8 @@ import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
 import { dedupe } from './dedupe';
 import type { BulkEntry } from './entries';
 import type { RosterMember, StepMemory } from './memory';
-import { plural } from './output';
-import { checkGroups, lookUpMember, MEMBER_LIST, readList, resolveMembers } from './resolve';
+import { count, plural, type BulkStep, type Progress, type StepOutput } from './output';
+import { checkGroups, lookUpMember, onSite, readList, resolveMembers } from './resolve';
 import { sendInBulk } from './send';
 import { forEachMember } from './settle';
 import { BulkRun, isFound, type BulkReport, type Item, type StepResult } from './state';
@@ -67,11 +67,6 @@ export interface SyncReport extends BulkReport<SyncStatus> {
   memberCount: number;
   /** The removal guard: the most members this sync may remove. */
   maxRemovals: number;
-  /**
-   * Entries and removals this run left undone (time ran out, or the run stopped first); the
-   * step memory keeps what was done, so a replay goes on from there.
-   */
-  leftOver: number;
 }
 
 const EARLIER = 'Done by an earlier run of this step.';
@@ -120,7 +115,9 @@ class Sync {
     results: Array<StepResult<SyncStatus>>,
     readonly options: SyncOptions,
   ) {
-    this.run = new BulkRun<SyncStatus>(client, results, DONE, options.memory);
+    this.run = new BulkRun<SyncStatus>(client, results, DONE, options.memory, {
+      keepOutcomes: true,
+    });
   }
 
   settle(item: Item<SyncStatus>, status: SyncStatus, memberId: string | null, reason: string) {
@@ -143,6 +140,7 @@ class Sync {
     const { run } = this;
     const memory = run.memory;
     run.report.apiRequests = run.client.requestsSent;
+    run.report.notSent = run.leftOver.size + this.removalsLeft;
     if (!memory) return;
     if (run.leftOver.size + this.removalsLeft === 0 && !run.stopped()) {
       await memory.finished();
@@ -203,11 +201,55 @@ const refuseEmptyList = (
   );
 };
 
+/** One sentence of what a run did, for error messages. */
+const syncProgress = (out: StepOutput<SyncStatus>, progress: Progress): string => {
+  const left = progress.notSent ?? 0;
+  const failed = out.failedCount - left;
+  const parts = [
+    `${count(out.unchangedCount)} unchanged`,
+    `${count(out.addedCount)} added`,
+    `${count(out.createdCount)} created`,
+  ];
+  if (out.notAMemberCount) parts.push(`${count(out.notAMemberCount)} of no member`);
+  if (out.invalidCount) parts.push(`${count(out.invalidCount)} invalid`);
+  if (out.duplicateCount) parts.push(`${count(out.duplicateCount)} duplicates in the list`);
+  const rest = [`${count(out.removedCount)} removed from the group`];
+  if (left) rest.push(`${count(left)} not done yet`);
+  if (failed > 0) rest.push(`${count(failed)} failed`);
+  return `Of ${plural(out.total, 'email')} in the list: ${parts.join(', ')}; ${rest.join(', ')}.`;
+};
+
+/** Sync Access Group Members' statuses, labels and wording (see BulkStep). */
+export const SYNC_STEP: BulkStep<SyncStatus> = {
+  key: 'sync_access_group_members',
+  label: STEP,
+  verb: 'sync',
+  statuses: ['unchanged', 'added', 'created', 'removed', 'not_a_member'],
+  success: DONE,
+  labels: {
+    unchanged: { count: 'Members Unchanged', list: 'Unchanged Emails' },
+    added: { count: 'Members Added', list: 'Added Emails' },
+    created: { count: 'Members Created', list: 'Created Emails' },
+    removed: { count: 'Members Removed', list: 'Removed Emails' },
+    not_a_member: { count: 'Emails of No Member', list: 'No Member Emails' },
+    invalid: { count: 'Invalid Emails', list: 'Invalid Emails List' },
+    duplicate: { count: 'Duplicates in Input', list: 'Duplicate Emails List' },
+    failed: { count: 'Failed', list: 'Failed Emails List' },
+  },
+  replay:
+    ' Replaying the step is safe: within the hour it goes on where this run stopped, and it ' +
+    'only ever changes what still differs.',
+  progress: syncProgress,
+  leftUndone: ({ notSent }) => (notSent ? [`syncing ${plural(notSent, 'member')}`] : []),
+  total: (results) => results.filter((r) => r.source !== NOT_IN_LIST).length,
+  handBack: true,
+};
+
 /**
  * Syncs a group's membership to a list. Every list entry ends with one result, and each group
  * member not in the list (when Remove Others is on) with one more, `source` NOT_IN_LIST. Throws
  * before any write when the list is empty, the group is a scope group, or the removal guard
- * trips; returns a report whose `leftOver` or `fatal` says when the run must be handed back.
+ * trips; returns a report whose `notSent` or `fatal` says when the run must be handed back.
  */
 export const syncGroupMembers = async (
   client: SotionClient,
@@ -226,9 +268,8 @@ export const syncGroupMembers = async (
   const open = new Set([...remembered, ...fresh]);
   for (const item of unique) {
     if (open.has(item)) continue;
-    const status = (memory?.outcome(item.result.email) ?? 'unchanged') as SyncStatus;
-    const known = DONE.has(status) ? status : 'unchanged';
-    sync.settle(item, known, item.result.memberId, `${reasonFor(known, dryRun)} ${EARLIER}`);
+    const status = item.result.status as SyncStatus;
+    sync.settle(item, status, item.result.memberId, `${reasonFor(status, dryRun)} ${EARLIER}`);
   }
   for (const known of memory?.roster() ?? []) sync.roster.set(known.memberId, known);
 
@@ -241,7 +282,6 @@ export const syncGroupMembers = async (
     dryRun,
     memberCount,
     maxRemovals,
-    leftOver: 0,
   });
   const guardTrips = () => removeOthers && sync.roster.size > maxRemovals;
 
@@ -289,7 +329,6 @@ export const syncGroupMembers = async (
       // on what ended the list (a broken cursor, a page Sotion kept failing).
       if (ended !== undefined && !run.outOfTime()) run.report.fatal ??= ended;
       for (const item of unique) if (!sync.settled.has(item)) sync.leave(item);
-      report.leftOver = run.leftOver.size;
       await sync.finish();
       return report;
     }
@@ -377,7 +416,7 @@ export const syncGroupMembers = async (
     });
   }
   // Read to its end, the site's list shows who is nobody yet (unless Sotion said they exist).
-  const siteListShows = run.readToEnd.has(MEMBER_LIST) && (dryRun || !createMissing);
+  const nobody = (email: string) => (dryRun || !createMissing) && onSite(run, email) === false;
   await forEachMember(
     run,
     toAdd,
@@ -387,7 +426,7 @@ export const syncGroupMembers = async (
         const known = run.facts.get(email);
         const member = isFound(known)
           ? known
-          : siteListShows
+          : nobody(email)
             ? undefined
             : await lookUpMember(run, email);
         if (!isFound(member)) {
@@ -463,7 +502,6 @@ export const syncGroupMembers = async (
     leave,
   );
 
-  report.leftOver = run.leftOver.size + sync.removalsLeft;
   await sync.finish();
   return report;
 };

@@ -113,7 +113,7 @@ describe('sync engine: the normal path', () => {
       apiRequests: 6,
       lookups: 1,
       memberPages: 0,
-      leftOver: 0,
+      notSent: 0,
       memberCount: 2,
       maxRemovals: 10,
       dryRun: false,
@@ -230,7 +230,7 @@ describe('sync engine: dry run', () => {
     ]);
     expect(sent.every((request) => request.startsWith('GET '))).toBe(true);
     expect(sent).toHaveLength(4);
-    expect(report).toMatchObject({ dryRun: true, apiRequests: 4, leftOver: 0 });
+    expect(report).toMatchObject({ dryRun: true, apiRequests: 4, notSent: 0 });
   });
 
   it('tells who is nobody yet from the site list read to its end, without a look-up each', async () => {
@@ -417,7 +417,7 @@ describe('sync engine: across runs', () => {
     const entries = entriesOf([emailOf(0), emailOf(1), 'new@example.com']);
     const first = await runSync(entries, { memory: 'step' });
     expect(errorInfo(first.fatal)?.status).toBe(429);
-    expect(first.leftOver).toBe(1);
+    expect(first.notSent).toBe(1);
     expect(first.results.map((r) => r.status)).toEqual([
       'unchanged',
       'added',
@@ -436,7 +436,7 @@ describe('sync engine: across runs', () => {
       [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), `${REMOVED} ${EARLIER}`],
       [emailOf(6), NOT_IN_LIST, 'removed', idOf(6), REMOVED],
     ]);
-    expect(replay).toMatchObject({ apiRequests: 1, leftOver: 0 });
+    expect(replay).toMatchObject({ apiRequests: 1, notSent: 0 });
     expect(replay.fatal).toBeUndefined();
 
     // Done: the next run reads the group again (and only that).
@@ -470,7 +470,7 @@ describe('sync engine: across runs', () => {
     const entries = entriesOf([emailOf(0), emailOf(1)]);
     const first = await runSync(entries, { memory: 'step' }, deadline);
     expect(first.fatal).toBeUndefined();
-    expect(first.leftOver).toBe(1);
+    expect(first.notSent).toBe(1);
     expect(rows(first)).toEqual([
       [emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED],
       [emailOf(1), L(2), 'failed', null, LEFT],
@@ -523,14 +523,14 @@ describe('sync engine: across runs', () => {
       [emailOf(1), L(1), 'failed', null, LEFT],
       [emailOf(5), NOT_IN_LIST, 'failed', idOf(5), LEFT],
     ]);
-    expect(first).toMatchObject({ leftOver: 2, apiRequests: 3 });
+    expect(first).toMatchObject({ notSent: 2, apiRequests: 3 });
 
     // The replay adds e1 by the id the look-up found, and removes e5: no read at all.
     groupAdd(G1, 1);
     removal(5);
     const replay = await runSync(entries, { memory: 'step', createMissing: false });
     expect(replay.results.map((r) => r.status)).toEqual(['added', 'removed']);
-    expect(replay).toMatchObject({ leftOver: 0, apiRequests: 2, lookups: 0 });
+    expect(replay).toMatchObject({ notSent: 0, apiRequests: 2, lookups: 0 });
   });
 
   it('a refused member fails for good and is tried again by a replay; an existing one nobody can find fails too', async () => {
@@ -559,7 +559,7 @@ describe('sync engine: across runs', () => {
         'Sotion said this email already exists but could not find the member by email, so it was not added to the group. Replay the step.',
       ],
     ]);
-    expect(report.leftOver).toBe(0);
+    expect(report.notSent).toBe(0);
   });
 
   it('a throttle during the adds leaves the members not started, and every removal, for the replay', async () => {
@@ -581,6 +581,6 @@ describe('sync engine: across runs', () => {
     expect(errorInfo(report.fatal)?.status).toBe(429);
     expect(report.results.filter((r) => r.reason === LEFT)).toHaveLength(5);
     expect(report.results.every((r) => r.status === 'failed')).toBe(true);
-    expect(report.leftOver).toBe(21);
+    expect(report.notSent).toBe(21);
   });
 });

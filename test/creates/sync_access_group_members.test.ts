@@ -116,10 +116,11 @@ describe('sync_access_group_members: what it does', () => {
       `DELETE /access-groups/${G1}/members/${idOf(5)}`,
     ]);
     expect(out).toEqual({
-      accessGroupId: G1,
+      accessGroupIds: [G1],
       dryRun: false,
       total: 3,
       maxRemovals: 10,
+      resultsOmitted: 0,
       addedCount: 1,
       createdCount: 1,
       removedCount: 1,
@@ -263,9 +264,10 @@ describe('sync_access_group_members: across runs', () => {
     expect(error.name).toBe('ThrottledError');
     const body = JSON.parse(error.message) as { message: string; delay: number };
     expect(body.message).toBe(
-      "Sotion's rate limit stopped Sync Access Group Members part way. So far: 0 added, 1 " +
-        'created, 0 removed, 1 unchanged, 2 left for the replay. The replay goes on where this ' +
-        'run stopped (for an hour): it reads nothing again and changes nobody twice.',
+      "Sotion's rate limit stopped Sync Access Group Members part way. Of 3 emails in the " +
+        'list: 1 unchanged, 0 added, 1 created; 0 removed from the group, 2 not done yet. ' +
+        'Replaying the step is safe: within the hour it goes on where this run stopped, and it ' +
+        'only ever changes what still differs.',
     );
     expect(body.delay).toBeGreaterThanOrEqual(121);
 
@@ -314,10 +316,11 @@ describe('sync_access_group_members: across runs', () => {
       expect(error.name).toBe('ThrottledError');
       const body = JSON.parse(error.message) as { message: string; delay: number };
       expect(body.message).toBe(
-        'Sync Access Group Members needs more than the 30 seconds Zapier allows a step: 1 ' +
-          'change or read are left. So far: 0 added, 0 created, 0 removed, 1 unchanged, 1 left ' +
-          'for the replay. The replay goes on where this run stopped (for an hour): it reads ' +
-          'nothing again and changes nobody twice.',
+        'Sync Access Group Members needs more than the 30 seconds Zapier allows a step, so ' +
+          'Zapier runs it again in a few seconds to finish syncing 1 member. Of 2 emails in the ' +
+          'list: 1 unchanged, 0 added, 0 created; 0 removed from the group, 1 not done yet. ' +
+          'Replaying the step is safe: within the hour it goes on where this run stopped, and it ' +
+          'only ever changes what still differs.',
       );
       expect(body.delay).toBeLessThanOrEqual(7);
     } finally {
@@ -337,9 +340,33 @@ describe('sync_access_group_members: failures are never silent', () => {
     );
     expect(messageOf(error)).toMatch(
       new RegExp(
-        `^Sync Access Group Members could not sync 1 member: ${emailOf(1)} \\(email list entry 2\\): Sotion rejected the request while adding member .*So far: 0 added, 0 created, 1 removed, 1 unchanged, 1 failed\\. Replaying the step is safe`,
+        `^Sync Access Group Members could not sync 1 member: ${emailOf(1)} \\(email list entry 2\\): Sotion rejected the request while adding member .*Of 2 emails in the list: 1 unchanged, 0 added, 0 created; 1 removed from the group, 1 failed\\. Replaying the step is safe`,
       ),
     );
+  });
+
+  it('"Never" reports a refused member in the output instead; the progress names every outcome', async () => {
+    gold();
+    lookup(1);
+    groupAdd(G1, 1, 400);
+    nobody('new@example.com');
+    removal(5);
+    const out = await sync({
+      emails: [emailOf(0), emailOf(1), 'new@example.com', 'bad@', emailOf(0)],
+      create_missing_members: false,
+      fail_when: 'never',
+    });
+    expect(counts(out)).toEqual({
+      unchangedCount: 1,
+      addedCount: 0,
+      createdCount: 0,
+      removedCount: 1,
+      notAMemberCount: 1,
+      invalidCount: 1,
+      duplicateCount: 1,
+      failedCount: 1,
+    });
+    expect(out.failedEmails).toEqual([emailOf(1)]);
   });
 
   it('a refusal that stops the run says what was done', async () => {
@@ -347,7 +374,7 @@ describe('sync_access_group_members: failures are never silent', () => {
     removal(5, 403);
     const error = await rejection(sync({ emails: [emailOf(0)] }));
     expect(messageOf(error)).toMatch(
-      /^Sync Access Group Members stopped: .*scope group.* So far: 0 added, 0 created, 0 removed, 1 unchanged, 1 left for the replay\./,
+      /^Sync Access Group Members stopped: .*scope group.* Of 1 email in the list: 1 unchanged, 0 added, 0 created; 0 removed from the group, 1 not done yet\./,
     );
   });
 

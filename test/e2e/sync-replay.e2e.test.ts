@@ -1,5 +1,5 @@
 import { perform as syncMembers } from '../../creates/sync_access_group_members';
-import type { SyncOutput } from '../../src/bulk/sync-output';
+import type { SyncOutput } from '../../creates/sync_access_group_members';
 import { makeGroup, makeMember } from '../../sandbox/store';
 import { appTester, messageOf } from '../helpers';
 import { configure, demoSite, e2eBundle, useSandbox } from './harness';

@@ -3,7 +3,7 @@ import type { Behaviour } from '../../sandbox/decisions';
 import type { Sandbox } from '../../sandbox/server';
 import { makeGroup, makeMember, type SiteData } from '../../sandbox/store';
 import { perform as syncMembers } from '../../creates/sync_access_group_members';
-import type { SyncOutput } from '../../src/bulk/sync-output';
+import type { SyncOutput } from '../../creates/sync_access_group_members';
 import { appTester, messageOf, rejection } from '../helpers';
 import { mockStash } from '../stash-rpc';
 import { configure, demoSite, e2eBundle, useSandbox } from './harness';
