@@ -275,15 +275,24 @@ export const syncGroupMembers = async (
 
   const [group] = await checkGroups(run, [groupId], 'added to or removed from');
   const memberCount = group?.memberCount ?? 0;
-  const maxRemovals = options.maxRemovals ?? defaultMaxRemovals(memberCount);
   const report: SyncReport = Object.assign(run.report, {
     groupId,
     ...(group?.name ? { groupName: group.name } : {}),
     dryRun,
     memberCount,
-    maxRemovals,
+    maxRemovals: options.maxRemovals ?? defaultMaxRemovals(memberCount),
   });
-  const guardTrips = () => removeOthers && sync.roster.size > maxRemovals;
+  // The group's size: Sotion's count when the step checked it (up to an hour ago), or as many
+  // members as its list has shown, when more.
+  const groupSize = () =>
+    Math.max(
+      memberCount,
+      sync.roster.size + unique.filter((i) => i.result.status === 'unchanged').length,
+    );
+  const guardTrips = () => {
+    report.maxRemovals = options.maxRemovals ?? defaultMaxRemovals(groupSize());
+    return removeOthers && sync.roster.size > report.maxRemovals;
+  };
 
   // The group's whole member list, before any write (the guard needs every member not in the
   // list). With Remove Others off it may stop once every email of the list is found there.
@@ -341,8 +350,8 @@ export const syncGroupMembers = async (
     const name = group?.name ? `"${group.name}"` : `access group ${groupId}`;
     const allowed =
       options.maxRemovals === undefined
-        ? `${maxRemovals} (the default: 10% of its ${memberCount.toLocaleString('en-US')} members, at least ${MIN_MAX_REMOVALS})`
-        : String(maxRemovals);
+        ? `${report.maxRemovals} (the default: 10% of its ${count(groupSize())} members, at least ${MIN_MAX_REMOVALS})`
+        : String(report.maxRemovals);
     const valid = unique.length;
     throw userError(
       client.z,

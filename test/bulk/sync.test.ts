@@ -583,4 +583,19 @@ describe('sync engine: across runs', () => {
     expect(report.results.every((r) => r.status === 'failed')).toBe(true);
     expect(report.notSent).toBe(21);
   });
+
+  it('within the hour the group is not checked again; the guard then names it by its ID', async () => {
+    groupWith(G1, 0);
+    groupList(G1, []);
+    bulk([emailOf(1)], {}, [G1]);
+    await runSync(entriesOf([emailOf(1)]), { memory: 'step' });
+    groupList(G1, [existingMember(1), ...range(11).map((n) => existingMember(n + 10))]);
+    const error = await rejection(runSync(entriesOf([emailOf(1)]), { memory: 'step' }));
+    expect(messageOf(error)).toMatch(
+      new RegExp(
+        `it would remove 11 members from access group ${G1} \\(those not in the list\\), and Max Removals allows 10 \\(the default: 10% of its 12 members`,
+      ),
+    );
+    expect(sent.filter((r) => r === `GET /access-groups/${G1}`)).toHaveLength(1);
+  });
 });
