@@ -45,7 +45,7 @@ export const REQUESTS: Record<string, string> = {
   bulk_add_members:
     '1 per 500 members + 1 per group (check) + for each existing member a look-up and 1 per group (or the group lists, a page per 100); see below',
   bulk_remove_members_from_access_group:
-    "1 (the group, once per step) + 1 `DELETE` per member in the group + finding them: the group's member list, a page per 100 until every email is found (when it has no more pages than emails), then for emails not in it the site's list (a page per 100) or 1 look-up each; without the group's list, 1 look-up + 1 member read per email",
+    "1 (the group, once per step) + 1 `DELETE` per member in the group. Finding them: the group's member list, a page per 100 until every email is found, when it has no more pages than emails; then the site's list (a page per 100) or 1 look-up for each email not in the group. Otherwise 1 look-up (or the site's list) + 1 member read per email. 5 members of a 40-member group + 3 other emails: 8",
   create_member:
     'new: 1 (2 with "Send Login Link Email"); email taken: 1 with "error", 3 with "return_existing", 3 to 4 with "update" (4 measured with changes and one new group)',
   update_member: 'by ID 1; by email 2',

@@ -225,4 +225,26 @@ describe('bulk step memory', () => {
     expect(memory.confirmed('a@x.io')).toBeUndefined();
     expect(memory.created).toBe(0);
   });
+
+  it('keeps an outcome beside a confirmed member id when the step gives one', async () => {
+    const { z, calls } = fakeZ();
+    const memory = new StepMemory(z, 'bulk_remove_members_from_access_group', 'input');
+    await memory.load();
+    await memory.save([
+      { email: 'ada@x.io', memberId: 'm1', outcome: 'removed' },
+      { email: 'bo@x.io', memberId: null, outcome: 'not_a_member' },
+      { email: 'cy@x.io', memberId: 'm3' },
+    ]);
+    expect(Object.values(savedRecord(calls)).sort()).toEqual(['=not_a_member', 'm1=removed', 'm3']);
+    const { z: z2 } = fakeZ(savedRecord(calls));
+    const again = new StepMemory(z2, 'bulk_remove_members_from_access_group', 'input');
+    await again.load();
+    expect(
+      ['ada@x.io', 'bo@x.io', 'cy@x.io'].map((e) => [again.confirmed(e), again.outcome(e)]),
+    ).toEqual([
+      ['m1', 'removed'],
+      ['', 'not_a_member'],
+      ['m3', undefined],
+    ]);
+  });
 });

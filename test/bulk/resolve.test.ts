@@ -11,6 +11,8 @@ import {
   inGroup,
   isResolved,
   lookUpMember,
+  MEMBER_LIST,
+  onSite,
   positionRefused,
   resolveMembers,
 } from '../../src/bulk/resolve';
@@ -579,5 +581,26 @@ describe('bulk resolve: the phase on its own (as other bulk steps use it)', () =
     expect(isResolved(run, emailOf(3), true)).toBe(true);
     expect([...run.lost]).toEqual([emailOf(4)]);
     expect(run.report.lookups).toBe(2);
+  });
+
+  it("an earlier run's read to the end, and an empty group, say who is not in a list without a request", async () => {
+    const run = await onRun(async (r) => {
+      expect([inGroup(r, emailOf(0), G1), onSite(r, emailOf(0))]).toEqual([undefined, undefined]);
+      r.learn(emailOf(0), existingMember(0)).groups.add(G1);
+      // What an earlier run of the step read to the end is in its memory.
+      r.memory?.setPosition(G1, { after: null, pages: 2 });
+      r.memory?.setPosition(MEMBER_LIST, { after: null, pages: 3 });
+      expect([0, 1].map((n) => inGroup(r, emailOf(n), G1))).toEqual([true, false]);
+      expect([0, 1].map((n) => onSite(r, emailOf(n)))).toEqual([true, false]);
+      // An empty group has nobody in it: no page is read.
+      await resolveMembers(r, [emailOf(0)], {
+        groups: [{ id: G2, memberCount: 0 }],
+        created: 0,
+        needPaid: false,
+        readGroupLists: true,
+      });
+      expect(inGroup(r, emailOf(0), G2)).toBe(false);
+    });
+    expect(run.client.requestsSent).toBe(0);
   });
 });

@@ -1,22 +1,18 @@
 import { parse } from 'csv-parse/sync';
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
-import type { Sandbox } from '../../sandbox/server';
 import { makeMember } from '../../sandbox/store';
 import { appTester } from '../helpers';
 import { mockStash } from '../stash-rpc';
-import { demoSite, e2eBundle, expectMembersInGroups, groupByName, useSandbox } from './harness';
+import {
+  demoSite,
+  e2eBundle,
+  expectMembersInGroups,
+  groupByName,
+  putFile,
+  useSandbox,
+} from './harness';
 
 jest.setTimeout(60_000);
-
-/** Puts a file on the sandbox's file route (as a drive would serve it); returns its URL. */
-export const putFile = async (sandbox: Sandbox, name: string, body: string) => {
-  const response = await fetch(
-    `${sandbox.origin}/__sandbox/files?name=${encodeURIComponent(name)}`,
-    { method: 'POST', headers: { 'content-type': 'text/csv' }, body },
-  );
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { url: string }).url;
-};
 
 describe('Bulk Add Members from a CSV File the sandbox serves', () => {
   const sandbox = useSandbox();

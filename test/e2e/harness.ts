@@ -175,3 +175,13 @@ export const useReceiver = (status: (n: number) => number = () => 200) => {
     },
   };
 };
+
+/** Puts a file on the sandbox's file route (as a drive would serve it); returns its URL. */
+export const putFile = async (sandbox: Sandbox, name: string, body: string) => {
+  const response = await fetch(
+    `${sandbox.origin}/__sandbox/files?name=${encodeURIComponent(name)}`,
+    { method: 'POST', headers: { 'content-type': 'text/csv' }, body },
+  );
+  if (response.status !== 201) throw new Error(`sandbox refused the file: ${response.status}`);
+  return ((await response.json()) as { url: string }).url;
+};
