@@ -41,6 +41,12 @@ export interface ListPosition {
 }
 
 const PAID = { y: true, n: false, '-': null } as const;
+const ROSTER_CODES = { pending: '+', removed: '-', gone: '0' } as const;
+const ROSTER_STATES: Record<string, RosterMember['state']> = {
+  '+': 'pending',
+  '-': 'removed',
+  '0': 'gone',
+};
 const paidCode = (paid: boolean | null) => (paid === null ? '-' : paid ? 'y' : 'n');
 
 /**
@@ -50,8 +56,11 @@ const paidCode = (paid: boolean | null) => (paid === null ? '-' : paid ? 'y' : '
 export interface RosterMember {
   memberId: string;
   email: string;
-  /** Removed from the group by an earlier run of the step. */
-  removed: boolean;
+  /**
+   * `pending` until an earlier run removed it (`removed`), or Sotion answered that it was out of
+   * the group already (`gone`: someone else removed it meanwhile).
+   */
+  state: 'pending' | 'removed' | 'gone';
 }
 
 /**
@@ -76,7 +85,7 @@ export class StepMemory {
    * of existing members whose work was not finished (ExistingFacts, encoded); `#list` → a list
    * position; `@group` → the group's member count when checked; `$created` → members created;
    * `%groups` → the groups members are known to be in; `!memberId` → a synced group's member
-   * that is not in the list (`+email`, or `-email` once removed).
+   * that is not in the list (`+email` pending, `-email` removed, `0email` found gone).
    */
   private done: Record<string, string> = {};
 
@@ -122,13 +131,13 @@ export class StepMemory {
       .map(([key, value]) => ({
         memberId: key.slice(1),
         email: value.slice(1),
-        removed: value.startsWith('-'),
+        state: ROSTER_STATES[value.charAt(0)] ?? 'pending',
       }));
   }
 
-  /** Notes a synced group's member that is not in the step's list (and whether it was removed). */
-  setRoster({ memberId, email, removed }: RosterMember): void {
-    this.done[`!${memberId}`] = `${removed ? '-' : '+'}${email}`;
+  /** Notes a synced group's member that is not in the step's list, and how far its removal got. */
+  setRoster({ memberId, email, state }: RosterMember): void {
+    this.done[`!${memberId}`] = `${ROSTER_CODES[state]}${email}`;
   }
 
   /** What an earlier run learnt of an existing member it did not finish, or undefined. */

@@ -23,7 +23,8 @@ import { BulkRun, isFound, type BulkReport, type Item, type StepResult } from '.
  */
 
 /** Where a sync left an email: one of the list's, or a group member not in the list. */
-export type SyncStatus = 'added' | 'created' | 'removed' | 'unchanged' | 'not_a_member';
+export type SyncStatus =
+  'added' | 'created' | 'removed' | 'unchanged' | 'not_a_member' | 'not_in_group';
 
 /** Every sync status stands for work done (what a run handed back remembers). */
 const DONE: ReadonlySet<SyncStatus> = new Set([
@@ -32,6 +33,7 @@ const DONE: ReadonlySet<SyncStatus> = new Set([
   'removed',
   'unchanged',
   'not_a_member',
+  'not_in_group',
 ]);
 
 /** The fewest removals the default guard allows, whatever the group's size. */
@@ -93,6 +95,11 @@ const reasonFor = (status: SyncStatus, dryRun: boolean, blocked = false): string
       return dryRun
         ? 'Dry run: would be removed from the group (not in the list).'
         : 'Not in the list; removed from the group.';
+    case 'not_in_group':
+      return (
+        "Not in the list. The group's member list showed this member, but Sotion answered that " +
+        'it is no longer in the group (someone removed it meanwhile): nothing to remove.'
+      );
   }
 };
 
@@ -147,9 +154,7 @@ class Sync {
       return;
     }
     for (const email of run.lost) memory.forget(email);
-    for (const { memberId, email, removed } of this.roster.values()) {
-      memory.setRoster({ memberId, email, removed });
-    }
+    for (const member of this.roster.values()) memory.setRoster(member);
     const done = run.report.results.filter(
       (r) => r.source !== NOT_IN_LIST && DONE.has(r.status as SyncStatus),
     );
@@ -214,6 +219,7 @@ const syncProgress = (out: StepOutput<SyncStatus>, progress: Progress): string =
   if (out.invalidCount) parts.push(`${count(out.invalidCount)} invalid`);
   if (out.duplicateCount) parts.push(`${count(out.duplicateCount)} duplicates in the list`);
   const rest = [`${count(out.removedCount)} removed from the group`];
+  if (out.notInGroupCount) rest.push(`${count(out.notInGroupCount)} out of it already`);
   if (left) rest.push(`${count(left)} not done yet`);
   if (failed > 0) rest.push(`${count(failed)} failed`);
   return `Of ${plural(out.total, 'email')} in the list: ${parts.join(', ')}; ${rest.join(', ')}.`;
@@ -224,7 +230,7 @@ export const SYNC_STEP: BulkStep<SyncStatus> = {
   key: 'sync_access_group_members',
   label: STEP,
   verb: 'sync',
-  statuses: ['unchanged', 'added', 'created', 'removed', 'not_a_member'],
+  statuses: ['unchanged', 'added', 'created', 'removed', 'not_a_member', 'not_in_group'],
   success: DONE,
   labels: {
     unchanged: { count: 'Members Unchanged', list: 'Unchanged Emails' },
@@ -232,6 +238,10 @@ export const SYNC_STEP: BulkStep<SyncStatus> = {
     created: { count: 'Members Created', list: 'Created Emails' },
     removed: { count: 'Members Removed', list: 'Removed Emails' },
     not_a_member: { count: 'Emails of No Member', list: 'No Member Emails' },
+    not_in_group: {
+      count: 'Members Already Out of the Group',
+      list: 'Already Out of the Group Emails',
+    },
     invalid: { count: 'Invalid Emails', list: 'Invalid Emails List' },
     duplicate: { count: 'Duplicates in Input', list: 'Duplicate Emails List' },
     failed: { count: 'Failed', list: 'Failed Emails List' },
@@ -322,7 +332,7 @@ export const syncGroupMembers = async (
               reasonFor('unchanged', dryRun, member.status === 'blocked'),
             );
           } else if (removeOthers && !sync.roster.has(member.id)) {
-            sync.roster.set(member.id, { memberId: member.id, email, removed: false });
+            sync.roster.set(member.id, { memberId: member.id, email, state: 'pending' });
           }
         }
         if (!removeOthers && unfound === 0) {
@@ -372,17 +382,19 @@ export const syncGroupMembers = async (
   const pending: Array<Item<SyncStatus>> = [];
   if (removeOthers) {
     for (const member of sync.roster.values()) {
+      const status = member.state === 'gone' ? 'not_in_group' : 'removed';
       const result: StepResult<SyncStatus> = {
         email: member.email,
         source: NOT_IN_LIST,
-        status: 'removed',
+        status,
         memberId: member.memberId,
-        reason: member.removed
-          ? `${reasonFor('removed', dryRun)} ${EARLIER}`
-          : reasonFor('removed', dryRun),
+        reason:
+          member.state === 'pending'
+            ? reasonFor(status, dryRun)
+            : `${reasonFor(status, dryRun)} ${EARLIER}`,
       };
       results.push(result);
-      if (!member.removed && !dryRun) {
+      if (member.state === 'pending' && !dryRun) {
         Object.assign(result, { status: 'failed', reason: LEFT_FOR_LATER });
         pending.push({ entry: { raw: member.email, source: NOT_IN_LIST }, result });
       }
@@ -494,14 +506,9 @@ export const syncGroupMembers = async (
       try {
         const outcome = await client.call(groupMembers.remove, { params: { groupId, memberId } });
         const member = sync.roster.get(memberId);
-        if (member) member.removed = true;
-        Object.assign(result, {
-          status: 'removed',
-          reason: outcome.ok
-            ? reasonFor('removed', false)
-            : 'Not in the list; it was already out of the group when the step removed it ' +
-              `(Sotion answered ${outcome.status}).`,
-        });
+        const status = outcome.ok ? 'removed' : 'not_in_group';
+        if (member) member.state = outcome.ok ? 'removed' : 'gone';
+        Object.assign(result, { status, reason: reasonFor(status, false) });
       } catch (error) {
         if (errorInfo(error)?.status === undefined && run.outOfTime()) return leave(item);
         run.fail([item], error);

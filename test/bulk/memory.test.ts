@@ -184,14 +184,19 @@ describe('bulk step memory', () => {
   it("keeps a step's status beside the member id, and a sync's roster by id with its email", async () => {
     const first = fakeZ();
     const writer = new StepMemory(first.z, 'sync_access_group_members', {});
-    writer.setRoster({ memberId: 'm7', email: 'gone@x.io', removed: true });
-    writer.setRoster({ memberId: 'm8', email: 'stay@x.io', removed: false });
+    writer.setRoster({ memberId: 'm6', email: 'out@x.io', state: 'gone' });
+    writer.setRoster({ memberId: 'm7', email: 'gone@x.io', state: 'removed' });
+    writer.setRoster({ memberId: 'm8', email: 'stay@x.io', state: 'pending' });
     await writer.save([
       { email: 'a@x.io', memberId: 'm1', outcome: 'added' },
       { email: 'b@x.io', memberId: null, outcome: 'not_a_member' },
       { email: 'c@x.io', memberId: 'm3' },
     ]);
-    expect(savedRecord(first.calls)).toMatchObject({ '!m7': '-gone@x.io', '!m8': '+stay@x.io' });
+    expect(savedRecord(first.calls)).toMatchObject({
+      '!m6': '0out@x.io',
+      '!m7': '-gone@x.io',
+      '!m8': '+stay@x.io',
+    });
     const { z } = fakeZ(savedRecord(first.calls));
     const memory = new StepMemory(z, 'sync_access_group_members', {});
     await memory.load();
@@ -207,8 +212,9 @@ describe('bulk step memory', () => {
       undefined,
     ]);
     expect(memory.roster()).toEqual([
-      { memberId: 'm7', email: 'gone@x.io', removed: true },
-      { memberId: 'm8', email: 'stay@x.io', removed: false },
+      { memberId: 'm6', email: 'out@x.io', state: 'gone' },
+      { memberId: 'm7', email: 'gone@x.io', state: 'removed' },
+      { memberId: 'm8', email: 'stay@x.io', state: 'pending' },
     ]);
   });
 
@@ -217,7 +223,7 @@ describe('bulk step memory', () => {
     const memory = new StepMemory(z, 'sync_access_group_members', {});
     memory.setCheckedGroup('g1', 40);
     memory.setPosition('g1', { after: null, pages: 1 });
-    memory.setRoster({ memberId: 'm7', email: 'gone@x.io', removed: true });
+    memory.setRoster({ memberId: 'm7', email: 'gone@x.io', state: 'removed' });
     await memory.save([{ email: 'a@x.io', memberId: 'm1', outcome: 'added' }], [], 2);
     await memory.finished();
     expect(calls.filter((c) => c.op === 'set').at(-1)?.args[1]).toEqual({ '@g1': '40' });

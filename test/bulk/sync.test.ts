@@ -90,6 +90,9 @@ const CREATED = 'Created, in the group.';
 const UNCHANGED = 'Already in the group.';
 const REMOVED = 'Not in the list; removed from the group.';
 const EARLIER = 'Done by an earlier run of this step.';
+const OUT_ALREADY =
+  "Not in the list. The group's member list showed this member, but Sotion answered that it " +
+  'is no longer in the group (someone removed it meanwhile): nothing to remove.';
 const LEFT =
   'Not done yet: the step was handed back to Zapier before it got here (the rate limit or the ' +
   'time Zapier allows a step); the replay goes on from here.';
@@ -149,7 +152,7 @@ describe('sync engine: the normal path', () => {
     ]);
   });
 
-  it('a member put into the group while the step ran (409) is unchanged; one gone already (404) is removed', async () => {
+  it('a member put into the group while the step ran (409) is unchanged; one out of it already (404) is not claimed as removed', async () => {
     groupWith(G1, 1);
     groupList(G1, [existingMember(5)]);
     lookup(1);
@@ -167,9 +170,9 @@ describe('sync engine: the normal path', () => {
       [
         emailOf(5),
         NOT_IN_LIST,
-        'removed',
+        'not_in_group',
         idOf(5),
-        'Not in the list; it was already out of the group when the step removed it (Sotion answered 404).',
+        "Not in the list. The group's member list showed this member, but Sotion answered that it is no longer in the group (someone removed it meanwhile): nothing to remove.",
       ],
     ]);
   });
@@ -410,7 +413,8 @@ describe('sync engine: across runs', () => {
     bulk([emailOf(1), 'new@example.com'], { [emailOf(1)]: 'conflict' }, [G1]);
     lookup(1);
     groupAdd(G1, 1);
-    removal(5);
+    // Someone else took e5 out meanwhile.
+    removal(5, 404);
     api()
       .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(6)}`)
       .reply(...THROTTLED);
@@ -422,7 +426,7 @@ describe('sync engine: across runs', () => {
       'unchanged',
       'added',
       'created',
-      'removed',
+      'not_in_group',
       'failed',
     ]);
 
@@ -433,7 +437,7 @@ describe('sync engine: across runs', () => {
       [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
       [emailOf(1), L(2), 'added', idOf(1), `${ADDED} ${EARLIER}`],
       ['new@example.com', L(3), 'created', expect.any(String), `${CREATED} ${EARLIER}`],
-      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), `${REMOVED} ${EARLIER}`],
+      [emailOf(5), NOT_IN_LIST, 'not_in_group', idOf(5), `${OUT_ALREADY} ${EARLIER}`],
       [emailOf(6), NOT_IN_LIST, 'removed', idOf(6), REMOVED],
     ]);
     expect(replay).toMatchObject({ apiRequests: 1, notSent: 0 });
