@@ -14,6 +14,7 @@ import sendLoginLink from './send_login_link';
 import createLoginLink from './create_login_link';
 import setMemberAccessGroups from './set_member_access_groups';
 import exportMembers from './export_members';
+import syncAccessGroupMembers from './sync_access_group_members';
 
 /** Every create (action), by key (the keys are the public contract that Zaps reference). */
 export const creates = {
@@ -33,4 +34,5 @@ export const creates = {
   [sendLoginLink.key]: sendLoginLink,
   [createLoginLink.key]: createLoginLink,
   [exportMembers.key]: exportMembers,
+  [syncAccessGroupMembers.key]: syncAccessGroupMembers,
 };

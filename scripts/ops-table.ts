@@ -58,6 +58,8 @@ export const REQUESTS: Record<string, string> = {
     'by ID 2; by email 3 (1 when no member has the email); an unknown member ID: an error after 1',
   set_member_access_groups:
     'by ID 1, by email 2; + 1 per group added or removed, + 1 when Paid differs, + the group list (a page per 100) when 2+ groups need checking first. Silver → Gold by ID: 3 (4 without group types); repeat: 1; "create": 2',
+  sync_access_group_members:
+    "1 (the group's check; not again within the hour) + the group's member pages (a page per 100) + 1 per 500 list emails not in the group (bulk create) + for existing members not in the group a look-up each (or the site's member list, a page per 100, when fewer) + 1 per add + 1 per removal; repeated with the same list: the group's pages only. Dry Run: the same reads, no write",
   export_members:
     'a page per 100 access groups + a page per 100 members (of the site or the group) + for each other custom group with members a page per 100 of them; over several runs when it does not fit in one',
   send_login_link: 'by ID 1; by email 2',

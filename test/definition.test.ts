@@ -189,6 +189,7 @@ describe('app definition', () => {
       'remove_member_from_access_group',
       'send_login_link',
       'set_member_access_groups',
+      'sync_access_group_members',
       'unblock_member',
       'update_access_group',
       'update_member',

@@ -41,16 +41,38 @@ export interface ListPosition {
 }
 
 const PAID = { y: true, n: false, '-': null } as const;
+const ROSTER_CODES = { pending: '+', removed: '-', gone: '0' } as const;
+const ROSTER_STATES: Record<string, RosterMember['state']> = {
+  '+': 'pending',
+  '-': 'removed',
+  '0': 'gone',
+};
 const paidCode = (paid: boolean | null) => (paid === null ? '-' : paid ? 'y' : 'n');
+
+/**
+ * A member of a synced group that is not in the step's list (Sync Access Group Members): kept
+ * with its email, because the run that removes it may not be the one that read its page.
+ */
+export interface RosterMember {
+  memberId: string;
+  email: string;
+  /**
+   * `pending` until an earlier run removed it (`removed`), or Sotion answered that it was out of
+   * the group already (`gone`: someone else removed it meanwhile).
+   */
+  state: 'pending' | 'removed' | 'gone';
+}
 
 /**
  * What earlier runs of one step confirmed, in z.cache scoped to the connection and keyed by the
  * step's kind and a hash of what the step sends (emails, names, paid values, groups and options):
  * a replay, or Zapier's retry after a throttle, skips what an earlier run did and goes on where
- * it stopped. Per email: done (with its member id), or existing but unfinished (what is known of
- * the member). Per step: the groups checked, how many members it created, and where each list
- * read stopped. z.cache is best effort: when it is missing or fails, the step still converges,
- * only with more requests.
+ * it stopped. Per email: done (with its member id, and the step's status when it keeps one), or
+ * existing but unfinished (what is known of the member). Per step: the groups checked, how many
+ * members it created, where each list read stopped and, for a sync, the group's members that are
+ * not in its list. Only those are kept by address (a sync reports whom it removed); the step's
+ * own emails are kept as digests. z.cache is best effort: when it is missing or fails, the step
+ * still converges, only with more requests.
  */
 export class StepMemory {
   private readonly key: string;
@@ -62,7 +84,8 @@ export class StepMemory {
    * outcome when the step keeps outcomes (`0b7c…=removed`); `~` + what is known
    * of existing members whose work was not finished (ExistingFacts, encoded); `#list` → a list
    * position; `@group` → the group's member count when checked; `$created` → members created;
-   * `%groups` → the groups members are known to be in.
+   * `%groups` → the groups members are known to be in; `!memberId` → a synced group's member
+   * that is not in the list (`+email` pending, `-email` removed, `0email` found gone).
    */
   private done: Record<string, string> = {};
 
@@ -99,6 +122,22 @@ export class StepMemory {
     if (value === undefined || value.startsWith('~')) return undefined;
     const at = value.indexOf('=');
     return at < 0 ? undefined : value.slice(at + 1);
+  }
+
+  /** A synced group's members that are not in the step's list, as earlier runs read them. */
+  roster(): RosterMember[] {
+    return Object.entries(this.done)
+      .filter(([key]) => key.startsWith('!'))
+      .map(([key, value]) => ({
+        memberId: key.slice(1),
+        email: value.slice(1),
+        state: ROSTER_STATES[value.charAt(0)] ?? 'pending',
+      }));
+  }
+
+  /** Notes a synced group's member that is not in the step's list, and how far its removal got. */
+  setRoster({ memberId, email, state }: RosterMember): void {
+    this.done[`!${memberId}`] = `${ROSTER_CODES[state]}${email}`;
   }
 
   /** What an earlier run learnt of an existing member it did not finish, or undefined. */
@@ -165,6 +204,22 @@ export class StepMemory {
       this.done[digest(email)] = `${memberId ?? ''}${outcome === undefined ? '' : `=${outcome}`}`;
     }
     if (created > 0) this.done.$created = String(this.created + created);
+    await this.store();
+  }
+
+  /**
+   * Forgets the step's progress once a run finished its work: the next run with the same input
+   * starts over (reads the lists again, sends nothing it finds done). The groups' checks are kept:
+   * a group does not turn from custom to scope.
+   */
+  async finished(): Promise<void> {
+    const checks = Object.entries(this.done).filter(([key]) => key.startsWith('@'));
+    this.done = Object.fromEntries(checks);
+    this.groups = [];
+    await this.store();
+  }
+
+  private async store(): Promise<void> {
     try {
       await this.cache.set(this.key, this.done, MEMORY_TTL_SECONDS, ['auth']);
     } catch {

@@ -70,6 +70,13 @@ export interface BulkStep<Own extends string> {
   leftUndone(report: BulkReport<Own>): string[];
   /** Results whose reason gets a note when a write of the run was sent again after a lost answer. */
   ownWrite?: { statuses: ReadonlySet<Own>; note: string };
+  /** The input's size, when some results are not input entries (a sync's removals): `total`. */
+  total?(results: Array<StepResult<Own>>): number;
+  /**
+   * Work time ran out before is handed back to Zapier as a throttle (Zapier runs the step again
+   * soon, and it goes on where it stopped), rather than failing the step.
+   */
+  handBack?: boolean;
 }
 
 const COMMON: readonly CommonStatus[] = ['invalid', 'duplicate', 'failed'];
@@ -124,7 +131,7 @@ export const summarizeStep = <Own extends string>(
     all.map((status) => [status, results.filter((r) => r.status === status).map((r) => r.email)]),
   );
   const out = {
-    total: results.length,
+    total: step.total?.(results) ?? results.length,
     ...Object.fromEntries(all.map((s) => [`${camel(s)}Count`, lists.get(s)?.length ?? 0])),
     ...Object.fromEntries(all.map((s) => [`${camel(s)}Emails`, lists.get(s) ?? []])),
     accessGroupIds,

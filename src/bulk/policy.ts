@@ -104,6 +104,16 @@ export const runBulkStep = async <Own extends string>(
     );
   }
   const left = step.leftUndone(report);
+  if (left.length > 0 && step.handBack) {
+    throw withInfo(
+      new z.errors.ThrottledError(
+        `${label} needs more than the 30 seconds Zapier allows a step, so Zapier runs it again ` +
+          `in a few seconds to finish ${left.join(' and ')}. ${progress}${replay}`,
+        withJitter(1),
+      ),
+      { transient: true },
+    );
+  }
   if (left.length > 0) {
     throw userError(
       z,

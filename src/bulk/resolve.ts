@@ -8,8 +8,11 @@ import { MAX_PAGE_SIZE, walkPages, type Page } from '../http/pagination';
 import type { ListPosition } from './memory';
 import type { BulkRun, FoundMember } from './state';
 
-/** A chosen group, checked to exist and be custom: its id and member count when checked. */
-export type CheckedGroup = Pick<AccessGroup, 'id' | 'memberCount'>;
+/**
+ * A chosen group, checked to exist and be custom: its id and member count when checked, and its
+ * name when this run read the group (an earlier run's check keeps only the count).
+ */
+export type CheckedGroup = Pick<AccessGroup, 'id' | 'memberCount'> & { name?: string };
 
 /** The list position key of the site's member list (a group's list is keyed by its id). */
 export const MEMBER_LIST = 'members';
@@ -75,29 +78,32 @@ export const positionRefused = (error: unknown): boolean => {
  * way is still right as far as it went: a page that keeps failing, timing out or breaking the
  * cursor contract only ends this list early; what stops the step elsewhere (a revoked key, a
  * refusal, a long throttle, an error the pipeline did not raise) stops it here too. The position
- * is kept for the next run unless Sotion refused it.
+ * is kept for the next run unless Sotion refused it. Returns the error that ended the list
+ * early without stopping the step (for a caller that must read the list whole).
  */
-const readList = async <Own extends string, T>(
+export const readList = async <Own extends string, T>(
   run: BulkRun<Own>,
   list: string,
   start: ListPosition | undefined,
   walk: (after: string | undefined) => AsyncIterable<Page<T>>,
   onPage: (page: Page<T>, pages: number) => boolean,
-): Promise<void> => {
+): Promise<unknown> => {
   let pages = start?.pages ?? 0;
   try {
     for await (const page of walk(start?.after ?? undefined)) {
       pages += 1;
       run.memory?.setPosition(list, { after: page.hasMore ? page.nextCursor : null, pages });
       if (!page.hasMore) run.readToEnd.add(list);
-      if (onPage(page, pages)) return;
+      if (onPage(page, pages)) return undefined;
     }
   } catch (error) {
     const info = errorInfo(error);
     const endsListOnly = info !== undefined && info.status === undefined;
     if (!endsListOnly) run.stopOn(error);
     if (positionRefused(error)) run.memory?.setPosition(list, undefined);
+    return endsListOnly ? error : undefined;
   }
+  return undefined;
 };
 
 /**

@@ -49,6 +49,7 @@ export const markNotSent = <Own extends string>(run: BulkRun<Own>, items: Array<
       ? 'Not sent: the step stopped after an error (see the step error).'
       : 'Not sent: the step ran out of the time Zapier allows. Replay the step to add the rest.';
     run.report.notSent += 1;
+    run.leftOver.add(result.email);
   }
 };
 

@@ -93,6 +93,7 @@ export const markGroupsUnchecked = <Own extends string>(
     run.stopped() ? 'stopped after an error (see the step error)' : 'ran out of time'
   } before checking its access groups. Replay the step to finish.`;
   run.report.groupsUnchecked = (run.report.groupsUnchecked ?? 0) + 1;
+  run.leftOver.add(result.email);
 };
 
 /** Existing members when neither groups nor updates apply: nothing to do, and no request. */

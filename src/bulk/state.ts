@@ -92,10 +92,10 @@ export class BulkRun<Own extends string = MemberStatus> {
   readonly lost = new Set<string>();
   /** Lists (a group's id, or `members`) this run read to their last page. */
   readonly readToEnd = new Set<string>();
+  /** Emails whose work this run left undone (time ran out or the run stopped before it). */
+  readonly leftOver = new Set<string>();
   /** The slowest bulk request so far (a batch starts only if one as slow would finish). */
   slowestMs = 0;
-  /** Time kept back after the last request: the output, and storing its results file. */
-  readonly reserveMs: number;
 
   constructor(
     readonly client: SotionClient,
@@ -105,7 +105,16 @@ export class BulkRun<Own extends string = MemberStatus> {
     private readonly options: { keepOutcomes?: boolean } = {},
   ) {
     this.report = { results, apiRequests: 0, notSent: 0, lookups: 0, memberPages: 0, isolated: 0 };
-    this.reserveMs = RESERVE_MS + (results.length > RESULTS_FILE_MIN ? RESULTS_FILE_RESERVE_MS : 0);
+  }
+
+  /**
+   * Time kept back after the last request: the output, and storing its results file (as many
+   * results as there are now: a step may add results as it learns of more, a sync its removals).
+   */
+  get reserveMs(): number {
+    return (
+      RESERVE_MS + (this.report.results.length > RESULTS_FILE_MIN ? RESULTS_FILE_RESERVE_MS : 0)
+    );
   }
 
   /** Whether a request-level failure stopped the run. */

@@ -181,6 +181,57 @@ describe('bulk step memory', () => {
     await expect(memory.save([{ email: 'a@x.io', memberId: 'm1' }])).resolves.toBeUndefined();
   });
 
+  it("keeps a step's status beside the member id, and a sync's roster by id with its email", async () => {
+    const first = fakeZ();
+    const writer = new StepMemory(first.z, 'sync_access_group_members', {});
+    writer.setRoster({ memberId: 'm6', email: 'out@x.io', state: 'gone' });
+    writer.setRoster({ memberId: 'm7', email: 'gone@x.io', state: 'removed' });
+    writer.setRoster({ memberId: 'm8', email: 'stay@x.io', state: 'pending' });
+    await writer.save([
+      { email: 'a@x.io', memberId: 'm1', outcome: 'added' },
+      { email: 'b@x.io', memberId: null, outcome: 'not_a_member' },
+      { email: 'c@x.io', memberId: 'm3' },
+    ]);
+    expect(savedRecord(first.calls)).toMatchObject({
+      '!m6': '0out@x.io',
+      '!m7': '-gone@x.io',
+      '!m8': '+stay@x.io',
+    });
+    const { z } = fakeZ(savedRecord(first.calls));
+    const memory = new StepMemory(z, 'sync_access_group_members', {});
+    await memory.load();
+    expect(['a@x.io', 'b@x.io', 'c@x.io'].map((e) => memory.confirmed(e))).toEqual([
+      'm1',
+      '',
+      'm3',
+    ]);
+    expect(['a@x.io', 'b@x.io', 'c@x.io', 'd@x.io'].map((e) => memory.outcome(e))).toEqual([
+      'added',
+      'not_a_member',
+      undefined,
+      undefined,
+    ]);
+    expect(memory.roster()).toEqual([
+      { memberId: 'm6', email: 'out@x.io', state: 'gone' },
+      { memberId: 'm7', email: 'gone@x.io', state: 'removed' },
+      { memberId: 'm8', email: 'stay@x.io', state: 'pending' },
+    ]);
+  });
+
+  it('once a step is done, forgets all but the groups it checked', async () => {
+    const { z, calls } = fakeZ();
+    const memory = new StepMemory(z, 'sync_access_group_members', {});
+    memory.setCheckedGroup('g1', 40);
+    memory.setPosition('g1', { after: null, pages: 1 });
+    memory.setRoster({ memberId: 'm7', email: 'gone@x.io', state: 'removed' });
+    await memory.save([{ email: 'a@x.io', memberId: 'm1', outcome: 'added' }], [], 2);
+    await memory.finished();
+    expect(calls.filter((c) => c.op === 'set').at(-1)?.args[1]).toEqual({ '@g1': '40' });
+    expect(memory.roster()).toEqual([]);
+    expect(memory.confirmed('a@x.io')).toBeUndefined();
+    expect(memory.created).toBe(0);
+  });
+
   it('keeps an outcome beside a confirmed member id when the step gives one', async () => {
     const { z, calls } = fakeZ();
     const memory = new StepMemory(z, 'bulk_remove_members_from_access_group', 'input');
