@@ -25,13 +25,13 @@ import {
   text,
 } from '../src/zap/fields';
 import { requestLoginLink } from '../src/zap/login-link';
-import { afterDone, unexpected } from '../src/zap/step-errors';
 import {
   accessGroupSample,
   memberOutput,
   memberOutputFields,
   memberSample,
 } from '../src/zap/samples';
+import { afterDone, unexpected } from '../src/zap/step-errors';
 
 export const IF_EXISTS = {
   error: 'error',
