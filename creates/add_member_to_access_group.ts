@@ -1,15 +1,22 @@
-import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
-import { addMemberToGroup, findMemberByEmail, getMember, members } from '../src/api/members';
+import {
+  defineCreate,
+  defineInputFields,
+  type CreatePerform,
+  type PlainOutputField,
+} from 'zapier-platform-core';
+import {
+  addMemberToGroup,
+  findMemberByEmail,
+  getMember,
+  MAX_DISPLAY_NAME,
+  members,
+} from '../src/api/members';
 import type { Member } from '../src/api/schemas';
 import { SotionClient } from '../src/http/client';
 import { inputError } from '../src/http/errors';
 import { accessGroup, bool, choice, fieldsOf, member, readInputs, text } from '../src/zap/fields';
-import { locateMember, MAX_DISPLAY_NAME, memberNotFound } from '../src/zap/members';
-import {
-  groupAddedMemberOutputFields,
-  groupAddedMemberSample,
-  memberOutput,
-} from '../src/zap/samples';
+import { locateMember, memberNotFound } from '../src/zap/resolve';
+import { memberOutput, memberOutputFields, memberSample } from '../src/zap/samples';
 
 export const IF_MISSING = { error: 'error', create: 'create' } as const;
 
@@ -111,6 +118,19 @@ export const perform = (async (z, bundle) => {
   return result(await getMember(client, located.id), true, false);
 }) satisfies CreatePerform<typeof inputFields>;
 
+/** Add Member to Access Group. */
+export const groupAddedMemberSample = {
+  ...memberSample,
+  alreadyInGroup: false,
+  memberCreated: false,
+};
+
+export const groupAddedMemberOutputFields = [
+  ...memberOutputFields,
+  { key: 'alreadyInGroup', label: 'Already in Group', type: 'boolean', required: true },
+  { key: 'memberCreated', label: 'Member Created', type: 'boolean', required: true },
+] satisfies PlainOutputField[];
+
 export default defineCreate({
   key: 'add_member_to_access_group',
   noun: 'Member',
@@ -125,3 +145,7 @@ export default defineCreate({
     outputFields: groupAddedMemberOutputFields,
   },
 });
+
+export const requests =
+  'by ID 1 (2 when already in the group); by email 2 (also when already in the group); with ' +
+  '"Create the member in the group" for a new email 2';

@@ -107,3 +107,7 @@ export default defineCreate({
     outputFields: [...bulkOutputFields, ...resultsFileOutputFields],
   },
 });
+
+export const requests =
+  '1 per 500 members + 1 per group (check) + for each existing member a look-up and 1 per ' +
+  'group (or the group lists, a page per 100); measured in [performance.md](performance.md)';

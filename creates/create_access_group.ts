@@ -1,4 +1,9 @@
-import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import {
+  defineCreate,
+  defineInputFields,
+  type CreatePerform,
+  type PlainOutputField,
+} from 'zapier-platform-core';
 import {
   accessGroups,
   findAccessGroupByName,
@@ -8,7 +13,7 @@ import {
 import { SotionClient } from '../src/http/client';
 import { requestIdSuffix, userError } from '../src/http/errors';
 import { choice, fieldsOf, readInputs, text } from '../src/zap/fields';
-import { createdAccessGroupOutputFields, createdAccessGroupSample } from '../src/zap/samples';
+import { accessGroupOutputFields, accessGroupSample } from '../src/zap/samples';
 
 export const IF_TAKEN = { error: 'error', returnExisting: 'return_existing' } as const;
 
@@ -86,6 +91,13 @@ export const perform = (async (z, bundle) => {
   return { ...existing, alreadyExisted: true };
 }) satisfies CreatePerform<typeof inputFields>;
 
+export const createdAccessGroupSample = { ...accessGroupSample, alreadyExisted: false };
+
+export const createdAccessGroupOutputFields = [
+  ...accessGroupOutputFields,
+  { key: 'alreadyExisted', label: 'Already Existed', type: 'boolean', required: true },
+] satisfies PlainOutputField[];
+
 export default defineCreate({
   key: 'create_access_group',
   noun: 'Access Group',
@@ -100,3 +112,7 @@ export default defineCreate({
     outputFields: createdAccessGroupOutputFields,
   },
 });
+
+export const requests =
+  '1; a taken name with "Return the existing group": + the group list, a page per 100, until ' +
+  'found';

@@ -1,44 +1,45 @@
-import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
-import { SotionClient } from '../src/http/client';
+import { defineCreate, type PlainOutputField } from 'zapier-platform-core';
 import { userError } from '../src/http/errors';
-import { fieldsOf, member, readInputs } from '../src/zap/fields';
-import { requestLoginLink, requireMember } from '../src/zap/members';
-import { createdLoginLinkOutputFields, createdLoginLinkSample } from '../src/zap/samples';
+import { loginLinkStep } from '../src/zap/login-link';
+import { memberSample } from '../src/zap/samples';
 
-const fields = {
-  member: member({
-    key: 'member',
-    label: 'Member',
-    helpText:
-      'The member to make a login link for: email or member ID. Nothing is emailed; the link ' +
-      '(valid 24 hours) logs anyone in as the member, so send it only to them. Example: ' +
-      '`ada@example.com`.',
-  }),
+const { inputFields, perform, cannot } = loginLinkStep({
+  sendEmail: false,
+  helpText:
+    'The member to make a login link for: email or member ID. Nothing is emailed; the link ' +
+    '(valid 24 hours) logs anyone in as the member, so send it only to them. Example: ' +
+    '`ada@example.com`.',
+  lostAnswerHint: 'Replaying the step makes a new link (an earlier one, if made, stays valid).',
+  output: (z, { id, email }, link) => {
+    if (!link.url) {
+      throw userError(
+        z,
+        `Sotion answered without a login link URL for member ${id} (status "${link.status}"), ` +
+          'so nothing can be passed on. It may have emailed the link instead; report this to ' +
+          "the integration's maintainers.",
+        'unexpected_response',
+        { transient: false },
+      );
+    }
+    return { memberId: link.memberId, email, url: link.url, expiresAt: link.expiresAt ?? null };
+  },
+});
+export { cannot, perform };
+
+/** Create Login Link: the link itself (a credential: it appears only in this output). */
+export const createdLoginLinkSample = {
+  memberId: memberSample.id,
+  email: memberSample.email as string | null,
+  url: 'https://docs.example.com/_auth?token=0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f',
+  expiresAt: '2026-05-07T09:20:00.000Z' as string | null,
 };
-const inputFields = defineInputFields(fieldsOf(fields.member));
 
-export const perform = (async (z, bundle) => {
-  const { member: ref } = readInputs(z, bundle.inputData, fields);
-  const client = new SotionClient(z, bundle);
-  const { id, email } = await requireMember(client, ref, 'Member');
-  const link = await requestLoginLink(client, id, {
-    sendEmail: false,
-    ref,
-    label: 'Member',
-    lostAnswerHint: 'Replaying the step makes a new link (an earlier one, if made, stays valid).',
-  });
-  if (!link.url) {
-    throw userError(
-      z,
-      `Sotion answered without a login link URL for member ${id} (status "${link.status}"), ` +
-        'so nothing can be passed on. It may have emailed the link instead; report this to ' +
-        "the integration's maintainers.",
-      'unexpected_response',
-      { transient: false },
-    );
-  }
-  return { memberId: link.memberId, email, url: link.url, expiresAt: link.expiresAt ?? null };
-}) satisfies CreatePerform<typeof inputFields>;
+export const createdLoginLinkOutputFields = [
+  { key: 'memberId', label: 'Member ID', type: 'string', required: true },
+  { key: 'email', label: 'Email', type: 'string' },
+  { key: 'url', label: 'Login Link URL', type: 'string', required: true },
+  { key: 'expiresAt', label: 'Expires At', type: 'datetime' },
+] satisfies PlainOutputField[];
 
 export default defineCreate({
   key: 'create_login_link',
@@ -54,3 +55,5 @@ export default defineCreate({
     outputFields: createdLoginLinkOutputFields,
   },
 });
+
+export const requests = 'by ID 1; by email 2';

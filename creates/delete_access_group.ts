@@ -60,3 +60,5 @@ export default defineCreate({
     outputFields: deletedAccessGroupOutputFields,
   },
 });
+
+export const requests = '1';

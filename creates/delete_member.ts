@@ -1,9 +1,14 @@
-import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import {
+  defineCreate,
+  defineInputFields,
+  type CreatePerform,
+  type PlainOutputField,
+} from 'zapier-platform-core';
 import { members } from '../src/api/members';
 import { SotionClient } from '../src/http/client';
 import { fieldsOf, member, readInputs, IF_NOT_FOUND, ifNotFound } from '../src/zap/fields';
-import { locateMember, memberNotFound } from '../src/zap/members';
-import { deletedMemberOutputFields, deletedMemberSample } from '../src/zap/samples';
+import { locateMember, memberNotFound } from '../src/zap/resolve';
+import { memberSample } from '../src/zap/samples';
 
 const fields = {
   member: member({
@@ -41,6 +46,19 @@ export const perform = (async (z, bundle) => {
   return { id: located.id, email: located.email, deleted: true };
 }) satisfies CreatePerform<typeof inputFields>;
 
+/** Delete Member: the member is gone, so only what the step knew of it. */
+export const deletedMemberSample = {
+  id: memberSample.id,
+  email: memberSample.email as string | null,
+  deleted: true,
+};
+
+export const deletedMemberOutputFields = [
+  { key: 'id', label: 'Member ID', type: 'string' },
+  { key: 'email', label: 'Email', type: 'string' },
+  { key: 'deleted', label: 'Deleted', type: 'boolean', required: true },
+] satisfies PlainOutputField[];
+
 export default defineCreate({
   key: 'delete_member',
   noun: 'Member',
@@ -55,3 +73,5 @@ export default defineCreate({
     outputFields: deletedMemberOutputFields,
   },
 });
+
+export const requests = 'by ID 1; by email 2';

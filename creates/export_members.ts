@@ -64,3 +64,8 @@ export default defineCreate({
     outputFields: exportOutputFields,
   },
 });
+
+export const requests =
+  'a page per 100 access groups + a page per 100 members (of the site or the group) + for ' +
+  'each other custom group with members a page per 100 of them; over several runs when it ' +
+  'does not fit in one';

@@ -1,4 +1,9 @@
-import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import {
+  defineCreate,
+  defineInputFields,
+  type CreatePerform,
+  type PlainOutputField,
+} from 'zapier-platform-core';
 import { accessGroups } from '../src/api/access-groups';
 import { groupMembers, SCOPE_GROUP_MEMBERS_READ_ONLY } from '../src/api/group-members';
 import { getMember } from '../src/api/members';
@@ -6,8 +11,9 @@ import type { Member } from '../src/api/schemas';
 import { SotionClient } from '../src/http/client';
 import { errorInfo, inputError, requestIdSuffix, userError } from '../src/http/errors';
 import { accessGroup, fieldsOf, member, readInputs } from '../src/zap/fields';
-import { isNotFound, locateMember, memberNotFound } from '../src/zap/members';
-import { removedMemberOutputFields, removedMemberSample } from '../src/zap/samples';
+import { locateMember, memberNotFound } from '../src/zap/resolve';
+import { isNotFound } from '../src/zap/step-errors';
+import { accessGroupSample, memberSample } from '../src/zap/samples';
 
 export const REASONS = {
   noSuchEmail: 'No member has this email, so it is in no access group.',
@@ -95,6 +101,23 @@ export const perform = (async (z, bundle) => {
   return output(found.id, found.email, outcome.ok ? null : REASONS.leftMeanwhile);
 }) satisfies CreatePerform<typeof inputFields>;
 
+/** Remove Member From Access Group. */
+export const removedMemberSample = {
+  memberId: memberSample.id as string | null,
+  email: memberSample.email as string | null,
+  accessGroupId: accessGroupSample.id,
+  removed: true,
+  reason: null as string | null,
+};
+
+export const removedMemberOutputFields = [
+  { key: 'memberId', label: 'Member ID', type: 'string' },
+  { key: 'email', label: 'Email', type: 'string' },
+  { key: 'accessGroupId', label: 'Access Group ID', type: 'string', required: true },
+  { key: 'removed', label: 'Removed', type: 'boolean', required: true },
+  { key: 'reason', label: 'Reason Not Removed', type: 'string' },
+] satisfies PlainOutputField[];
+
 export default defineCreate({
   key: 'remove_member_from_access_group',
   noun: 'Member',
@@ -109,3 +132,7 @@ export default defineCreate({
     outputFields: removedMemberOutputFields,
   },
 });
+
+export const requests =
+  'by ID 2; by email 3 (1 when no member has the email); an unknown member ID: an error after ' +
+  '1';

@@ -1,34 +1,31 @@
-import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
-import { SotionClient } from '../src/http/client';
-import { fieldsOf, member, readInputs } from '../src/zap/fields';
-import { requestLoginLink, requireMember } from '../src/zap/members';
-import { sentLoginLinkOutputFields, sentLoginLinkSample } from '../src/zap/samples';
+import { defineCreate, type PlainOutputField } from 'zapier-platform-core';
+import { loginLinkStep } from '../src/zap/login-link';
+import { memberSample } from '../src/zap/samples';
 
-const fields = {
-  member: member({
-    key: 'member',
-    label: 'Member',
-    helpText:
-      'The member to email a login link: email or member ID. Each run, replays included, ' +
-      'emails another link (Sotion allows 5 a minute per member, 50 per site). Example: ' +
-      '`ada@example.com`.',
-  }),
+const { inputFields, perform, cannot } = loginLinkStep({
+  sendEmail: true,
+  helpText:
+    'The member to email a login link: email or member ID. Each run, replays included, ' +
+    'emails another link (Sotion allows 5 a minute per member, 50 per site). Example: ' +
+    '`ada@example.com`.',
+  lostAnswerHint:
+    'Sotion may have emailed the link already; replaying the step emails the member again.',
+  output: (_z, { email }, link) => ({ memberId: link.memberId, email, status: link.status }),
+});
+export { cannot, perform };
+
+/** Send Login Link. */
+export const sentLoginLinkSample = {
+  memberId: memberSample.id,
+  email: memberSample.email as string | null,
+  status: 'sent',
 };
-const inputFields = defineInputFields(fieldsOf(fields.member));
 
-export const perform = (async (z, bundle) => {
-  const { member: ref } = readInputs(z, bundle.inputData, fields);
-  const client = new SotionClient(z, bundle);
-  const { id, email } = await requireMember(client, ref, 'Member');
-  const link = await requestLoginLink(client, id, {
-    sendEmail: true,
-    ref,
-    label: 'Member',
-    lostAnswerHint:
-      'Sotion may have emailed the link already; replaying the step emails the member again.',
-  });
-  return { memberId: link.memberId, email, status: link.status };
-}) satisfies CreatePerform<typeof inputFields>;
+export const sentLoginLinkOutputFields = [
+  { key: 'memberId', label: 'Member ID', type: 'string', required: true },
+  { key: 'email', label: 'Email', type: 'string' },
+  { key: 'status', label: 'Status', type: 'string', required: true },
+] satisfies PlainOutputField[];
 
 export default defineCreate({
   key: 'send_login_link',
@@ -44,3 +41,5 @@ export default defineCreate({
     outputFields: sentLoginLinkOutputFields,
   },
 });
+
+export const requests = 'by ID 1; by email 2';

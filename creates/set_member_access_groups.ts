@@ -26,7 +26,8 @@ import {
   readInputs,
   type MemberRef,
 } from '../src/zap/fields';
-import { afterDone, isNotFound, memberNotFound, unexpected } from '../src/zap/members';
+import { memberNotFound } from '../src/zap/resolve';
+import { afterDone, isNotFound, unexpected } from '../src/zap/step-errors';
 import {
   accessGroupSample,
   memberOutput,
@@ -395,3 +396,8 @@ export default defineCreate({
     outputFields: setGroupsOutputFields,
   },
 });
+
+export const requests =
+  'by ID 1, by email 2; + 1 per group added or removed, + 1 when Paid differs, + the group ' +
+  'list (a page per 100) when 2+ groups need checking first. Silver → Gold by ID: 3 (4 ' +
+  'without group types); repeat: 1; "create": 2';

@@ -185,6 +185,13 @@ export const syncSample: SyncOutput = {
   maxRemovals: 10,
 };
 
+export const requests =
+  "1 (the group's check; not again within the hour) + the group's member pages (a page per 100) " +
+  '+ 1 per 500 list emails not in the group (bulk create) + for existing members not in the ' +
+  "group a look-up each (or the site's member list, a page per 100, when fewer) + 1 per add + 1 " +
+  "per removal; repeated with the same list: the group's pages only. Dry Run: the same reads, no " +
+  'write';
+
 export default defineCreate({
   key: 'sync_access_group_members',
   noun: 'Member',

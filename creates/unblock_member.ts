@@ -13,3 +13,5 @@ export default defineCreate({
   },
   operation: { inputFields, perform, sample, outputFields },
 });
+
+export const requests = 'by ID 2 (1 when already active); by email 2';

@@ -112,3 +112,5 @@ export default defineCreate({
     outputFields: accessGroupOutputFields,
   },
 });
+
+export const requests = '1; a taken name: + the group list, a page per 100, until the holder';

@@ -1,9 +1,9 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
-import { members } from '../src/api/members';
+import { MAX_DISPLAY_NAME, members } from '../src/api/members';
 import { SotionClient } from '../src/http/client';
 import { inputError, requestIdSuffix, userError } from '../src/http/errors';
-import { bool, choice, fieldsOf, member, readInputs, text } from '../src/zap/fields';
-import { emailField, MAX_DISPLAY_NAME, requireMember } from '../src/zap/members';
+import { bool, choice, emailField, fieldsOf, member, readInputs, text } from '../src/zap/fields';
+import { requireMember } from '../src/zap/resolve';
 import { memberOutput, memberOutputFields, memberSample } from '../src/zap/samples';
 
 const fields = {
@@ -95,3 +95,5 @@ export default defineCreate({
   },
   operation: { inputFields, perform, sample: memberSample, outputFields: memberOutputFields },
 });
+
+export const requests = 'by ID 1; by email 2';

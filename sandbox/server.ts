@@ -58,6 +58,15 @@ export interface Sandbox {
 
 const STATUS_TEXT = { 503: 'Service temporarily unavailable.', 404: 'Not found.' };
 
+/** Each resource's routes (reference §2), registered in this order. */
+export const RESOURCE_ROUTES = [
+  siteRoutes,
+  accessGroupRoutes,
+  groupMemberRoutes,
+  memberRoutes,
+  webhookRoutes,
+];
+
 export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbox> => {
   const store = options.store ?? new Store();
   const prefix = options.apiPrefix ?? DECISIONS.basePath;
@@ -95,14 +104,7 @@ export const startSandbox = async (options: SandboxOptions = {}): Promise<Sandbo
         list,
       }),
   };
-  for (const register of [
-    siteRoutes,
-    accessGroupRoutes,
-    groupMemberRoutes,
-    memberRoutes,
-    webhookRoutes,
-  ])
-    register(context);
+  for (const register of RESOURCE_ROUTES) register(context);
 
   const control = createControl({
     store,

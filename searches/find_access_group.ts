@@ -61,3 +61,6 @@ export default defineSearch({
     outputFields: accessGroupOutputFields,
   },
 });
+
+export const requests =
+  'a page per 100 groups until the exact name (every page when there is none)';

@@ -5,8 +5,8 @@ import { inputError } from '../src/http/errors';
 import {
   bool,
   choice,
+  emailField,
   fieldsOf,
-  optionalEmail,
   optionalId,
   readInputs,
   text,
@@ -16,7 +16,7 @@ import { memberOutput, memberOutputFields, memberSample } from '../src/zap/sampl
 const ONE_OF = 'One of Email, Member ID or Search Text is required.';
 
 const fields = {
-  email: optionalEmail({
+  email: emailField({
     key: 'email',
     label: 'Email',
     helpText:
@@ -97,3 +97,7 @@ export default defineSearch({
     outputFields: memberOutputFields,
   },
 });
+
+export const requests =
+  'by ID 1; by email or search text 2 (1 with Include Access Groups off, 1 when nothing is ' +
+  'found)';

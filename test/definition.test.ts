@@ -1,9 +1,12 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { compileApp, validateApp } from 'zapier-platform-core/src/tools/schema';
 import App from '../index';
 import { DEFAULT_BASE_URL, isLoopbackHost, resolveBaseUrl, runBudgetMs } from '../src/http/config';
 import { emailProblem, normalizeEmail, splitEmails } from '../src/api/emails';
 import { member } from '../src/zap/fields';
 import { isUuid } from '../src/zap/input';
+import type { OperationModule } from '../src/zap/operations';
 
 type Field = {
   key: string;
@@ -159,46 +162,35 @@ describe('app definition', () => {
     expect(validateApp(compileApp(App)).map((e) => `${e.property}: ${e.message}`)).toEqual([]);
   });
 
-  it('registers the promised operations under their keys', () => {
-    expect(Object.keys(App.triggers ?? {}).sort()).toEqual([
-      'access_group_created',
-      'access_group_deleted',
-      'access_group_updated',
-      'custom_access_group_choices',
-      'member_added_to_access_group',
-      'member_choices',
-      'member_created',
-      'member_deleted',
-      'member_logged_in_or_out',
-      'member_removed_from_access_group',
-      'member_updated',
-      'new_access_group',
-      'new_member',
-    ]);
-    expect(Object.keys(App.creates ?? {}).sort()).toEqual([
-      'add_member_to_access_group',
-      'block_member',
-      'bulk_add_members',
-      'bulk_remove_members_from_access_group',
-      'create_access_group',
-      'create_login_link',
-      'create_member',
-      'delete_access_group',
-      'delete_member',
-      'export_members',
-      'remove_member_from_access_group',
-      'send_login_link',
-      'set_member_access_groups',
-      'sync_access_group_members',
-      'unblock_member',
-      'update_access_group',
-      'update_member',
-    ]);
-    expect(Object.keys(App.searches ?? {}).sort()).toEqual(['find_access_group', 'find_member']);
-    expect(Object.keys(App.searchOrCreates ?? {}).sort()).toEqual([
-      'find_access_group',
-      'find_member',
-    ]);
+  // The keys are the public contract that Zaps reference: docs/operations.md lists every one, and
+  // test/docs.test.ts fails when it differs from the app, so a key cannot change unnoticed.
+  it.each(['triggers', 'creates', 'searches'] as const)(
+    'registers every operation file of %s/ under its key, which is its file name',
+    async (folder) => {
+      const names = readdirSync(join(__dirname, '..', folder))
+        .filter((file) => file.endsWith('.ts') && file !== 'index.ts')
+        .map((file) => file.replace(/\.ts$/, ''));
+      expect(names.length).toBeGreaterThan(1);
+      expect(Object.keys(App[folder] ?? {}).sort()).toEqual(names.sort());
+      for (const name of names) {
+        const module = (await import(join(__dirname, '..', folder, name))) as OperationModule;
+        const registered = (App[folder] as Record<string, unknown>)[name];
+        expect([name, module.default.key, registered === module.default]).toEqual([
+          name,
+          name,
+          true,
+        ]);
+      }
+    },
+  );
+
+  it('registers one find-or-create per search that has one, and the middleware', () => {
+    expect(Object.keys(App.searchOrCreates ?? {}).sort()).toEqual(
+      Object.keys(App.searches ?? {})
+        .filter((key) => key in (App.searchOrCreates ?? {}))
+        .sort(),
+    );
+    expect(Object.keys(App.searchOrCreates ?? {}).length).toBeGreaterThan(0);
     expect(App.flags).toEqual({ cleanInputData: false, throwForThrottlingEarly: false });
     expect(App.beforeRequest).toHaveLength(1);
     expect(App.afterResponse).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { defineHookTrigger } from '../src/zap/hooks';
+import { defineHookTrigger, hookDocs } from '../src/zap/hooks';
 
 export default defineHookTrigger({
   key: 'access_group_created',
@@ -8,3 +8,5 @@ export default defineHookTrigger({
   event: 'access-group.created',
   shape: 'group',
 });
+
+export const { requests, cannot } = hookDocs('group');

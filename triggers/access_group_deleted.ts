@@ -1,4 +1,4 @@
-import { defineHookTrigger } from '../src/zap/hooks';
+import { defineHookTrigger, hookDocs } from '../src/zap/hooks';
 
 export default defineHookTrigger({
   key: 'access_group_deleted',
@@ -8,3 +8,5 @@ export default defineHookTrigger({
   event: 'access-group.deleted',
   shape: 'groupDeleted',
 });
+
+export const { requests, cannot } = hookDocs('groupDeleted');

@@ -28,3 +28,5 @@ export default defineTrigger({
     perform,
   },
 });
+
+export const requests = '1 a page (more while pages hold only scope groups)';

@@ -1,31 +1,35 @@
-import accessGroupCreated from './access_group_created';
-import accessGroupDeleted from './access_group_deleted';
-import accessGroupUpdated from './access_group_updated';
-import customAccessGroupChoices from './custom_access_group_choices';
-import memberChoices from './member_choices';
-import memberAddedToAccessGroup from './member_added_to_access_group';
-import memberCreated from './member_created';
-import memberDeleted from './member_deleted';
-import memberLoggedInOrOut from './member_logged_in_or_out';
-import memberRemovedFromAccessGroup from './member_removed_from_access_group';
-import memberUpdated from './member_updated';
-import newAccessGroup from './new_access_group';
-import newMember from './new_member';
+import { byKey } from '../src/zap/operations';
+import * as accessGroupCreated from './access_group_created';
+import * as accessGroupDeleted from './access_group_deleted';
+import * as accessGroupUpdated from './access_group_updated';
+import * as customAccessGroupChoices from './custom_access_group_choices';
+import * as memberAddedToAccessGroup from './member_added_to_access_group';
+import * as memberChoices from './member_choices';
+import * as memberCreated from './member_created';
+import * as memberDeleted from './member_deleted';
+import * as memberLoggedInOrOut from './member_logged_in_or_out';
+import * as memberRemovedFromAccessGroup from './member_removed_from_access_group';
+import * as memberUpdated from './member_updated';
+import * as newAccessGroup from './new_access_group';
+import * as newMember from './new_member';
+
+/** Every trigger module, in the order the docs list them. */
+export const triggerModules = [
+  newAccessGroup,
+  newMember,
+  customAccessGroupChoices,
+  memberChoices,
+  // Instant triggers (REST hooks), one per Sotion webhook event.
+  memberCreated,
+  memberUpdated,
+  memberLoggedInOrOut,
+  memberDeleted,
+  accessGroupCreated,
+  accessGroupUpdated,
+  accessGroupDeleted,
+  memberAddedToAccessGroup,
+  memberRemovedFromAccessGroup,
+];
 
 /** Every trigger, by key (the keys are the public contract that Zaps reference). */
-export const triggers = {
-  [newAccessGroup.key]: newAccessGroup,
-  [newMember.key]: newMember,
-  [customAccessGroupChoices.key]: customAccessGroupChoices,
-  [memberChoices.key]: memberChoices,
-  // Instant triggers (REST hooks), one per Sotion webhook event.
-  [memberCreated.key]: memberCreated,
-  [memberUpdated.key]: memberUpdated,
-  [memberLoggedInOrOut.key]: memberLoggedInOrOut,
-  [memberDeleted.key]: memberDeleted,
-  [accessGroupCreated.key]: accessGroupCreated,
-  [accessGroupUpdated.key]: accessGroupUpdated,
-  [accessGroupDeleted.key]: accessGroupDeleted,
-  [memberAddedToAccessGroup.key]: memberAddedToAccessGroup,
-  [memberRemovedFromAccessGroup.key]: memberRemovedFromAccessGroup,
-};
+export const triggers = byKey(triggerModules);

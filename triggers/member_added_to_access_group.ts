@@ -1,4 +1,4 @@
-import { defineHookTrigger, membershipFilter } from '../src/zap/hooks';
+import { defineHookTrigger, hookDocs, membershipFilter } from '../src/zap/hooks';
 
 export default defineHookTrigger({
   key: 'member_added_to_access_group',
@@ -9,3 +9,5 @@ export default defineHookTrigger({
   shape: 'membership',
   filter: membershipFilter,
 });
+
+export const { requests, cannot } = hookDocs('membership');

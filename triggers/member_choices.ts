@@ -27,3 +27,5 @@ export default defineTrigger({
     perform,
   },
 });
+
+export const requests = '1 a page';

@@ -1,4 +1,4 @@
-import { defineHookTrigger } from '../src/zap/hooks';
+import { defineHookTrigger, hookDocs } from '../src/zap/hooks';
 
 export default defineHookTrigger({
   key: 'member_deleted',
@@ -8,3 +8,5 @@ export default defineHookTrigger({
   event: 'member.deleted',
   shape: 'memberDeleted',
 });
+
+export const { requests, cannot } = hookDocs('memberDeleted');

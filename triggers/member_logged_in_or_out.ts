@@ -1,4 +1,4 @@
-import { defineHookTrigger } from '../src/zap/hooks';
+import { defineHookTrigger, hookDocs } from '../src/zap/hooks';
 
 export default defineHookTrigger({
   key: 'member_logged_in_or_out',
@@ -8,3 +8,5 @@ export default defineHookTrigger({
   event: 'member.auth',
   shape: 'member',
 });
+
+export const { requests, cannot } = hookDocs('member');

@@ -44,3 +44,7 @@ export default defineTrigger({
     outputFields: accessGroupOutputFields,
   },
 });
+
+export const requests =
+  '1 when Sotion lists groups newest first; otherwise every page (100 groups each) within the ' +
+  'run';

@@ -31,3 +31,5 @@ export default defineTrigger({
     outputFields: memberListOutputFields,
   },
 });
+
+export const requests = '1 (Sotion lists members newest first)';

@@ -1,6 +1,6 @@
 import { groupMembers } from '../api/group-members';
 import type { SotionClient } from '../http/client';
-import { memberOrNothing } from '../zap/members';
+import { memberOrNothing } from '../zap/resolve';
 import { dedupe } from './dedupe';
 import type { BulkEntry } from './entries';
 import type { StepMemory } from './memory';

@@ -83,6 +83,12 @@ export const testAuth = async (z: ZObject, bundle: Bundle) => {
   }
 };
 
+/** The requests of connecting and of each connection test, for docs/operations.md. */
+export const requests =
+  'connecting: 2 (`GET /site` in sessionConfig.perform to find the base, `GET /site` in the ' +
+  "test); 3 when /api/v1 answers a 404 that is not Sotion's and /v1 is tried; each later " +
+  'connection test: 1; none in steps';
+
 export default {
   // Session auth: the only kind besides OAuth whose computed fields Zapier keeps. Its "session"
   // is the base URL that sessionConfig.perform found; the key itself is sent on every request.

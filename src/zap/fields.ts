@@ -300,9 +300,15 @@ const optionalChecked = (
   },
 });
 
-/** An optional email, normalised (trimmed, lowercased); an invalid address names the field. */
-export const optionalEmail = (def: Common): FieldSpec<string | undefined> =>
-  optionalChecked(def, (z, found) => {
+export interface EmailDef extends Common {
+  required?: boolean;
+}
+
+/** An email, normalised (trimmed, lowercased); an invalid address names the field. */
+export function emailField(def: EmailDef & { required: true }): FieldSpec<string>;
+export function emailField(def: EmailDef): FieldSpec<string | undefined>;
+export function emailField(def: EmailDef): FieldSpec<string | undefined> {
+  const spec = optionalChecked(def, (z, found) => {
     const email = normalizeEmail(found);
     const problem = emailProblem(email);
     if (!problem) return email;
@@ -312,6 +318,17 @@ export const optionalEmail = (def: Common): FieldSpec<string | undefined> =>
         `(${problem}).`,
     );
   });
+  return {
+    field: { ...spec.field, required: !!def.required },
+    read(z, value) {
+      const email = spec.read(z, value);
+      if (email === undefined && def.required) {
+        throw inputError(z, `${def.label} is required: enter an email such as ada@example.com.`);
+      }
+      return email;
+    },
+  };
+}
 
 /** An optional Sotion ID (a UUID), lowercased; anything else names the field. */
 export const optionalId = (def: Common): FieldSpec<string | undefined> =>

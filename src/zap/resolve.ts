@@ -1,9 +1,12 @@
 import type { ZObject } from 'zapier-platform-core';
 import type { SotionClient } from '../http/client';
 import { requestIdSuffix, userError } from '../http/errors';
-import { findMemberByEmail } from '../api/members';
-import type { MemberListItem } from '../api/schemas';
+import { findMemberByEmail, getMember } from '../api/members';
+import type { Member, MemberListItem } from '../api/schemas';
 import type { MemberRef } from './fields';
+import { isNotFound } from './step-errors';
+
+/** Member resolution: the member a step names (by ID or email), found or named as missing. */
 
 /** The member a step names: its id, and its list-form record when the step gave an email. */
 export interface Located {
@@ -53,6 +56,19 @@ export const requireMember = async (
     label,
     'Check the email, or add the member first (Create Member).',
   );
+};
+
+/** GET /members/{id} (with access groups), or undefined when Sotion has no such member. */
+export const memberOrNothing = async (
+  client: SotionClient,
+  memberId: string,
+): Promise<Member | undefined> => {
+  try {
+    return await getMember(client, memberId);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
 };
 
 /**

@@ -3,8 +3,8 @@ import type { AccessGroup, Member, MemberListItem } from '../api/schemas';
 
 /**
  * Static samples and output fields, one pair per kind of object, shared by every operation that
- * returns it. test/samples.test.ts checks that each sample has exactly the keys and types of its
- * output fields.
+ * returns it; what one operation adds stays in its file. test/definition.test.ts checks that each
+ * operation's sample has exactly the keys and types of its output fields.
  */
 
 export const accessGroupSample: AccessGroup = {
@@ -25,13 +25,6 @@ export const accessGroupOutputFields = [
   { key: 'memberCount', label: 'Member Count', type: 'integer', required: true },
   { key: 'createdAt', label: 'Created At', type: 'datetime' },
   { key: 'updatedAt', label: 'Updated At', type: 'datetime' },
-] satisfies PlainOutputField[];
-
-export const createdAccessGroupSample = { ...accessGroupSample, alreadyExisted: false };
-
-export const createdAccessGroupOutputFields = [
-  ...accessGroupOutputFields,
-  { key: 'alreadyExisted', label: 'Already Existed', type: 'boolean', required: true },
 ] satisfies PlainOutputField[];
 
 /**
@@ -103,100 +96,3 @@ export const memberOutputFields = [
 export const memberListOutputFields = memberOutputFields.filter(
   (field) => !field.key.startsWith('accessGroup'),
 );
-/** Create Member: the member, and what the step did with an existing one. */
-export const createdMemberSample = {
-  ...memberSample,
-  alreadyExisted: false,
-  updated: false,
-  groupsAdded: [accessGroupSample.id],
-  groupsAddedNames: [accessGroupSample.name],
-  loginLinkSent: false,
-};
-
-export const createdMemberOutputFields = [
-  ...memberOutputFields,
-  { key: 'alreadyExisted', label: 'Already Existed', type: 'boolean', required: true },
-  { key: 'updated', label: 'Updated', type: 'boolean', required: true },
-  { key: 'groupsAdded', label: 'Access Groups Added (IDs)', type: 'string', list: true },
-  { key: 'groupsAddedNames', label: 'Access Groups Added (Names)', type: 'string', list: true },
-  { key: 'loginLinkSent', label: 'Login Link Sent', type: 'boolean', required: true },
-] satisfies PlainOutputField[];
-
-/** Add Member to Access Group. */
-export const groupAddedMemberSample = {
-  ...memberSample,
-  alreadyInGroup: false,
-  memberCreated: false,
-};
-
-export const groupAddedMemberOutputFields = [
-  ...memberOutputFields,
-  { key: 'alreadyInGroup', label: 'Already in Group', type: 'boolean', required: true },
-  { key: 'memberCreated', label: 'Member Created', type: 'boolean', required: true },
-] satisfies PlainOutputField[];
-
-/** Block Member / Unblock Member. */
-export const statusChangedMemberSample = { ...memberSample, changed: true };
-
-export const statusChangedMemberOutputFields = [
-  ...memberOutputFields,
-  { key: 'changed', label: 'Changed', type: 'boolean', required: true },
-] satisfies PlainOutputField[];
-
-/** Delete Member: the member is gone, so only what the step knew of it. */
-export const deletedMemberSample = {
-  id: memberSample.id,
-  email: memberSample.email as string | null,
-  deleted: true,
-};
-
-export const deletedMemberOutputFields = [
-  { key: 'id', label: 'Member ID', type: 'string' },
-  { key: 'email', label: 'Email', type: 'string' },
-  { key: 'deleted', label: 'Deleted', type: 'boolean', required: true },
-] satisfies PlainOutputField[];
-
-/** Remove Member From Access Group. */
-export const removedMemberSample = {
-  memberId: memberSample.id as string | null,
-  email: memberSample.email as string | null,
-  accessGroupId: accessGroupSample.id,
-  removed: true,
-  reason: null as string | null,
-};
-
-export const removedMemberOutputFields = [
-  { key: 'memberId', label: 'Member ID', type: 'string' },
-  { key: 'email', label: 'Email', type: 'string' },
-  { key: 'accessGroupId', label: 'Access Group ID', type: 'string', required: true },
-  { key: 'removed', label: 'Removed', type: 'boolean', required: true },
-  { key: 'reason', label: 'Reason Not Removed', type: 'string' },
-] satisfies PlainOutputField[];
-
-/** Send Login Link. */
-export const sentLoginLinkSample = {
-  memberId: memberSample.id,
-  email: memberSample.email as string | null,
-  status: 'sent',
-};
-
-export const sentLoginLinkOutputFields = [
-  { key: 'memberId', label: 'Member ID', type: 'string', required: true },
-  { key: 'email', label: 'Email', type: 'string' },
-  { key: 'status', label: 'Status', type: 'string', required: true },
-] satisfies PlainOutputField[];
-
-/** Create Login Link: the link itself (a credential: it appears only in this output). */
-export const createdLoginLinkSample = {
-  memberId: memberSample.id,
-  email: memberSample.email as string | null,
-  url: 'https://docs.example.com/_auth?token=0f3c9a1e5b7d4c2a8e6f1b3d5a7c9e0f',
-  expiresAt: '2026-05-07T09:20:00.000Z' as string | null,
-};
-
-export const createdLoginLinkOutputFields = [
-  { key: 'memberId', label: 'Member ID', type: 'string', required: true },
-  { key: 'email', label: 'Email', type: 'string' },
-  { key: 'url', label: 'Login Link URL', type: 'string', required: true },
-  { key: 'expiresAt', label: 'Expires At', type: 'datetime' },
-] satisfies PlainOutputField[];

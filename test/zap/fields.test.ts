@@ -4,6 +4,7 @@ import {
   accessGroups,
   bool,
   choice,
+  emailField,
   fieldsOf,
   member,
   readInputs,
@@ -207,6 +208,33 @@ describe('member()', () => {
     );
     expect(failure(() => who.read(z, undefined))).toBe(
       "Member is required: enter the member's email (such as ada@example.com) or Sotion member ID.",
+    );
+  });
+});
+
+describe('emailField()', () => {
+  const required = emailField({ key: 'email', label: 'Email', required: true, helpText: 'h' });
+  const optional = emailField({ key: 'new_email', label: 'New Email' });
+
+  it('declares the Zapier field, required or not', () => {
+    expect(required.field).toEqual({
+      key: 'email',
+      label: 'Email',
+      helpText: 'h',
+      type: 'string',
+      required: true,
+    });
+    expect(optional.field).toMatchObject({ key: 'new_email', type: 'string', required: false });
+  });
+
+  it('normalises; empty is nothing, or an error when required; a bad address names the field', () => {
+    expect(required.read(z, '  Ada@Example.COM ')).toBe('ada@example.com');
+    expect(optional.read(z, '')).toBeUndefined();
+    expect(failure(() => required.read(z, ' '))).toBe(
+      'Email is required: enter an email such as ada@example.com.',
+    );
+    expect(failure(() => optional.read(z, 'ada@'))).toBe(
+      'New Email must be an email such as ada@example.com; "ada@" is not (nothing comes after the @).',
     );
   });
 });

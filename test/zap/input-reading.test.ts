@@ -1,5 +1,5 @@
 import { errors, type ZObject } from 'zapier-platform-core';
-import { accessGroups, optionalEmail, optionalId } from '../../src/zap/fields';
+import { accessGroups, emailField, optionalId } from '../../src/zap/fields';
 import { toIds, toList } from '../../src/zap/input';
 import { messageOf } from '../helpers';
 
@@ -56,7 +56,7 @@ describe('required access groups', () => {
 });
 
 describe('optional email and id fields', () => {
-  const email = optionalEmail({ key: 'email', label: 'New Email', helpText: '' });
+  const email = emailField({ key: 'email', label: 'New Email', helpText: '' });
   const id = optionalId({ key: 'id', label: 'Member ID', helpText: '' });
 
   it('read a valid value and leave an empty one out', () => {

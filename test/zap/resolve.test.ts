@@ -1,6 +1,6 @@
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import { SotionClient } from '../../src/http/client';
-import { findMemberId, resolveMemberId } from '../../src/zap/resolve';
+import { findMemberId, memberOrNothing, resolveMemberId } from '../../src/zap/resolve';
 import {
   api,
   appTester,
@@ -73,5 +73,25 @@ describe('member resolution', () => {
       makeBundle({}),
     );
     expect(id).toBe(uuid(1));
+  });
+
+  it('memberOrNothing: the member, nothing for a 404, and any other failure as it is', async () => {
+    const read = (n: number) => (z: ZObject, b: Bundle) =>
+      memberOrNothing(new SotionClient(z, b), uuid(n));
+    const member = { ...person(1, 'ada@example.com'), accessGroups: [] };
+    api()
+      .get(`${PREFIX}/members/${uuid(1)}`)
+      .reply(200, { data: member }, headers('g1'));
+    expect(await appTester(read(1), makeBundle({}))).toEqual(member);
+    api()
+      .get(`${PREFIX}/members/${uuid(2)}`)
+      .reply(404, { error: 'Not found' }, headers('g2'));
+    expect(await appTester(read(2), makeBundle({}))).toBeUndefined();
+    api()
+      .get(`${PREFIX}/members/${uuid(3)}`)
+      .reply(403, { error: 'Forbidden' }, headers('g3'));
+    const error = await rejection(appTester(read(3), makeBundle({})));
+    expect(messageOf(error)).toContain('(X-Request-Id: req-g3)');
+    expect(JSON.parse(error.message)).toMatchObject({ status: 403 });
   });
 });

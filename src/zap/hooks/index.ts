@@ -8,7 +8,7 @@ import { SotionClient } from '../../http/client';
 import { accessGroups, fieldsOf, readInputs, type FieldSpec } from '../fields';
 import { perform } from './delivery';
 import { SHAPES, type HookShape } from './shapes';
-import { subscribe, unsubscribe } from './subscribe';
+import { MAX_SUBSCRIPTIONS, subscribe, SUBSCRIBE_REQUESTS, unsubscribe } from './subscribe';
 
 /**
  * One factory for Sotion's nine instant triggers (REST hooks, reference §2.5). Each trigger file
@@ -77,3 +77,15 @@ export const defineHookTrigger = (def: HookTriggerDef) => {
     },
   });
 };
+
+/**
+ * What docs/operations.md says of an instant trigger with this shape; a trigger file exports it
+ * beside its definition: `export const { requests, cannot } = hookDocs('member');`.
+ */
+export const hookDocs = (shape: HookShape) => ({
+  requests: `${SUBSCRIBE_REQUESTS}; each event: ${SHAPES[shape].eachEvent}`,
+  cannot:
+    `Run in more than ${MAX_SUBSCRIPTIONS} turned-on Zaps per site (Sotion's cap on webhook ` +
+    'subscriptions; the polling triggers have none). Show past events: Sotion keeps no list of ' +
+    "them, so the editor's test shows recent members or groups shaped as events.",
+});

@@ -43,6 +43,8 @@ export interface EventShape {
    * holds every detail; never fails for a read the details budget could not outlast.
    */
   fromDelivery: (client: SotionClient, envelope: Envelope, data: Json) => Promise<Json>;
+  /** The requests `fromDelivery` makes, for docs/operations.md. */
+  eachEvent: string;
   /** The editor's test ("Find new records"): real recent objects, shaped like deliveries. */
   recent: (client: SotionClient, event: string, groupIds: string[]) => Promise<Json[]>;
 }
@@ -111,6 +113,7 @@ const member: EventShape = {
     const extra = omit(data, ['member', 'memberId', ...Object.keys(member)]);
     return withEnvelope(envelope, extra, memberFields(member, id), missingReason([missing]));
   },
+  eachEvent: "0 (1 when the delivery lacks the member's email)",
   recent: async (client, event) => {
     const out: Json[] = [];
     for (const item of await newestMembers(client)) {
@@ -148,6 +151,7 @@ const memberDeleted: EventShape = {
     const missing = missingReason([id ? undefined : { what: 'member', cause: 'unnamed' }]);
     return withEnvelope(envelope, extra, { memberId: id ?? null, email: email ?? null }, missing);
   },
+  eachEvent: '0',
   recent: async (client, event) =>
     (await newestMembers(client)).map((m) =>
       withEnvelope(
@@ -167,6 +171,7 @@ const group: EventShape = {
     const extra = omit(data, ['accessGroup', 'accessGroupId', ...Object.keys(group)]);
     return withEnvelope(envelope, extra, groupFields(group, id), missingReason([missing]));
   },
+  eachEvent: '0',
   recent: async (client, event) =>
     (await newestGroups(client)).map((g) =>
       withEnvelope(stand(g, event, 'updatedAt', 'createdAt'), {}, groupFields(g, String(g.id))),
@@ -198,6 +203,7 @@ const groupDeleted: EventShape = {
       missing,
     );
   },
+  eachEvent: '0',
   recent: async (client, event) =>
     (await newestGroups(client)).map((g) =>
       withEnvelope(
@@ -236,6 +242,7 @@ const membership: EventShape = {
       missingReason([member.missing, group.missing]),
     );
   },
+  eachEvent: '0 (1 each for the member and the group when the delivery carries only ids)',
   recent: membershipList,
 };
 

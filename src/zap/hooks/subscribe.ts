@@ -19,6 +19,11 @@ import { isRecord } from './output';
 export const MAX_SUBSCRIPTIONS = 10;
 export const MANAGED_BY = 'zapier';
 
+/** The requests of turning a Zap on and off, for docs/operations.md. */
+export const SUBSCRIBE_REQUESTS =
+  'turning the Zap on: 1 page of `GET /webhooks?managedBy=zapier` per 100 + 1 `POST /webhooks` ' +
+  '(+1 `DELETE` per stale subscription of the same Zap); off: 1';
+
 /** What a subscription needs to know of its trigger. */
 export interface Subscribing {
   label: string;
