@@ -15,6 +15,10 @@ import { Deadline } from '../../src/http/deadline';
 import { errorInfo, withInfo } from '../../src/http/errors';
 import { api, appTester, group, headers, makeBundle, pageOf, PREFIX, uuid } from '../helpers';
 import { listedMember } from '../member-fixtures';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const G1 = uuid(101);
 const G2 = uuid(102);

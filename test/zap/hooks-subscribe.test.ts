@@ -11,6 +11,10 @@ import {
   uuid,
 } from '../helpers';
 import { hookOp, SECRET, TARGET } from './hook-helpers';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const created = hookOp('member_created');
 
