@@ -10,8 +10,10 @@
  * - straight on to the next timer when nothing else can happen first: the event loop had nothing
  *   to do for two turns of the driver, and every HTTP request in flight has reached its server
  *   (which then waits on a timer too: the sandbox's latency or slow answers). A request or an
- *   answer on its way, a nock delay or a file read is real work: it is waited for in real time.
- * I/O, process.nextTick, setImmediate and performance.now stay real.
+ *   answer on its way (a nock delay included) is real work: it is waited for in real time.
+ * I/O, process.nextTick, setImmediate and performance.now stay real. Other real waits (a file
+ * read, a child process, a timer of node:timers) are not known to the driver: a test that has
+ * them, or that counts real timers, should not use this clock.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, ServerResponse } from 'node:http';
