@@ -99,13 +99,13 @@ export const emitMembership = (
   group: GroupRecord,
   member: MemberRecord,
 ) =>
-  ctx.deliveries.emit(site, type, {
+  ctx.deliveries.emit(site, type, () => ({
     memberId: member.id,
     accessGroupId: group.id,
     ...(ctx.behaviour.membershipPayload === 'objects'
       ? { member: memberView(site, member), accessGroup: groupView(ctx, site, group) }
       : {}),
-  });
+  }));
 
 /** Adds a member to a group and emits access-group.member.added; false if already in it. */
 export const join = (

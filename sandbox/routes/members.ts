@@ -48,7 +48,7 @@ export const memberRoutes = (ctx: RouteContext): void => {
     const member = makeMember(email, fields);
     site.members.push(member);
     for (const group of groups) (site.memberships[group.id] ??= []).push(member.id);
-    ctx.deliveries.emit(site, 'member.created', memberView(site, member));
+    ctx.deliveries.emit(site, 'member.created', () => memberView(site, member));
     for (const group of groups)
       emitMembership(ctx, site, 'access-group.member.added', group, member);
     return member;
@@ -117,13 +117,15 @@ export const memberRoutes = (ctx: RouteContext): void => {
       items.map((item) => item.email),
       (index) => ` at members[${index}]`,
     );
+    // The site's emails, once per request (not a scan of every member per item).
+    const taken = new Set(site.members.map((m) => m.email));
     const data = items.map((submitted) => {
       const rawEmail = typeof submitted.email === 'string' ? submitted.email : '';
       try {
         const email = normEmail(submitted.email);
         const displayName = optionalText(submitted, 'displayName', 255) ?? null;
         const paid = boolParam(submitted.paid, 'paid') ?? false;
-        if (site.members.some((m) => m.email === email)) {
+        if (taken.has(email)) {
           return {
             email: rawEmail,
             status: 'conflict',
@@ -131,6 +133,7 @@ export const memberRoutes = (ctx: RouteContext): void => {
           };
         }
         const member = addMember(site, email, { displayName, paid }, groups);
+        taken.add(email);
         return { email: rawEmail, status: 'created', member };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

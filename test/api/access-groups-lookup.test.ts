@@ -5,6 +5,10 @@ import { SotionClient } from '../../src/http/client';
 import { perform as customChoices } from '../../triggers/custom_access_group_choices';
 import { cursorStore, mockCursorRpc } from '../cursor-rpc';
 import { api, appTester, group, headers, makeBundle, pageOf, PREFIX } from '../helpers';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 describe('access groups by name', () => {
   it('a name with surrounding spaces matches ignoring them and case, but is no exact match', async () => {

@@ -49,6 +49,10 @@ import {
   STOPPED,
   THROTTLED,
 } from './engine';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 describe('bulk resolve: reading the chosen groups', () => {
   const four = range(4);

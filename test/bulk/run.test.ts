@@ -27,6 +27,10 @@ import {
   runEngine,
   STOPPED,
 } from './engine';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 describe('bulk run: what a replay of the step reuses', () => {
   it('members an earlier run found are added by id: no bulk request, no list, no look-up', async () => {

@@ -6,6 +6,10 @@ import nock from 'nock';
 import { chunk, refusalReason, rejectionStatus } from '../../src/bulk/send';
 import { errorInfo, withInfo } from '../../src/http/errors';
 import { bulk, entriesOf, MovableDeadline, refuse, runEngine } from './engine';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 /** An error as the pipeline raises it, with what it knows of the answer. */
 const failed = (status: number | undefined, apiMessage?: string, requestId?: string) =>

@@ -28,6 +28,10 @@ import {
   statuses,
   THROTTLED,
 } from './engine';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 describe('bulk settle: existing members the lists show in every chosen group', () => {
   const four = range(4);

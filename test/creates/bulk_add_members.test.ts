@@ -15,6 +15,10 @@ import {
   rejection,
   uuid,
 } from '../helpers';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const G1 = uuid(101);
 const G2 = uuid(102);

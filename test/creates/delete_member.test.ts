@@ -10,6 +10,10 @@ import {
   rejection,
 } from '../helpers';
 import { listed } from './member-fixtures';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const m = listed(3);
 

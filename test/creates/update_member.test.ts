@@ -10,6 +10,10 @@ import {
   appTester,
 } from '../helpers';
 import { full, listed, out } from './member-fixtures';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const m = full(1, [1]);
 

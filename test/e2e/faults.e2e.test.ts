@@ -5,6 +5,7 @@ import { perform as groupChoices } from '../../triggers/custom_access_group_choi
 import { MAX_EMPTY_PAGES } from '../../src/http/pagination';
 import type { BulkOutput } from '../../src/bulk/output';
 import { DEMO_KEY } from '../../sandbox/store';
+import { useFastClock } from '../fast-clock';
 import { appTester, messageOf } from '../helpers';
 import {
   bulkInput,
@@ -17,6 +18,8 @@ import {
 } from './harness';
 
 jest.setTimeout(180_000);
+// Back-off, a throttle's reset and slow answers are waited out on a clock that skips the waiting.
+useFastClock();
 
 /**
  * Runs a step until it succeeds (as a user replaying it would), at most `tries` times, and returns

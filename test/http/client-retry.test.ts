@@ -15,6 +15,10 @@ import {
   uuid,
 } from '../helpers';
 import { fullMember } from '../member-fixtures';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const G = uuid(7);
 const M = uuid(3);

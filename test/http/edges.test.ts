@@ -15,6 +15,10 @@ import {
   rejection,
   uuid,
 } from '../helpers';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const bundle = (inputData: Record<string, unknown> = {}) => ({
   authData: { apiKey: KEY },

@@ -20,6 +20,10 @@ import {
   rejection,
   uuid,
 } from '../helpers';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const getGroup = (id: string) => (z: ZObject, bundle: Bundle) =>
   new SotionClient(z, bundle).call(sotion.accessGroups.get, { params: { groupId: id } });

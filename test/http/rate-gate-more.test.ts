@@ -4,6 +4,7 @@ import { api as sotion } from '../../src/api';
 import { SotionClient } from '../../src/http/client';
 import { Deadline, sleep } from '../../src/http/deadline';
 import { RateGate, readRateHeaders } from '../../src/http/rate-gate';
+import { useFastClock } from '../fast-clock';
 import { api, appTester, group, headers, makeBundle, PREFIX, uuid } from '../helpers';
 
 const G = uuid(7);
@@ -24,6 +25,9 @@ describe('deadline', () => {
 });
 
 describe('rate gate: more', () => {
+  // Retry-After and reset waits run on a clock that skips the waiting.
+  useFastClock();
+
   it('a Retry-After of "0.0" is a wait of zero seconds, ahead of X-RateLimit-Reset', () => {
     const now = 1_800_000_000_000;
     const of = (h: Record<string, string>) => ({ status: 429, getHeader: (k: string) => h[k] });
@@ -130,6 +134,9 @@ describe('rate gate: timers', () => {
 });
 
 describe('rate gate: what an answer says', () => {
+  // Retry-After and reset waits run on a clock that skips the waiting.
+  useFastClock();
+
   /** Whether each request went or was handed back (no answer comes, so a waiter is refused). */
   const outcomes = (requests: Array<Promise<number>>) =>
     Promise.all(

@@ -3,9 +3,11 @@ import { api as sotion } from '../../src/api';
 import { SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
 import { headerNumber, RateGate, readRateHeaders } from '../../src/http/rate-gate';
+import { useFastClock } from '../fast-clock';
 import { PREFIX, api, appTester, group, headers, makeBundle, rejection, uuid } from '../helpers';
 
 const G = uuid(7);
+useFastClock();
 const tooLong = (waitMs: number) => new Error(`too long: ${waitMs}`);
 
 describe('rate gate', () => {

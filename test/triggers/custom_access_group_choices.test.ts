@@ -12,6 +12,10 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
+import { useFastClock } from '../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 const ids = (list: AccessGroup[]) => list.map((g) => g.id);
 

@@ -11,6 +11,10 @@ import {
   uuid,
 } from '../../helpers';
 import { captureLogs, hookOp, SECRET, SUB_ID, TARGET } from './helpers';
+import { useFastClock } from '../../fast-clock';
+
+// Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+useFastClock();
 
 /** performSubscribe and performUnsubscribe of the instant triggers (src/zap/hooks/subscribe.ts). */
 
