@@ -19,4 +19,7 @@ module.exports = {
   // jest's default is one worker less than the cores: a single worker on 2 cores. The tests are
   // CPU-bound (their waits run on test/fast-clock.ts), so one worker per core.
   maxWorkers: '100%',
+  // zapier-platform-core exits a process past 450 MB after 250 runs (its memory checker): a
+  // worker that has grown is replaced between test files instead.
+  workerIdleMemoryLimit: '350MB',
 };
