@@ -7,7 +7,9 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BULK_BATCH_SIZE, BULK_CONCURRENCY } from '../src/bulk/send';
@@ -16,17 +18,18 @@ import { MAX_PAGE_SIZE } from '../src/http/pagination';
 import { DEMO_KEY } from '../sandbox/store';
 
 const root = resolve(__dirname, '..', '..');
-const USAGE = `Usage: npm run bench -- [--latency MS] [--quick] [--write]
+const USAGE = `Usage: npm run bench -- [--latency MS] [--quick] [--write] [--only new-steps]
 
   --latency MS  sandbox latency added to every request (default 50)
   --quick       smaller inputs (500 and 2,000 members), no 10,000-member rows
   --write       write bench/results.json, bench/results.md and docs/performance.md's bench section
                 (without it the results are only printed)
+  --only new-steps  only the table of the issue-19 steps (nothing written)
   --help, -h    print this and exit`;
 
 /** The flags, or an exit: 0 after --help, 2 with one line for an unknown flag or a bad value. */
 const parseArgs = (args: string[]) => {
-  const parsed = { latency: 50, quick: false, write: false };
+  const parsed = { latency: 50, quick: false, write: false, only: '' };
   const stop = (message: string): never => {
     process.stderr.write(`bench: ${message} (run with --help for usage)\n`);
     process.exit(2);
@@ -37,7 +40,10 @@ const parseArgs = (args: string[]) => {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else if (arg === '--quick') parsed.quick = true;
-    else if (arg === '--write') parsed.write = true;
+    else if (arg === '--only') {
+      parsed.only = args[(i += 1)] ?? '';
+      if (parsed.only !== 'new-steps') stop(`--only takes new-steps (got "${parsed.only}")`);
+    } else if (arg === '--write') parsed.write = true;
     else if (arg === '--latency' || arg.startsWith('--latency=')) {
       const text = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[(i += 1)];
       const value = Number(text);
@@ -46,7 +52,10 @@ const parseArgs = (args: string[]) => {
           `--latency must be milliseconds >= 0 (got ${text === undefined ? 'nothing' : `"${text}"`})`,
         );
       parsed.latency = value;
-    } else stop(`unknown flag ${arg}; the flags are --latency MS, --quick, --write, --help`);
+    } else
+      stop(
+        `unknown flag ${arg}; the flags are --latency MS, --quick, --write, --only new-steps, --help`,
+      );
   }
   return parsed;
 };
@@ -139,6 +148,7 @@ const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 /** Everything a table needs: the sandbox process and the built app loaded as Zapier loads it. */
 interface Bench {
   sandbox: { child: ChildProcess; url: string; origin: string };
+  stashRpc: { close: () => unknown };
   tester: ReturnType<ZapierCore['createAppTester']>;
   App: AppDefinition;
   bulkPerform: (z: unknown, b: unknown) => Promise<Record<string, number>>;
@@ -160,6 +170,7 @@ const setUp = async (): Promise<Bench> => {
   process.env.SOTION_RUN_BUDGET_MS = '25000';
   const sandbox = await startSandboxProcess();
   process.env.SOTION_API_BASE_URL = sandbox.url;
+  const stashRpc = await startStashRpc(`${sandbox.origin}/__sandbox/files/`);
   // zapier-platform-core prints a "ZID: … RSSMEM: …" line per invocation unless it believes it
   // runs under a test runner (constants.IS_TESTING, read from NODE_ENV when core loads); and the
   // *LOG_TO_STDOUT variables would print every request.
@@ -172,6 +183,7 @@ const setUp = async (): Promise<Bench> => {
   const App = (load(join(root, 'dist/index.js')) as { default: AppDefinition }).default;
   return {
     sandbox,
+    stashRpc,
     tester: zapier.createAppTester(App),
     App,
     bulkPerform: App.creates.bulk_add_members!.operation.perform as Bench['bulkPerform'],
@@ -718,8 +730,239 @@ const writeResults = (results: Record<string, unknown>, md: string) => {
   );
 };
 
+// ---- The issue-19 steps (Set Member's Access Groups, Sync, Bulk Remove, Export) -------------------
+type Perform = (z: unknown, b: unknown) => Promise<unknown>;
+type Tester = ReturnType<ZapierCore['createAppTester']>;
+
+/**
+ * z.stashFile outside Zapier: core asks `${ZAPIER_BASE_ENDPOINT}/platform/rpc/cli` for a
+ * presigned upload; this loopback stand-in answers with the sandbox's file store, so Export
+ * Members stores its CSV there. Set before core loads (it reads the endpoint once).
+ */
+const startStashRpc = async (filesUrl: string) => {
+  let n = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const { id } = JSON.parse(body || '{}') as { id?: string };
+      n += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          id,
+          result: { url: filesUrl, fields: { key: `bench-export-${n}.csv`, policy: 'e30=' } },
+        }),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  process.env.ZAPIER_BASE_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  process.env.ZAPIER_DEPLOY_KEY ??= 'bench';
+  return server;
+};
+
+/**
+ * Each new step once against the sandbox process, its requests against the fewest the API
+ * allows (issue 19): Set, 1 read by ID or 2 by email plus 1 per change; Sync, the group's pages,
+ * ceil(new/500) creates, the existing non-members' ids the cheapest way, 1 per add and removal
+ * (a repeat: the group's pages); Bulk Remove, the group's pages plus 1 per removal; Export,
+ * ceil(members/100) pages plus the group list and each custom group's member pages.
+ */
+const newStepsTable = async (
+  sandbox: { url: string; origin: string },
+  tester: Tester,
+  ops: Record<string, { operation: { perform: never } }>,
+) => {
+  const rows: Array<Record<string, unknown>> = [];
+  const emails = (prefix: string, count: number) =>
+    Array.from({ length: count }, (_, i) => `${prefix}${i}@example.org`);
+  const group = async (name: string) =>
+    (await api(sandbox.url, 'POST', '/access-groups', { name })).data.id;
+  /** Members created straight into groups, 500 a request (set-up, not counted). */
+  const seedInto = async (list: string[], groupIds: string[]) => {
+    for (let i = 0; i < list.length; i += 500)
+      await api(sandbox.url, 'POST', '/members/bulk', {
+        members: list.slice(i, i + 500).map((email) => ({ email })),
+        accessGroupIds: groupIds,
+      });
+  };
+  const idOf = async (email: string) =>
+    (await api(sandbox.url, 'GET', `/members?email=${encodeURIComponent(email)}&limit=1`)).data[0]!
+      .id;
+  const record = async (
+    label: string,
+    key: string,
+    inputData: Record<string, unknown>,
+    minimum: number,
+    minimumIs: string,
+  ) => {
+    await control(sandbox.origin, 'stats/reset', {});
+    const run = await measure(() =>
+      tester(ops[key]!.operation.perform as Perform, {
+        authData: { apiKey: DEMO_KEY },
+        inputData,
+        meta: {},
+      }),
+    );
+    const stats = (await control(sandbox.origin, 'stats')) as {
+      total: number;
+      byRoute: Record<string, number>;
+    };
+    rows.push({
+      step: label,
+      requests: stats.total,
+      minimumRequests: minimum,
+      minimumIs,
+      requestRatio:
+        minimum === 0 ? (stats.total === 0 ? 1 : stats.total) : round(stats.total / minimum),
+      wallMs: Math.round(run.ms),
+      byRoute: stats.byRoute,
+    });
+    console.log(JSON.stringify(rows[rows.length - 1]));
+    return run.result as Record<string, unknown>;
+  };
+
+  // Set Member's Access Groups: a plan change, Silver to Gold (1 add, 1 removal).
+  await control(sandbox.origin, 'reset', {});
+  const silver = await group('Silver Plan');
+  const gold = await group('Gold Plan');
+  const [byId, byEmail] = emails('plan', 2) as [string, string];
+  await seedInto([byId, byEmail], [silver]);
+  const plan = { access_group_ids: [gold], managed_access_group_ids: [silver, gold] };
+  await record(
+    "Set Member's Access Groups by ID, Silver to Gold",
+    'set_member_access_groups',
+    { ...plan, member: await idOf(byId) },
+    3,
+    '1 read + 2 changes',
+  );
+  await record(
+    "Set Member's Access Groups by email, Silver to Gold",
+    'set_member_access_groups',
+    { ...plan, member: byEmail },
+    4,
+    '2 reads + 2 changes',
+  );
+
+  // Sync: a 1,000-member group; the list keeps 900, adds 100 members, brings 100 new.
+  await control(sandbox.origin, 'reset', {});
+  const synced = await group('Nightly');
+  const kept = emails('kept', 900);
+  const leaving = emails('leaving', 100);
+  const joining = emails('joining', 100);
+  const fresh = emails('fresh', 100);
+  await seedInto([...kept, ...leaving], [synced]);
+  await control(sandbox.origin, 'seed', { key: DEMO_KEY, members: joining });
+  const site = (
+    (await control(sandbox.origin, 'state')) as {
+      sites: Array<{ members: Array<{ email: string; createdAt: string; id: string }> }>;
+    }
+  ).sites[0]!;
+  // The ids of the 100 to add, the cheapest way: a look-up each, or the site's member list
+  // (newest first) down to the last of them.
+  const newestFirst = [...site.members].sort(
+    (a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id),
+  );
+  const wanted = new Set(joining);
+  const lastWanted = newestFirst.reduce((last, m, i) => (wanted.has(m.email) ? i : last), 0);
+  const idMinimum = Math.min(wanted.size, Math.ceil((lastWanted + 1) / 100));
+  const syncInput = {
+    access_group_id: synced,
+    emails: [[...kept, ...joining, ...fresh].join('\n')],
+    max_removals: '100',
+  };
+  const syncMin = 10 + Math.ceil(fresh.length / 500) + idMinimum + joining.length + leaving.length;
+  await record(
+    'Sync Access Group Members: 1,000 in the group; 100 adds, 100 new, 100 removals',
+    'sync_access_group_members',
+    syncInput,
+    syncMin,
+    `10 group pages + 1 create + ${idMinimum} id page(s) + 100 adds + 100 removals`,
+  );
+  await record(
+    'Sync Access Group Members, the same list again',
+    'sync_access_group_members',
+    syncInput,
+    11,
+    '11 group pages (1,100 members)',
+  );
+
+  // Bulk Remove: 500 of a 2,000-member group, every fourth (so every page holds some).
+  await control(sandbox.origin, 'reset', {});
+  const big = await group('Big');
+  const inBig = emails('big', 2000);
+  await seedInto(inBig, [big]);
+  await record(
+    'Bulk Remove Members From Access Group: 500 of 2,000 (every fourth)',
+    'bulk_remove_members_from_access_group',
+    { access_group_id: big, emails: [inBig.filter((_, i) => i % 4 === 0).join('\n')] },
+    20 + 500,
+    '20 group pages + 500 removals',
+  );
+
+  // Export Members: 2,000 members, each in one of 5 new custom groups (400 each), next to the
+  // demo site's own few members and groups.
+  await control(sandbox.origin, 'reset', {});
+  const all = emails('export', 2000);
+  for (let g = 0; g < 5; g += 1) {
+    const id = await group(`Export ${g + 1}`);
+    await seedInto(
+      all.filter((_, i) => i % 5 === g),
+      [id],
+    );
+  }
+  const now = (
+    (await control(sandbox.origin, 'state')) as {
+      sites: Array<{
+        members: unknown[];
+        groups: Array<{ id: string; type: string }>;
+        memberships: Record<string, string[]>;
+      }>;
+    }
+  ).sites[0]!;
+  const custom = now.groups.filter((g) => g.type === 'custom');
+  const groupPages = custom.reduce(
+    (sum, g) => sum + Math.ceil((now.memberships[g.id] ?? []).length / 100),
+    0,
+  );
+  const memberPages = Math.ceil(now.members.length / 100);
+  const listPages = Math.ceil(now.groups.length / 100);
+  const exported = await record(
+    `Export Members: ${now.members.length.toLocaleString('en-US')} members, ${custom.length} custom groups`,
+    'export_members',
+    {},
+    memberPages + listPages + groupPages,
+    `${memberPages} member pages + ${listPages} group list + ${groupPages} group pages`,
+  );
+  if (exported.rowCount !== now.members.length)
+    throw new Error(`export wrote ${String(exported.rowCount)} rows of ${now.members.length}`);
+  return rows;
+};
+
+const newStepsMarkdown = (rows: Array<Record<string, unknown>>): string =>
+  [
+    '**New steps** (issue 19; one run each against the sandbox; the minimum is the fewest requests the API allows)',
+    '',
+    '| Step | Requests | Minimum | Minimum is | Ratio | Time |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (row) =>
+        `| ${String(row.step)} | ${String(row.requests)} | ${String(row.minimumRequests)} | ${String(row.minimumIs)} | ${String(row.requestRatio)} | ${String(row.wallMs)} ms |`,
+    ),
+    '',
+  ].join('\n');
+
 const main = async () => {
   const bench = await setUp();
+  const allOps = { ...bench.App.creates, ...bench.App.triggers, ...(bench.App.searches ?? {}) };
+  if (ARGS.only === 'new-steps') {
+    const rows = await newStepsTable(bench.sandbox, bench.tester, allOps);
+    bench.sandbox.child.kill();
+    bench.stashRpc.close();
+    console.log(`\nLatency ${LATENCY} ms per request, Node ${process.version}.\n`);
+    console.log(newStepsMarkdown(rows));
+    return;
+  }
   const results: Record<string, unknown> = {
     latencyMs: LATENCY,
     node: process.version,
@@ -731,7 +974,9 @@ const main = async () => {
   results.singleCreates = await singleCreatesTable(bench, results.bulk as Row[]);
   results.poll = await pollTable(bench);
   results.steps = await stepsTable(bench);
+  results.newSteps = await newStepsTable(bench.sandbox, bench.tester, allOps);
   bench.sandbox.child.kill();
+  bench.stashRpc.close();
   results.coldStart = coldStartTable();
 
   const md = markdown(results);
@@ -815,6 +1060,7 @@ const markdown = (r: Record<string, unknown>): string => {
         `| ${String(row.step)} | ${String(row.requests)} | ${String(row.minimumRequests)} | ${String(row.requestRatio)} | ${String(row.wallMs)} ms | ${String(row.minimumMs)} ms | ${String(row.timeRatio)} |`,
     ),
     '',
+    newStepsMarkdown((r.newSteps as Array<Record<string, unknown>> | undefined) ?? []),
     '**New Access Group** (one poll)',
     '',
     '| Groups | Sandbox order | Returned | Requests | Minimum | Ratio | Time | Minimum time | Ratio |',

@@ -4,7 +4,7 @@
  * runs as Zapier runs it (invoke has no search-or-create locally): the search, then the create
  * when the search finds nobody.
  */
-import type { SiteData } from '../sandbox/store';
+import { makeGroup, makeMember, type SiteData } from '../sandbox/store';
 
 type Check = (ok: boolean, text: string) => void;
 type Invoke = (args: string[]) => Promise<{ code: number; json: unknown; stderr: string }>;
@@ -118,4 +118,212 @@ export const demoFlows = async (
       groupsNow(afterCancel.id).length === 0,
     'the member is unpaid, blocked and in no group',
   );
+};
+
+/**
+ * The new steps as users build them: a plan change and a cancellation (Set Member's Access
+ * Groups, each run twice as Zapier replays), a nightly sync with a dry run first, and a CSV
+ * import whose file the sandbox serves.
+ */
+export const demoNewFlows = async (
+  site: SiteData,
+  origin: string,
+  invoke: Invoke,
+  check: Check,
+  step: (n: number, title: string, input: string) => void,
+  n: number,
+) => {
+  const groupNamed = (name: string) => {
+    const found = site.groups.find((g) => g.name === name);
+    if (found) return found.id;
+    const group = makeGroup(name, 'custom');
+    site.groups.push(group);
+    return group.id;
+  };
+  const memberOf = (email: string) => site.members.find((m) => m.email === email);
+  const groupNames = (email: string) => {
+    const id = memberOf(email)?.id ?? '';
+    return Object.entries(site.memberships)
+      .filter(([, ids]) => ids.includes(id))
+      .map(([groupId]) => site.groups.find((g) => g.id === groupId)?.name)
+      .sort();
+  };
+  const inGroup = (groupId: string) =>
+    (site.memberships[groupId] ?? [])
+      .map((id) => site.members.find((m) => m.id === id)?.email)
+      .sort();
+  const seed = (email: string, groupIds: string[], extra: { paid?: boolean } = {}) => {
+    const m = makeMember(email, extra);
+    site.members.push(m);
+    for (const g of groupIds) (site.memberships[g] ??= []).push(m.id);
+    return m;
+  };
+
+  // A plan change: Silver to Gold, run twice; then a cancellation, run twice.
+  const silver = groupNamed('Silver Plan');
+  const gold = groupNamed('Gold Plan');
+  const premium = groupNamed('Premium Members');
+  const subscriber = 'plan.changer@example.org';
+  seed(subscriber, [silver, premium], { paid: true });
+  step(
+    n,
+    "A plan change (Set Member's Access Groups)",
+    `${subscriber} (in Silver Plan and Premium Members) moves to Gold; the Zap runs twice`,
+  );
+  const planKeys = ['changed', 'addedNames', 'removedNames', 'keptNames', 'paidChanged'];
+  const upgrade = {
+    member: subscriber,
+    access_group_ids: [gold],
+    managed_access_group_ids: [silver, gold],
+  };
+  for (const time of [1, 2]) {
+    const out = await run(invoke, 'create', 'set_member_access_groups', upgrade);
+    show('create set_member_access_groups', upgrade, out, planKeys);
+    check(
+      JSON.stringify(groupNames(subscriber)) === '["Gold Plan","Premium Members"]',
+      'in Gold Plan, out of Silver Plan; Premium Members (not managed) untouched',
+    );
+    check(
+      time === 1
+        ? out.changed === true &&
+            JSON.stringify(out.addedNames) === '["Gold Plan"]' &&
+            JSON.stringify(out.removedNames) === '["Silver Plan"]'
+        : out.changed === false &&
+            JSON.stringify(out.addedNames) === '[]' &&
+            JSON.stringify(out.removedNames) === '[]',
+      time === 1 ? 'reports Gold added, Silver removed' : 'the repeat reports no change',
+    );
+  }
+  step(n + 1, 'A cancellation (Set Access Groups to none, Paid false)', `${subscriber} cancels`);
+  const cancel = {
+    member: subscriber,
+    access_group_ids: [],
+    managed_access_group_ids: [silver, gold],
+    paid: 'false',
+  };
+  for (const time of [1, 2]) {
+    const out = await run(invoke, 'create', 'set_member_access_groups', cancel);
+    show('create set_member_access_groups', cancel, out, planKeys);
+    check(
+      JSON.stringify(groupNames(subscriber)) === '["Premium Members"]' &&
+        memberOf(subscriber)?.paid === false,
+      'out of every plan, unpaid; Premium Members (not managed) untouched',
+    );
+    check(
+      time === 1
+        ? out.changed === true &&
+            JSON.stringify(out.removedNames) === '["Gold Plan"]' &&
+            out.paidChanged === true
+        : out.changed === false && out.paidChanged === false,
+      time === 1 ? 'reports Gold removed and Paid changed' : 'the repeat reports no change',
+    );
+  }
+
+  // A nightly sync: the group becomes the list; a dry run first.
+  const nightly = groupNamed('Nightly Sync');
+  const stays = Array.from({ length: 5 }, (_, i) => `stays${i}@example.org`);
+  const leaves = Array.from({ length: 3 }, (_, i) => `leaves${i}@example.org`);
+  const joins = Array.from({ length: 4 }, (_, i) => `joins${i}@example.org`);
+  const fresh = Array.from({ length: 3 }, (_, i) => `fresh${i}@example.org`);
+  for (const email of [...stays, ...leaves]) seed(email, [nightly]);
+  for (const email of joins) seed(email, []);
+  const list = [...stays, ...joins, ...fresh];
+  const syncInput = { access_group_id: nightly, emails: [list.join('\n')] };
+  step(
+    n + 2,
+    'A nightly sync (Sync Access Group Members), a dry run first',
+    `a list of ${list.length} into "Nightly Sync" (${stays.length} in it, ${joins.length} members not in it, ` +
+      `${fresh.length} not members; ${leaves.length} in it but not on the list)`,
+  );
+  const syncKeys = [
+    'dryRun',
+    'unchangedCount',
+    'addedCount',
+    'createdCount',
+    'removedCount',
+    'failedCount',
+    'removedEmails',
+  ];
+  const before = JSON.stringify({ group: inGroup(nightly), members: site.members.length });
+  const dryInput = { ...syncInput, dry_run: 'true' };
+  const dry = await run(invoke, 'create', 'sync_access_group_members', dryInput);
+  show('create sync_access_group_members', { ...dryInput, emails: '(the list)' }, dry, syncKeys);
+  check(
+    JSON.stringify({ group: inGroup(nightly), members: site.members.length }) === before,
+    'the dry run changed nothing in the sandbox',
+  );
+  const expected = (out: Item, adds: number, creates: number, removes: number) =>
+    out.addedCount === adds &&
+    out.createdCount === creates &&
+    out.removedCount === removes &&
+    out.failedCount === 0;
+  check(
+    dry.dryRun === true && expected(dry, joins.length, fresh.length, leaves.length),
+    `the dry run reports ${joins.length} to add, ${fresh.length} to create, ${leaves.length} to remove`,
+  );
+  for (const time of [1, 2]) {
+    const out = await run(invoke, 'create', 'sync_access_group_members', syncInput);
+    show('create sync_access_group_members', { ...syncInput, emails: '(the list)' }, out, syncKeys);
+    check(
+      JSON.stringify(inGroup(nightly)) === JSON.stringify([...list].sort()),
+      'the group holds exactly the list',
+    );
+    check(
+      leaves.every((email) => memberOf(email)) && fresh.every((email) => memberOf(email)),
+      'the removed stay members of the site; the new ones exist',
+    );
+    check(
+      time === 1
+        ? expected(out, joins.length, fresh.length, leaves.length)
+        : expected(out, 0, 0, 0) && out.unchangedCount === list.length,
+      time === 1 ? 'what the dry run said, done' : 'the repeat finds nothing to do',
+    );
+  }
+
+  // A CSV import: the file the sandbox serves.
+  const csv =
+    '\uFEFFEmail;Display Name;Paid\r\n' +
+    'ada@example.org;"Lovelace, Ada";yes\r\n' +
+    'grace@example.org;Grace Hopper;no\r\n' +
+    'not-an-email;Nobody;yes\r\n' +
+    'alan@example.org;;\r\n';
+  const put = await fetch(`${origin}/__sandbox/files?name=members.csv`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv' },
+    body: csv,
+  });
+  const csvUrl = ((await put.json()) as { url: string }).url;
+  const cohort = groupNamed('CSV Cohort');
+  const csvInput = { csv_file: csvUrl, access_group_ids: [cohort] };
+  step(
+    n + 3,
+    'A CSV import (Bulk Add Members from a CSV File)',
+    `${csvUrl}: a BOM, semicolons, a quoted name with a comma, one bad row`,
+  );
+  const imported = await run(invoke, 'create', 'bulk_add_members', csvInput);
+  show('create bulk_add_members', csvInput, imported, [
+    'total',
+    'createdCount',
+    'invalidCount',
+    'failedCount',
+    'invalidEmails',
+  ]);
+  check(
+    imported.createdCount === 3 &&
+      imported.invalidCount === 1 &&
+      JSON.stringify(imported.invalidEmails) === '["not-an-email"]',
+    '3 created, the bad row reported',
+  );
+  check(
+    JSON.stringify(inGroup(cohort)) ===
+      '["ada@example.org","alan@example.org","grace@example.org"]',
+    'the three are in "CSV Cohort"',
+  );
+  check(
+    memberOf('ada@example.org')?.displayName === 'Lovelace, Ada' &&
+      memberOf('ada@example.org')?.paid === true &&
+      memberOf('grace@example.org')?.paid === false,
+    'the quoted name with its comma and Paid as the file says',
+  );
+  check(!memberOf('not-an-email'), 'the bad row never reached the sandbox');
 };

@@ -283,6 +283,9 @@ const main = async () => {
     await (
       await import('./demo-flows')
     ).demoFlows(site, (args) => invoke(sandbox, args), check, step, 6);
+    await (
+      await import('./demo-flows')
+    ).demoNewFlows(site, sandbox.origin, (args) => invoke(sandbox, args), check, step, 8);
   } finally {
     await sandbox.close();
   }
