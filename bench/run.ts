@@ -10,19 +10,21 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { floodBench } from './flood';
 
 const root = resolve(__dirname, '..', '..');
 const USAGE = `Usage: npm run bench -- [--latency MS] [--quick] [--write]
 
   --latency MS  sandbox latency added to every request (default 50)
   --quick       smaller inputs (500 and 2,000 members), no 10,000-member rows
+  --flood       only the launch-day flood (bench/flood.ts): 200 runs at 30 requests per 10 s
   --write       write bench/results.json, bench/results.md and the README's bench section
                 (without it the results are only printed)
   --help, -h    print this and exit`;
 
 /** The flags, or an exit: 0 after --help, 2 with one line for an unknown flag or a bad value. */
 const parseArgs = (args: string[]) => {
-  const parsed = { latency: 50, quick: false, write: false };
+  const parsed = { latency: 50, quick: false, write: false, flood: false };
   const stop = (message: string): never => {
     process.stderr.write(`bench: ${message} (run with --help for usage)\n`);
     process.exit(2);
@@ -33,6 +35,7 @@ const parseArgs = (args: string[]) => {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else if (arg === '--quick') parsed.quick = true;
+    else if (arg === '--flood') parsed.flood = true;
     else if (arg === '--write') parsed.write = true;
     else if (arg === '--latency' || arg.startsWith('--latency=')) {
       const text = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[(i += 1)];
@@ -137,6 +140,7 @@ const measure = async <T>(work: () => Promise<T>) => {
 const round = (n: number, d = 2) => Math.round(n * 10 ** d) / 10 ** d;
 
 const main = async () => {
+  if (ARGS.flood) return void (await floodBench({ root, latencyMs: LATENCY }));
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   process.env.SOTION_RUN_BUDGET_MS = '25000';
   const sandbox = await startSandboxProcess();

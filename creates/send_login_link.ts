@@ -1,4 +1,5 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
+import { LOGIN_LINK_THROTTLE } from '../src/api/members';
 import { SotionClient } from '../src/http/client';
 import { fieldsOf, member, readInputs } from '../src/zap/fields';
 import { requestLoginLink, requireMember } from '../src/zap/members';
@@ -40,6 +41,9 @@ export default defineCreate({
   operation: {
     inputFields,
     perform,
+    // Sotion's documented 50 login links a minute per site, shared with the other login-link
+    // step: Zapier holds runs past it and runs them later (it cannot be exercised locally).
+    throttle: LOGIN_LINK_THROTTLE,
     sample: sentLoginLinkSample,
     outputFields: sentLoginLinkOutputFields,
   },

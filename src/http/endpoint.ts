@@ -1,4 +1,5 @@
 import type { z as zod } from 'zod';
+import type { SiteLimit } from './ledger';
 
 /**
  * A Sotion endpoint, declared once (src/api/*.ts) with everything the pipeline needs to know
@@ -41,6 +42,8 @@ export interface Endpoint<S extends zod.ZodType, P extends string, E extends num
   readonly throttled?: string;
   /** What a 404 means here, when it is not simply "`what` was not found". */
   readonly notFound?: string;
+  /** A documented limit of this endpoint's own, per site: its requests take turns on it too. */
+  readonly siteLimit?: SiteLimit;
 }
 
 /** What the pipeline's afterResponse needs to know about the request (core's middlewareData). */
@@ -73,6 +76,7 @@ export interface EndpointOptions<E extends number> {
   forbidden?: string;
   throttled?: string;
   notFound?: string;
+  siteLimit?: SiteLimit;
 }
 
 /** Declares an endpoint from its route, e.g. `endpoint('GET /members/{memberId}', …)`. */
@@ -99,6 +103,7 @@ export const endpoint = <
     forbidden: options.forbidden,
     throttled: options.throttled,
     notFound: options.notFound,
+    siteLimit: options.siteLimit,
   };
 };
 

@@ -93,6 +93,14 @@ export class RateGate {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** When the window this run knows of is used up: the time it opens again, else undefined. */
+  blockedUntil(): number | undefined {
+    const full = this.remaining !== undefined && this.remaining - this.inFlight <= 0;
+    return full && this.opensAtMs !== undefined && this.opensAtMs > this.now()
+      ? this.opensAtMs
+      : undefined;
+  }
+
   /** Requests currently sent and not answered. */
   get pending(): number {
     return this.inFlight;
