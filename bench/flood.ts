@@ -57,7 +57,11 @@ export interface FloodResult {
   runs: RunRecord[];
   byBuyer: Record<Buyer, { runs: number; ok: number }>;
   /** Answers by status, and 429s by route. */
-  answers: { total: number; byStatus: Record<string, number>; rejectedByRoute: Record<string, number> };
+  answers: {
+    total: number;
+    byStatus: Record<string, number>;
+    rejectedByRoute: Record<string, number>;
+  };
   /** The fewest requests the flood needs (2 per new buyer, 5 per returning or blocked one). */
   usefulRequests: number;
   rejected: number;
@@ -231,7 +235,10 @@ export const runFlood = async (options: FloodOptions): Promise<FloodResult> => {
 
   let finished = 0;
   const progress = setInterval(
-    () => log(`  flood: ${finished}/${options.runs} runs finished after ${Math.round(clock() / 1000)} s`),
+    () =>
+      log(
+        `  flood: ${finished}/${options.runs} runs finished after ${Math.round(clock() / 1000)} s`,
+      ),
     15_000,
   );
   const runOne = async (b: (typeof buyers)[number]): Promise<RunRecord> => {
@@ -404,7 +411,9 @@ export const floodTable = (r: FloodResult): string => {
         .join(', ') || 'none'
     }. Tries per step: ${Object.entries(r.triesHistogram)
       .map(([t, n]) => `${n}× ${t}`)
-      .join(', ')}. Members left unpaid or outside Gold by a successful run: ${r.unfinishedMembers}.${
+      .join(
+        ', ',
+      )}. Members left unpaid or outside Gold by a successful run: ${r.unfinishedMembers}.${
       reasons.size
         ? ` Failures: ${[...reasons].map(([reason, n]) => `${n}× ${reason}`).join('; ')}.`
         : ''

@@ -235,7 +235,7 @@ const createOrFind = async (
 
 export const perform = (async (z, bundle) => {
   const values = readInputs(z, bundle.inputData, fields);
-  const { email, sendLink, ifExists, unblock } = values;
+  const { ifExists, unblock } = values;
   if (unblock && ifExists !== IF_EXISTS.update) {
     throw inputError(
       z,

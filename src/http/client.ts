@@ -229,7 +229,11 @@ export class SotionClient {
       // The run's turn among the runs sharing the site's limit: now, after a wait, or on a later
       // try (Zapier runs the step again when its turn comes).
       const turn = await this.ledger.turn(this.deadline, ep.siteLimit, this.gate.blockedUntil());
-      if (turn.kind === 'handBack') throw this.handBack(prepared, turn.delaySeconds);
+      // Sotion's own 429, when there was one, says best which limit it was.
+      if (turn.kind === 'handBack')
+        throw lastThrottle instanceof Error
+          ? lastThrottle
+          : this.handBack(prepared, turn.delaySeconds);
       if (turn.kind === 'wait') await sleep(turn.at - Date.now());
       // A wait the run cannot afford goes back to Zapier: as Sotion's own 429 when there was one.
       const ticket = await this.gate.acquire(this.deadline, (waitMs) =>

@@ -50,7 +50,7 @@ export const LEAD_MS = 300;
 /** Time a request needs after its slot, to be worth waiting for in the run. */
 const RESERVE_MS = 1_000;
 /** Claims tried for one slot before the run gives up pacing that request. */
-const MAX_PROBES = 12;
+const MAX_PROBES = 16;
 /** A held slot may still be used this late (a replay a little late); later, it is lost. */
 const LATE_OK_MS = 2_000;
 
@@ -137,7 +137,8 @@ export class RateLedger {
   private readHead(lane: string): Promise<void> {
     const pending = (async () => {
       const value = await this.cache.get(`${PREFIX}:${lane}:head`);
-      if (typeof value === 'number') this.heads.set(lane, Math.max(value, this.heads.get(lane) ?? 0));
+      if (typeof value === 'number')
+        this.heads.set(lane, Math.max(value, this.heads.get(lane) ?? 0));
     })();
     this.reads.set(lane, pending);
     return pending;
@@ -192,8 +193,11 @@ export class RateLedger {
     }
     this.held.sort((a, b) => a.at - b.at);
     const claimed = this.held.find((h) => h.lane === lane);
-    if (this.env.LEDGER_DEBUG)
-      process.stderr.write(`turn ${lane} t=${now % 100000} params=${JSON.stringify(this.params)} head=${(this.heads.get(GENERAL) ?? 0) - now} held=${JSON.stringify(this.held.map((h) => h.at - now))} c=${this.claims} r=${this.refused}\n`);
+    if (!claimed && this.cache.working) {
+      // Every slot tried was taken as it was tried: too many runs claim at once. Sending now
+      // would crowd the window; coming back a little later spreads them.
+      return { kind: 'handBack', at: now, delaySeconds: 1 + Math.floor(this.random() * 3) };
+    }
     return claimed ? this.decide(claimed, deadline, now) : { kind: 'free' };
   }
 
@@ -263,9 +267,11 @@ export class RateLedger {
       }
       this.refused += 1;
       if (!this.cache.working) return undefined;
-      // Another run holds it: further on, spread more the more claims failed (many claim now).
-      if (probe % 3 === 0) await this.readHead(lane);
-      index = Math.max(index + 1 + Math.floor(this.random() * probe), await afterHead());
+      // Another run holds it: further on, spread the wider the more claims failed (many runs
+      // claim at once, and would otherwise all try the same next slot).
+      await this.readHead(lane);
+      const spread = Math.floor(this.random() * Math.min(probe, 8));
+      index = Math.max(index + 1, await afterHead()) + spread;
     }
     return undefined;
   }
@@ -276,10 +282,11 @@ export class RateLedger {
    */
   async observe(headers: RateHeaders | undefined, sentAt: number): Promise<void> {
     if (!headers) return;
-    const { limit, remaining, resetAtMs, throttled } = headers;
+    const { limit, remaining, resetAtMs, throttled, ownLimit } = headers;
     const now = this.now();
     this.latencyMs = Math.max(this.latencyMs, Math.min(5_000, now - sentAt));
-    if (limit === undefined || resetAtMs === undefined) return;
+    // A 429 of an endpoint's own limit (the window still had room) says nothing of the window.
+    if (limit === undefined || resetAtMs === undefined || ownLimit) return;
     await this.start();
     const mine = (this.own.get(resetAtMs) ?? 0) + (throttled ? 0 : 1);
     this.own.set(resetAtMs, mine);
@@ -318,10 +325,7 @@ export class RateLedger {
     if (others > 0 && (throttled || used >= limit / 2)) {
       // Others share the window: everyone paces from here, after what the window already used.
       this.contended = true;
-      await this.advance(
-        GENERAL,
-        throttled ? resetAtMs : Math.max(now + used * params.slotMs, 0),
-      );
+      await this.advance(GENERAL, throttled ? resetAtMs : Math.max(now + used * params.slotMs, 0));
     }
   }
 }

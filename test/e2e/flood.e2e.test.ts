@@ -18,11 +18,11 @@ const { createAppHandler } = jest.requireActual<{ createAppHandler: (app: object
  * with z.cache served by a double that honours nx and TTL. A run may wait 4 s inside Zapier, so
  * most of the flood must go back to Zapier and come back in turn.
  */
-const RATE = Number(process.env.FLOOD_RATE ?? 20);
-const WINDOW = Number(process.env.FLOOD_WINDOW ?? 2);
-const RUNS = Number(process.env.FLOOD_RUNS ?? 36);
-const BUDGET = process.env.FLOOD_BUDGET ?? '4000';
-const ARRIVAL = Number(process.env.FLOOD_ARRIVAL ?? 2000);
+const RATE = Number(process.env.FLOOD_RATE ?? 10);
+const WINDOW = Number(process.env.FLOOD_WINDOW ?? 1);
+const RUNS = Number(process.env.FLOOD_RUNS ?? 20);
+const BUDGET = process.env.FLOOD_BUDGET ?? '2500';
+const ARRIVAL = Number(process.env.FLOOD_ARRIVAL ?? 1000);
 
 describe('flood: runs sharing a site limit take turns', () => {
   const sandbox = useSandbox({ rateLimit: RATE, rateWindowSeconds: WINDOW });
@@ -31,7 +31,7 @@ describe('flood: runs sharing a site limit take turns', () => {
   beforeAll(async () => {
     process.env.SOTION_RUN_BUDGET_MS = BUDGET;
     // The documented 50 login links a minute, scaled to the test's clock: 20 per 2 s.
-    process.env.SOTION_LOGIN_LINK_RATE = '20/2';
+    process.env.SOTION_RATE_LOGIN_LINKS = '20/2';
     result = await runFlood({
       handler: createAppHandler(App),
       sandboxUrl: sandbox().url,
@@ -51,7 +51,11 @@ describe('flood: runs sharing a site limit take turns', () => {
       for (const r of result.runs)
         process.stdout.write(
           `${r.buyer} ${r.ok} ${[r.createMember, r.loginLink]
-            .map((s) => s?.tries.map((t) => `${t.outcome}@${t.startedAt}+${t.ms}${t.delay ? `d${t.delay}` : ''}`).join(' '))
+            .map((s) =>
+              s?.tries
+                .map((t) => `${t.outcome}@${t.startedAt}+${t.ms}${t.delay ? `d${t.delay}` : ''}`)
+                .join(' '),
+            )
             .join(' | ')} ${r.failure ?? ''}\n`,
         );
     process.stdout.write(`${floodTable(result)}\n`);
@@ -59,7 +63,7 @@ describe('flood: runs sharing a site limit take turns', () => {
 
   afterAll(() => {
     delete process.env.SOTION_RUN_BUDGET_MS;
-    delete process.env.SOTION_LOGIN_LINK_RATE;
+    delete process.env.SOTION_RATE_LOGIN_LINKS;
   });
 
   it('every run succeeds within 5 tries, returning buyers as often as new ones', () => {
