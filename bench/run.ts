@@ -16,12 +16,14 @@ import { BULK_BATCH_SIZE, BULK_CONCURRENCY } from '../src/bulk/send';
 import { MEMBER_CONCURRENCY } from '../src/bulk/settle';
 import { MAX_PAGE_SIZE } from '../src/http/pagination';
 import { DEMO_KEY } from '../sandbox/store';
+import { floodBench } from './flood';
 
 const root = resolve(__dirname, '..', '..');
 const USAGE = `Usage: npm run bench -- [--latency MS] [--quick] [--write] [--only new-steps]
 
   --latency MS  sandbox latency added to every request (default 50)
   --quick       smaller inputs (500 and 2,000 members), no 10,000-member rows
+  --flood       only the launch-day flood (bench/flood.ts): 200 runs at 30 requests per 10 s
   --write       write bench/results.json, bench/results.md and docs/performance.md's bench section
                 (without it the results are only printed)
   --only new-steps  only the table of the issue-19 steps (nothing written)
@@ -29,7 +31,7 @@ const USAGE = `Usage: npm run bench -- [--latency MS] [--quick] [--write] [--onl
 
 /** The flags, or an exit: 0 after --help, 2 with one line for an unknown flag or a bad value. */
 const parseArgs = (args: string[]) => {
-  const parsed = { latency: 50, quick: false, write: false, only: '' };
+  const parsed = { latency: 50, quick: false, write: false, only: '', flood: false };
   const stop = (message: string): never => {
     process.stderr.write(`bench: ${message} (run with --help for usage)\n`);
     process.exit(2);
@@ -43,7 +45,8 @@ const parseArgs = (args: string[]) => {
     else if (arg === '--only') {
       parsed.only = args[(i += 1)] ?? '';
       if (parsed.only !== 'new-steps') stop(`--only takes new-steps (got "${parsed.only}")`);
-    } else if (arg === '--write') parsed.write = true;
+    } else if (arg === '--flood') parsed.flood = true;
+    else if (arg === '--write') parsed.write = true;
     else if (arg === '--latency' || arg.startsWith('--latency=')) {
       const text = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[(i += 1)];
       const value = Number(text);
@@ -54,7 +57,7 @@ const parseArgs = (args: string[]) => {
       parsed.latency = value;
     } else
       stop(
-        `unknown flag ${arg}; the flags are --latency MS, --quick, --write, --only new-steps, --help`,
+        `unknown flag ${arg}; the flags are --latency MS, --quick, --write, --only new-steps, --flood, --help`,
       );
   }
   return parsed;
@@ -953,6 +956,7 @@ const newStepsMarkdown = (rows: Array<Record<string, unknown>>): string =>
   ].join('\n');
 
 const main = async () => {
+  if (ARGS.flood) return void (await floodBench({ root, latencyMs: LATENCY }));
   const bench = await setUp();
   const allOps = { ...bench.App.creates, ...bench.App.triggers, ...(bench.App.searches ?? {}) };
   if (ARGS.only === 'new-steps') {

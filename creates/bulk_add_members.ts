@@ -103,6 +103,9 @@ export default defineCreate({
   operation: {
     inputFields,
     perform,
+    // Two imports on one site never run at once: Zapier holds the second until the first ends
+    // (or 180 s pass). Per connection; it cannot be exercised locally.
+    lock: { key: 'bulk_add_members', scope: ['auth'], timeout: 180 },
     sample: { ...bulkSample, ...resultsFileSample },
     outputFields: [...bulkOutputFields, ...resultsFileOutputFields],
   },

@@ -1,4 +1,5 @@
 import { defineCreate, type PlainOutputField } from 'zapier-platform-core';
+import { LOGIN_LINK_THROTTLE } from '../src/api/members';
 import { userError } from '../src/http/errors';
 import { loginLinkStep } from '../src/zap/login-link';
 import { memberSample } from '../src/zap/samples';
@@ -51,6 +52,9 @@ export default defineCreate({
   operation: {
     inputFields,
     perform,
+    // Sotion's documented 50 login links a minute per site, shared with the other login-link
+    // step: Zapier holds runs past it and runs them later (it cannot be exercised locally).
+    throttle: LOGIN_LINK_THROTTLE,
     sample: createdLoginLinkSample,
     outputFields: createdLoginLinkOutputFields,
   },

@@ -31,6 +31,7 @@ import {
   memberOutputFields,
   memberSample,
 } from '../src/zap/samples';
+import { StepProgress } from '../src/zap/progress';
 import { afterDone, unexpected } from '../src/zap/step-errors';
 
 export const IF_EXISTS = {
@@ -111,6 +112,24 @@ interface Saved {
 }
 
 /**
+ * What earlier tries of this run confirmed (src/zap/progress.ts): a try that went back to Zapier
+ * (its turn on the site's rate limit came later) goes on from there instead of starting again.
+ */
+interface Progress {
+  /** The member this step created. */
+  created: Member;
+  /** The member that already had the email, as the look-up read it. */
+  existing: MemberListItem;
+  /** The member as the latest confirmed write answered. */
+  member: Member;
+  /** Whether the PATCH was sent (true) or not needed (false); absent while not decided. */
+  patched: boolean;
+  /** Groups the member is now in (added, or already there), and those this step added. */
+  groupsDone: string[];
+  groupsAdded: string[];
+}
+
+/**
  * "Update": PATCH only what differs from the member's record (the look-up already read it),
  * then add the groups it is not in. A PATCH or group-add answer lists the groups, so only the
  * ones it does not show are posted; without one, each chosen group is posted (409: already in)
@@ -120,79 +139,96 @@ const updateExisting = async (
   client: SotionClient,
   existing: MemberListItem,
   values: Values,
+  progress: Partial<Progress>,
 ): Promise<Saved> => {
   const patch: { displayName?: string; paid?: boolean; status?: 'active' } = {};
   if (values.displayName !== undefined && values.displayName !== existing.displayName)
     patch.displayName = values.displayName;
   if (values.paid !== undefined && values.paid !== existing.paid) patch.paid = values.paid;
   if (values.unblock && existing.status === 'blocked') patch.status = 'active';
-  let member: Member | undefined;
-  if (Object.keys(patch).length) {
-    const outcome = await client.call(members.update, {
-      params: { memberId: existing.id },
-      body: patch,
-    });
-    if (!outcome.ok) throw unexpected(client.z, outcome.status, outcome.requestId);
-    member = outcome.data.data;
+  const groupsDone = (progress.groupsDone ??= []);
+  const groupsAdded = (progress.groupsAdded ??= []);
+  if (progress.patched === undefined) {
+    client.plan(Number(Object.keys(patch).length > 0) + values.groups.length);
+    if (Object.keys(patch).length) {
+      const outcome = await client.call(members.update, {
+        params: { memberId: existing.id },
+        body: patch,
+      });
+      if (!outcome.ok) throw unexpected(client.z, outcome.status, outcome.requestId);
+      progress.member = outcome.data.data;
+      groupsDone.push(...progress.member.accessGroups.map((g) => g.id.toLowerCase()));
+    }
+    progress.patched = Object.keys(patch).length > 0;
+  } else {
+    client.plan(values.groups.filter((g) => !groupsDone.includes(g)).length);
   }
-  const inGroups = new Set(member?.accessGroups.map((g) => g.id.toLowerCase()) ?? []);
-  const groupsAdded: string[] = [];
   for (const groupId of values.groups) {
-    if (inGroups.has(groupId)) continue;
+    if (groupsDone.includes(groupId)) continue;
     const after = await addMemberToGroup(client, groupId, existing.id);
+    groupsDone.push(groupId);
     if (after) {
-      member = after;
+      progress.member = after;
       groupsAdded.push(groupId);
       // The answer lists every group of the member: the chosen ones it shows need no request.
-      for (const g of after.accessGroups) inGroups.add(g.id.toLowerCase());
+      groupsDone.push(...after.accessGroups.map((g) => g.id.toLowerCase()));
     }
   }
-  member ??= await getMember(client, existing.id);
-  return { member, alreadyExisted: true, updated: Object.keys(patch).length > 0, groupsAdded };
+  const member = progress.member ?? (await getMember(client, existing.id));
+  return {
+    member,
+    alreadyExisted: true,
+    updated: progress.patched,
+    groupsAdded: values.groups.filter((g) => groupsAdded.includes(g)),
+  };
 };
 
-export const perform = (async (z, bundle) => {
-  const values = readInputs(z, bundle.inputData, fields);
-  const { email, displayName, paid, groups, sendLink, ifExists, unblock } = values;
-  if (unblock && ifExists !== IF_EXISTS.update) {
-    throw inputError(
-      z,
-      `Unblock If Blocked applies only when "If the Email Exists" is ` +
-        `"${fields.ifExists.labelOf(IF_EXISTS.update)}": choose it, or turn Unblock If Blocked off.`,
-    );
+/** Creates the member, or finds the one that has the email (recorded in `progress`). */
+const createOrFind = async (
+  client: SotionClient,
+  values: Values,
+  progress: Partial<Progress>,
+): Promise<Saved> => {
+  const { z } = client;
+  const { email, displayName, paid, groups, ifExists } = values;
+  if (progress.created) {
+    return { member: progress.created, alreadyExisted: false, updated: false, groupsAdded: groups };
   }
-  const client = new SotionClient(z, bundle);
-  const outcome = await client.call(members.create, {
-    body: {
-      email: email,
-      ...(displayName !== undefined ? { displayName } : {}),
-      ...(paid !== undefined ? { paid } : {}),
-      ...(groups.length ? { accessGroupIds: groups } : {}),
-    },
-    acceptsConflict: ifExists !== IF_EXISTS.error,
-    lostAnswerHint:
-      'If the member was created, a replay stops on "email exists"; set "If the Email Exists" ' +
-      `to ${USE_EXISTING} and replay the step.`,
-    forbidden: groups.length ? undefined : CREATE_REFUSED_BY_PLAN,
-  });
-  let saved: Saved;
-  if (outcome.ok) {
-    saved = {
-      member: outcome.data.data,
-      alreadyExisted: false,
-      updated: false,
-      groupsAdded: groups,
-    };
-  } else if (ifExists === IF_EXISTS.error) {
-    throw userError(
-      z,
-      `A member with the email ${email} already exists on this site (Sotion answered 409 ` +
-        `Conflict). Set "If the Email Exists" to ${USE_EXISTING} to use that member ` +
-        `instead.${requestIdSuffix(outcome.requestId)}`,
-      'member_exists',
-      { status: 409, requestId: outcome.requestId, transient: false },
-    );
-  } else {
+  if (!progress.existing) {
+    const outcome = await client.call(members.create, {
+      body: {
+        email: email,
+        ...(displayName !== undefined ? { displayName } : {}),
+        ...(paid !== undefined ? { paid } : {}),
+        ...(groups.length ? { accessGroupIds: groups } : {}),
+      },
+      acceptsConflict: ifExists !== IF_EXISTS.error,
+      lostAnswerHint:
+        'If the member was created, a replay stops on "email exists"; set "If the Email Exists" ' +
+        `to ${USE_EXISTING} and replay the step.`,
+      forbidden: groups.length ? undefined : CREATE_REFUSED_BY_PLAN,
+    });
+    if (outcome.ok) {
+      progress.created = outcome.data.data;
+      return {
+        member: progress.created,
+        alreadyExisted: false,
+        updated: false,
+        groupsAdded: groups,
+      };
+    }
+    if (ifExists === IF_EXISTS.error) {
+      throw userError(
+        z,
+        `A member with the email ${email} already exists on this site (Sotion answered 409 ` +
+          `Conflict). Set "If the Email Exists" to ${USE_EXISTING} to use that member ` +
+          `instead.${requestIdSuffix(outcome.requestId)}`,
+        'member_exists',
+        { status: 409, requestId: outcome.requestId, transient: false },
+      );
+    }
+    // The look-up, then (at most) a PATCH and a group add each, one after another.
+    client.plan(ifExists === IF_EXISTS.update ? 2 + groups.length : 2);
     const existing = await findMemberByEmail(client, email);
     if (!existing) {
       throw userError(
@@ -204,16 +240,38 @@ export const perform = (async (z, bundle) => {
         { status: 409, requestId: outcome.requestId, transient: true },
       );
     }
-    saved =
-      ifExists === IF_EXISTS.update
-        ? await updateExisting(client, existing, values)
-        : {
-            member: await getMember(client, existing.id),
-            alreadyExisted: true,
-            updated: false,
-            groupsAdded: [],
-          };
+    progress.existing = existing;
   }
+  return ifExists === IF_EXISTS.update
+    ? updateExisting(client, progress.existing, values, progress)
+    : {
+        member: await getMember(client, progress.existing.id),
+        alreadyExisted: true,
+        updated: false,
+        groupsAdded: [],
+      };
+};
+
+export const perform = (async (z, bundle) => {
+  const values = readInputs(z, bundle.inputData, fields);
+  const { ifExists, unblock } = values;
+  if (unblock && ifExists !== IF_EXISTS.update) {
+    throw inputError(
+      z,
+      `Unblock If Blocked applies only when "If the Email Exists" is ` +
+        `"${fields.ifExists.labelOf(IF_EXISTS.update)}": choose it, or turn Unblock If Blocked off.`,
+    );
+  }
+  const client = new SotionClient(z, bundle);
+  return new StepProgress<Progress>(z, 'create_member', bundle.inputData).run(async (progress) => {
+    const saved = await createOrFind(client, values, progress);
+    return finish(client, values, saved);
+  });
+}) satisfies CreatePerform<typeof inputFields>;
+
+const finish = async (client: SotionClient, values: Values, saved: Saved) => {
+  const { z } = client;
+  const { email, sendLink } = values;
   if (sendLink) {
     try {
       await requestLoginLink(client, saved.member.id, {
@@ -223,6 +281,8 @@ export const perform = (async (z, bundle) => {
         lostAnswerHint: 'Sotion may have emailed the link already.',
       });
     } catch (error) {
+      // Its turn comes later: Zapier runs the step again, which goes on from the saved member.
+      if (error instanceof z.errors.ThrottledError) throw error;
       throw afterDone(
         z,
         `The member ${email} was ${saved.alreadyExisted ? 'saved' : 'created'}, but the login ` +
@@ -242,7 +302,7 @@ export const perform = (async (z, bundle) => {
     groupsAddedNames: saved.groupsAdded.map((id) => names.get(id) ?? id),
     loginLinkSent: sendLink,
   };
-}) satisfies CreatePerform<typeof inputFields>;
+};
 
 /** Create Member: the member, and what the step did with an existing one. */
 export const createdMemberSample = {

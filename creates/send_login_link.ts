@@ -1,6 +1,7 @@
 import { defineCreate, type PlainOutputField } from 'zapier-platform-core';
 import { loginLinkStep } from '../src/zap/login-link';
 import { memberSample } from '../src/zap/samples';
+import { LOGIN_LINK_THROTTLE } from '../src/api/members';
 
 const { inputFields, perform, cannot } = loginLinkStep({
   sendEmail: true,
@@ -37,6 +38,9 @@ export default defineCreate({
   operation: {
     inputFields,
     perform,
+    // Sotion's documented 50 login links a minute per site, shared with the other login-link
+    // step: Zapier holds runs past it and runs them later (it cannot be exercised locally).
+    throttle: LOGIN_LINK_THROTTLE,
     sample: sentLoginLinkSample,
     outputFields: sentLoginLinkOutputFields,
   },

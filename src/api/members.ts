@@ -14,6 +14,20 @@ export const LOGIN_LINK_LIMITS =
   'Sotion allows 5 login links a minute for one member and 50 a minute for the whole site, ' +
   'emailed or not';
 
+/** The site-wide part of that limit: the runs of a connection take turns on it. */
+export const LOGIN_LINK_SITE_LIMIT = { lane: 'login-links', count: 50, perSeconds: 60 };
+
+/**
+ * The same limit declared to Zapier for the login-link steps: the identical config without
+ * `action` in its scope makes Create Login Link and Send Login Link share one count per
+ * connection (one Sotion site key).
+ */
+export const LOGIN_LINK_THROTTLE = {
+  window: LOGIN_LINK_SITE_LIMIT.perSeconds,
+  limit: LOGIN_LINK_SITE_LIMIT.count,
+  scope: ['auth' as const],
+};
+
 /** A 403 on a member write that names no access group: the site's plan or the key's rights. */
 const planRefused = (what: string) =>
   `Sotion refused ${what} (HTTP 403), and no scope group was involved: the site's plan may not ` +
@@ -71,6 +85,7 @@ export const members = {
       'unblock the member first (Unblock Member), then send the link again.',
     throttled: LOGIN_LINK_LIMITS,
     throttledSays: 'login link',
+    siteLimit: LOGIN_LINK_SITE_LIMIT,
   }),
 };
 

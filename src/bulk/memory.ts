@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { ZObject } from 'zapier-platform-core';
+import type { ScopedCache } from '../http/cache';
 
 /**
  * How long a step remembers what it confirmed: long enough for Zapier's retries after a throttle
  * and a user's replay, short enough that a Zap sending the same list tomorrow checks again.
  */
 export const MEMORY_TTL_SECONDS = 3_600;
-
-/**
- * z.cache as core implements it (src/tools/create-cache.js): `get` takes a scope too, though
- * core's typings leave it out. Reading without the scope would miss what `set` stored with it.
- */
-interface ScopedCache {
-  get(key: string, scope?: string[]): Promise<unknown>;
-  set(key: string, value: unknown, ttl?: number, scope?: string[]): Promise<unknown>;
-}
 
 /** A short, stable digest of an email: the memory never holds the addresses themselves. */
 const digest = (email: string) =>

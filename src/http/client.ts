@@ -5,6 +5,8 @@ import { keyRejected, withJitter } from './middleware';
 import { RateGate, readRateHeaders } from './rate-gate';
 import { rawText } from './raw-body';
 import { baseUrlOf } from './config';
+import { ConnectionCache, digestOf } from './cache';
+import { RateLedger } from './ledger';
 import { Deadline, sleep } from './deadline';
 import {
   apiMessageOf,
@@ -88,6 +90,9 @@ const MAX_ATTEMPTS = 4;
 const BACKOFF_MS = 250;
 const PER_REQUEST_TIMEOUT_MS = 15_000;
 const MIN_REQUEST_MS = 500;
+/** After running out of time: Zapier runs the step again this many seconds later (plus jitter). */
+const OUT_OF_TIME_SECONDS = 5;
+const OUT_OF_TIME = 'out of time';
 
 /**
  * The wait before attempt `attempt + 1` after a 5xx or a lost answer: 250 ms doubled per attempt,
@@ -143,6 +148,8 @@ export class SotionClient {
   resentAfterLostAnswer = 0;
   /** The run's rate gate: every request of the run waits its turn there. */
   readonly gate = new RateGate();
+  /** The turns this run takes with the other runs of the connection (z.cache, best effort). */
+  readonly ledger: RateLedger;
 
   constructor(
     readonly z: ZObject,
@@ -152,6 +159,11 @@ export class SotionClient {
     this.deadline = deadline;
     // The base sessionConfig.perform found (a computed auth field), else the documented one.
     this.baseUrl = baseUrlOf(bundle.authData);
+    // A step's tries share its input: the slots one try reserved wait for the next under it.
+    this.ledger = new RateLedger(
+      new ConnectionCache(z),
+      `sotion:ticket:v1:${digestOf(bundle.inputData ?? null)}`,
+    );
     const problem = apiKeyProblem(bundle.authData?.apiKey);
     if (problem) throw inputError(z, problem);
     // Every operation makes its client before reading its input: a key mapped into a field
@@ -159,7 +171,29 @@ export class SotionClient {
     refuseKeyInInput(z, bundle);
   }
 
+  /**
+   * The next `count` requests of this run come one after another (the rest of an update after a
+   * 409, say): when the runs of the site take turns, one turn reserves them all, so the run is
+   * not sent to the back of the queue between them.
+   */
+  plan(count: number): void {
+    this.ledger.plan(count);
+  }
+
   async call<S extends zod.ZodType, P extends string, E extends number>(
+    ep: Endpoint<S, P, E>,
+    args: CallArgs<P>,
+  ): Promise<Outcome<zod.output<S>, E>> {
+    try {
+      return await this.send1(ep, args);
+    } catch (error) {
+      // Going back to Zapier: the slots this run holds wait for its next try.
+      if (error instanceof this.z.errors.ThrottledError) await this.ledger.keepTicket();
+      throw error;
+    }
+  }
+
+  private async send1<S extends zod.ZodType, P extends string, E extends number>(
     ep: Endpoint<S, P, E>,
     args: CallArgs<P>,
   ): Promise<Outcome<zod.output<S>, E>> {
@@ -196,11 +230,22 @@ export class SotionClient {
     /** Another attempt after a lost answer or a 5xx, or undefined when the error is final. */
     const again = (error: unknown, attempt: number): number | undefined => {
       const waitMs = this.retryDelayMs(error, attempt, prepared.idempotent);
+      // Worth another attempt, but the run has no time left for it: Zapier runs it again.
+      if (waitMs === OUT_OF_TIME) throw this.outOfTime(prepared, error);
       // A write sent again: Sotion may have done the first one.
       if (waitMs !== undefined && ep.method !== 'GET') this.resentAfterLostAnswer += 1;
       return waitMs;
     };
     for (let attempt = 1; ;) {
+      // The run's turn among the runs sharing the site's limit: now, after a wait, or on a later
+      // try (Zapier runs the step again when its turn comes).
+      const turn = await this.ledger.turn(this.deadline, ep.siteLimit, this.gate.blockedUntil());
+      // Sotion's own 429, when there was one, says best which limit it was.
+      if (turn.kind === 'handBack')
+        throw lastThrottle instanceof Error
+          ? lastThrottle
+          : this.handBack(prepared, turn.delaySeconds);
+      if (turn.kind === 'wait') await sleep(turn.at - Date.now());
       // A wait the run cannot afford goes back to Zapier: as Sotion's own 429 when there was one.
       const ticket = await this.gate.acquire(this.deadline, (waitMs) =>
         lastThrottle instanceof Error ? lastThrottle : this.throttled(prepared, waitMs),
@@ -211,6 +256,7 @@ export class SotionClient {
         throw this.outOfTime(prepared);
       }
       let answer: { response: Pick<HttpResponse, 'status' | 'getHeader'>; content: string };
+      const sentAt = Date.now();
       try {
         this.requestsSent += 1;
         answer = await this.send(
@@ -227,6 +273,7 @@ export class SotionClient {
       } catch (error) {
         const info = errorInfo(error);
         this.gate.release(ticket, info?.rate);
+        await this.ledger.observe(info?.rate, sentAt);
         if (info?.status === 429) {
           lastThrottle = error;
           continue;
@@ -240,7 +287,9 @@ export class SotionClient {
         continue;
       }
       const { response, content } = answer;
-      this.gate.release(ticket, readRateHeaders(response));
+      const rate = readRateHeaders(response);
+      this.gate.release(ticket, rate);
+      await this.ledger.observe(rate, sentAt);
       const requestId = requestIdOf(response);
       if ((ep.expect as readonly number[]).includes(response.status)) {
         const said = apiMessageOf(content);
@@ -290,14 +339,21 @@ export class SotionClient {
     );
   }
 
-  /** How long to wait before another attempt, or undefined when the error is final. */
-  private retryDelayMs(error: unknown, attempt: number, idempotent: boolean): number | undefined {
+  /**
+   * How long to wait before another attempt; undefined when the error is final, OUT_OF_TIME
+   * when another attempt is worth it but the run cannot afford it.
+   */
+  private retryDelayMs(
+    error: unknown,
+    attempt: number,
+    idempotent: boolean,
+  ): number | typeof OUT_OF_TIME | undefined {
     if (attempt >= MAX_ATTEMPTS) return undefined;
     const info = errorInfo(error);
     if (!idempotent) return undefined;
     if (!(info?.transient || isNetworkError(error))) return undefined;
     const waitMs = backoffMs(attempt);
-    return this.deadline.canWait(waitMs, MIN_REQUEST_MS * 2) ? waitMs : undefined;
+    return this.deadline.canWait(waitMs, MIN_REQUEST_MS * 2) ? waitMs : OUT_OF_TIME;
   }
 
   private finalError(error: unknown, request: Prepared, attempt: number) {
@@ -318,15 +374,41 @@ export class SotionClient {
     );
   }
 
-  private outOfTime(request: Prepared): Error {
+  /**
+   * Work left undone for lack of time goes back to Zapier as a throttle, which runs the step
+   * again (what the run confirmed is not lost: a replay of a read or of a safe write is harmless).
+   */
+  private outOfTime(request: Prepared, cause?: unknown): Error {
+    const seconds = withJitter(OUT_OF_TIME_SECONDS);
+    const said = errorInfo(cause);
     return withInfo(
-      new this.z.errors.Error(
+      new this.z.errors.ThrottledError(
         `The step ran out of time (Zapier allows 30 seconds) before ${request.action} ` +
-          `${request.target}. Replay the step; if it keeps happening, Sotion is answering slowly.`,
-        'deadline',
-        0,
+          `${request.target}, so Zapier will run it again in about ${seconds} seconds. If it ` +
+          'keeps happening, Sotion is answering slowly.',
+        seconds,
       ),
-      { transient: true },
+      {
+        transient: true,
+        retryAfterSeconds: seconds,
+        lastAnswer: said && { status: said.status, requestId: said.requestId },
+      },
+    );
+  }
+
+  /**
+   * The run's turn comes later than it can wait: back to Zapier, to be run again just before it
+   * (no jitter: the turns of the site's runs are spread already).
+   */
+  private handBack(request: Prepared, seconds: number): Error {
+    return withInfo(
+      new this.z.errors.ThrottledError(
+        `Several Zap runs are sharing Sotion's rate limit for this site, and this step's turn ` +
+          `(${request.action} ${request.target}) comes in about ${seconds} seconds, so Zapier ` +
+          'will run it again then.',
+        seconds,
+      ),
+      { transient: true, retryAfterSeconds: seconds },
     );
   }
 

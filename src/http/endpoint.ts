@@ -1,4 +1,5 @@
 import type { z as zod } from 'zod';
+import type { SiteLimit } from './ledger';
 
 /**
  * A Sotion endpoint, declared once (src/api/*.ts) with everything the pipeline needs to know
@@ -53,6 +54,8 @@ export interface Endpoint<S extends zod.ZodType, P extends string, E extends num
    * one whose word alone Sotion's message holds; otherwise it says `notFound`.
    */
   readonly notFoundWhich?: Readonly<Record<string, string>>;
+  /** A documented limit of this endpoint's own, per site: its requests take turns on it too. */
+  readonly siteLimit?: SiteLimit;
 }
 
 /** What the pipeline's afterResponse needs to know about the request (core's middlewareData). */
@@ -90,6 +93,7 @@ export interface EndpointOptions<E extends number> {
   throttledSays?: string;
   notFound?: string;
   notFoundWhich?: Readonly<Record<string, string>>;
+  siteLimit?: SiteLimit;
 }
 
 /** Declares an endpoint from its route, e.g. `endpoint('GET /members/{memberId}', …)`. */
@@ -118,6 +122,7 @@ export const endpoint = <
     throttledSays: options.throttledSays,
     notFound: options.notFound,
     notFoundWhich: options.notFoundWhich,
+    siteLimit: options.siteLimit,
   };
 };
 

@@ -18,6 +18,11 @@ export interface ErrorInfo {
   apiMessage?: string;
   /** The connection test's 404 without Sotion's error body: no Sotion API at that base URL. */
   notSotionApi?: boolean;
+  /**
+   * A step handed back for lack of time to try again: the answer that asked for another try
+   * (a 5xx, a body that was not JSON), so what is shown can still name it.
+   */
+  lastAnswer?: { status?: number; requestId?: string };
 }
 
 const infos = new WeakMap<object, ErrorInfo>();

@@ -11,6 +11,8 @@ export interface RateHeaders {
   resetAtMs?: number;
   /** A 429: nothing was processed and nothing is left until the reset. */
   throttled?: boolean;
+  /** A 429 whose X-RateLimit-Remaining still shows room: a limit of the endpoint's own. */
+  ownLimit?: boolean;
 }
 
 /** A numeric header, or undefined when it is missing or not a number (core answers null). */
@@ -44,11 +46,13 @@ export const readRateHeaders = (
 ): RateHeaders => {
   const throttled = response.status === 429;
   const reset = headerNumber(response, 'x-ratelimit-reset');
+  const said = headerNumber(response, 'x-ratelimit-remaining');
   const retryAfter = throttled ? retryAfterMs(response, nowMs) : undefined;
   return {
     limit: headerNumber(response, 'x-ratelimit-limit'),
-    remaining: throttled ? 0 : headerNumber(response, 'x-ratelimit-remaining'),
+    remaining: throttled ? 0 : said,
     throttled,
+    ...(throttled && said !== undefined && said > 0 ? { ownLimit: true } : {}),
     resetAtMs:
       retryAfter !== undefined
         ? nowMs + retryAfter
@@ -92,6 +96,14 @@ export class RateGate {
     private readonly random: () => number = Math.random,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** When the window this run knows of is used up: the time it opens again, else undefined. */
+  blockedUntil(): number | undefined {
+    const full = this.remaining !== undefined && this.remaining - this.inFlight <= 0;
+    return full && this.opensAtMs !== undefined && this.opensAtMs > this.now()
+      ? this.opensAtMs
+      : undefined;
+  }
 
   /** Requests currently sent and not answered. */
   get pending(): number {

@@ -50,6 +50,11 @@ const cache = (): Record<string, string> =>
 
 const NOW = Date.now();
 
+/** What the export left in z.cache (the connection's shared rate ledger is not the export's). */
+const isLedgerKey = (key: string) =>
+  key.startsWith('sotion:rate:') || key.startsWith('sotion:ticket:');
+const exportKeys = () => Object.keys(cache()).filter((key) => !isLedgerKey(key));
+
 describe('Export Members: one run', () => {
   it('exports the site: group list, member pages, each custom group with members; one row per member', async () => {
     api()
@@ -104,7 +109,7 @@ describe('Export Members: one run', () => {
       ],
     ]);
     // Nothing is left behind in z.cache.
-    expect(Object.keys(cache())).toEqual([]);
+    expect(exportKeys()).toEqual([]);
   });
 
   it("exports one group: its pages are the rows (no Created dates), other custom groups' pages fill the column", async () => {
@@ -172,7 +177,7 @@ describe('Export Members: one run', () => {
     ).toBe(
       `Sotion has no access group ${missing} on this site (the access group list was read to the end): it may have been deleted. Pick the group from the dropdown, or leave Access Group empty to export every member.`,
     );
-    expect(Object.keys(cache())).toEqual([]);
+    expect(exportKeys()).toEqual([]);
     expect(
       messageOf(await rejection(appTester(perform, makeBundle({ access_group_id: 'Premium' })))),
     ).toMatch(/^Access Group must be a Sotion access group ID/);
@@ -269,7 +274,7 @@ describe('Export Members: across runs', () => {
       ['member2@example.com', ''],
       ['member1@example.com', 'Premium Members'],
     ]);
-    expect(Object.keys(cache())).toEqual([]);
+    expect(exportKeys()).toEqual([]);
   });
 
   it('goes on from any list: the group list, the members, a group for the column', async () => {
@@ -340,6 +345,9 @@ describe('Export Members: across runs', () => {
       );
     const throttled = await rejection(appTester(perform, makeBundle({})));
     expect(throttled.name).toBe('ThrottledError');
+    // Zapier replays after the delay it was given: by then the site's window has reset and the
+    // turn the rate ledger gave this step has come (the ledger's own tests cover that wait).
+    for (const key of Object.keys(cache())) if (isLedgerKey(key)) delete cache()[key];
 
     api()
       .get(`${PREFIX}/members`)
@@ -366,7 +374,7 @@ describe('Export Members: across runs', () => {
       .reply(401, { error: 'Invalid API key.' }, headers(2));
     const error = await rejection(appTester(perform, makeBundle({})));
     expect(error.name).toBe('ExpiredAuthError');
-    expect(Object.keys(cache())).toEqual([]);
+    expect(exportKeys()).toEqual([]);
   });
 
   it('says so, and does not go on, when Zapier does not keep its progress', async () => {
@@ -457,7 +465,7 @@ describe('Export Members: across runs', () => {
     const rows = rowsOf(uploads[0]);
     expect(rows.slice(1).map((row) => row[0])).toEqual(many.map((m) => m.email));
     expect(rows[2_051]?.[6]).toBe('Premium Members');
-    expect(Object.keys(cache())).toEqual([]);
+    expect(exportKeys()).toEqual([]);
   });
 
   it('starts over when a saved part is gone, or the progress is older than two hours', async () => {
@@ -483,7 +491,7 @@ describe('Export Members: across runs', () => {
     expect(messageOf(lost)).toMatch(
       /^Export Members lost part of the progress it had saved at Zapier, so it starts over when Zapier runs the step again in about \d+ seconds\.$/,
     );
-    expect(Object.keys(cache())).toEqual([]);
+    expect(exportKeys()).toEqual([]);
 
     await appTester(
       async (z: ZObject) =>

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { createAppTester, type Bundle, type ZObject } from 'zapier-platform-core';
+import { createAppTester, errors, type Bundle, type ZObject } from 'zapier-platform-core';
 import App from '../../index';
 import { backoffMs, SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
@@ -350,7 +350,7 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
     expect(JSON.parse(reset.message)).toMatchObject({ code: 'network_error' });
   });
 
-  it('times out a slow answer and says so after retries', async () => {
+  it('a slow answer that used up the run goes back to Zapier as a throttle (a read is safe to run again)', async () => {
     process.env.SOTION_RUN_BUDGET_MS = '1500';
     try {
       api()
@@ -358,11 +358,13 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
         .delay(1500)
         .reply(200, { data: group(7) }, headers());
       const error = await rejection(appTester(getGroup(G), makeBundle({})));
-      // The one attempt used the whole budget: no time is left to try again.
-      expect(messageOf(error)).toBe(
-        `Sotion did not answer in time while reading access group ${G}. Replaying the step is safe; try again in a few minutes.`,
+      // The one attempt used the whole budget: no time is left to try again, so Zapier does.
+      expect(error).toBeInstanceOf(errors.ThrottledError);
+      expect(messageOf(error)).toMatch(
+        new RegExp(
+          `^The step ran out of time \\(Zapier allows 30 seconds\\) before reading access group ${G}, so Zapier will run it again in about \\d+ seconds\\.`,
+        ),
       );
-      expect(JSON.parse(error.message)).toMatchObject({ code: 'timeout' });
     } finally {
       delete process.env.SOTION_RUN_BUDGET_MS;
     }
@@ -376,10 +378,12 @@ describe('request pipeline: retries, timeouts and bad bodies', () => {
         makeBundle({}),
       ),
     );
-    expect(messageOf(error)).toBe(
-      'The step ran out of time (Zapier allows 30 seconds) before reading your Sotion site. Replay the step; if it keeps happening, Sotion is answering slowly.',
+    // Work left undone for lack of time goes back to Zapier, which runs the step again.
+    expect(error).toBeInstanceOf(errors.ThrottledError);
+    expect(messageOf(error)).toMatch(
+      /^The step ran out of time \(Zapier allows 30 seconds\) before reading your Sotion site, so Zapier will run it again in about \d+ seconds\. If it keeps happening, Sotion is answering slowly\.$/,
     );
-    expect(JSON.parse(error.message)).toMatchObject({ code: 'deadline' });
+    expect(JSON.parse(error.message).delay).toBeGreaterThanOrEqual(6);
   });
 
   it('a GET whose body is cut short is asked again', async () => {

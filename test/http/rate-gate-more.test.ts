@@ -99,19 +99,56 @@ describe('rate gate: more', () => {
     // Exactly at the reset: the window is over; its jitter has not passed yet.
     clock += 1_000;
     gate.release(await gate.acquire(deadline, tooLong), { remaining: 0 });
+    // The look-out timer is cleared after the race: it must not outlive this test.
+    let lookOut: NodeJS.Timeout | undefined;
     const next = await Promise.race([
       gate.acquire(deadline, tooLong).then(
         () => 'went',
         () => 'refused',
       ),
-      sleep(100).then(() => 'waiting'),
+      new Promise<string>((resolve) => {
+        lookOut = setTimeout(() => resolve('waiting'), 100);
+      }),
     ]);
+    clearTimeout(lookOut);
     expect(next).toBe('went');
   });
 });
 
 describe('rate gate: timers', () => {
-  const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+  /**
+   * The timers set from now on in this test's realm (the code under test and the test; not
+   * jest's own reporter, whose timers come and go in the same process), and which of them are
+   * still running: neither fired nor cleared.
+   */
+  const watchTimers = () => {
+    const running = new Set<NodeJS.Timeout>();
+    const realSet = global.setTimeout;
+    const realClear = global.clearTimeout;
+    const set = jest.spyOn(global, 'setTimeout').mockImplementation(((
+      callback: (...args: unknown[]) => void,
+      ms?: number,
+      ...args: unknown[]
+    ) => {
+      const timer = realSet(() => {
+        running.delete(timer);
+        callback(...args);
+      }, ms);
+      running.add(timer);
+      return timer;
+    }) as typeof setTimeout);
+    const clear = jest.spyOn(global, 'clearTimeout').mockImplementation((timer) => {
+      running.delete(timer as NodeJS.Timeout);
+      realClear(timer);
+    });
+    return {
+      running: () => running.size,
+      restore: () => {
+        set.mockRestore();
+        clear.mockRestore();
+      },
+    };
+  };
 
   it('a waiter woken by an answer leaves no timer running behind it', async () => {
     const gate = new RateGate(() => 0);
@@ -123,13 +160,17 @@ describe('rate gate: timers', () => {
     });
     // The one place left is taken; the waiter could sleep until the reset, 15 s away.
     const inFlight = await gate.acquire(deadline, tooLong);
-    const before = timers();
-    const waiter = gate.acquire(deadline, tooLong);
-    await sleep(20);
-    expect(timers()).toBe(before + 1);
-    gate.release(inFlight);
-    await waiter;
-    expect(timers()).toBe(before);
+    const timers = watchTimers();
+    try {
+      const waiter = gate.acquire(deadline, tooLong);
+      await sleep(20);
+      expect(timers.running()).toBe(1);
+      gate.release(inFlight);
+      await waiter;
+      expect(timers.running()).toBe(0);
+    } finally {
+      timers.restore();
+    }
   });
 });
 

@@ -56,7 +56,9 @@ const read = async <T>(
     return { fetched: await fetch() };
   } catch (error) {
     const info = errorInfo(error);
-    const [status, requestId] = [info?.status, info?.requestId];
+    // Handed back for lack of time to try again: the answer that asked for the try.
+    const status = info?.status ?? info?.lastAnswer?.status;
+    const requestId = info?.requestId ?? info?.lastAnswer?.requestId;
     if (status === 404) {
       z.console.log(
         `${capitalized(what)} is gone from Sotion; the output keeps what the delivery carried.`,

@@ -1,0 +1,77 @@
+import nock from 'nock';
+import { errors } from 'zapier-platform-core';
+import { perform } from '../../creates/create_member';
+import {
+  api,
+  appTester,
+  group,
+  headers,
+  makeBundle,
+  messageOf,
+  pageOf,
+  PREFIX,
+  rejection,
+} from '../helpers';
+import { full, listed, out } from './member-fixtures';
+
+const gold = group(1);
+const email = 'member12@example.com';
+const input = { email, paid: 'true', access_group_ids: [gold.id], if_email_exists: 'update' };
+
+/**
+ * Issue 17 §1: a returning buyer's try that goes back to Zapier in the middle of its update
+ * (its turn on the site's rate limit comes later) goes on from what it confirmed: the next try
+ * sends neither the create nor the look-up again.
+ */
+describe('create_member: a try that went back to Zapier goes on from what it confirmed', () => {
+  beforeEach(() => {
+    process.env.SOTION_RUN_BUDGET_MS = '2000';
+  });
+  afterEach(() => {
+    delete process.env.SOTION_RUN_BUDGET_MS;
+    nock.cleanAll();
+  });
+
+  it('the create and the look-up are not sent again; the update and the group add are', async () => {
+    const existing = listed(12, { paid: false });
+    const soon = String(Math.ceil(Date.now() / 1000) + 2);
+    api().post(`${PREFIX}/members`).reply(409, { error: 'exists' }, headers('c1'));
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email, limit: '1' })
+      .reply(200, pageOf([existing]), headers('g1'));
+    // Other runs used up the window: the update has to wait beyond this try's time.
+    api()
+      .patch(`${PREFIX}/members/${existing.id}`, { paid: true })
+      .reply(
+        429,
+        { error: 'Too many requests.' },
+        headers('p1', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': soon }),
+      );
+    const first = await rejection(appTester(perform, makeBundle(input)));
+    expect(first).toBeInstanceOf(errors.ThrottledError);
+    expect(nock.pendingMocks()).toEqual([]);
+
+    // Zapier runs the step again after the delay it asked for.
+    await new Promise((resolve) => setTimeout(resolve, JSON.parse(first.message).delay * 1000));
+    const paid = full(12, [], { paid: true });
+    const done = full(12, [1], { paid: true });
+    api()
+      .patch(`${PREFIX}/members/${existing.id}`, { paid: true })
+      .reply(200, { data: paid }, headers('p2'));
+    api()
+      .post(`${PREFIX}/access-groups/${gold.id}/members`, { memberId: existing.id })
+      .reply(201, { data: done }, headers('a2'));
+    const result = await appTester(perform, makeBundle(input));
+    expect(result).toEqual({
+      ...out(done),
+      alreadyExisted: true,
+      updated: true,
+      groupsAdded: [gold.id],
+      groupsAddedNames: [gold.name],
+      loginLinkSent: false,
+    });
+    expect(nock.pendingMocks()).toEqual([]);
+    void messageOf;
+  });
+});
