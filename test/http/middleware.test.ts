@@ -13,7 +13,7 @@ import {
   rejection,
 } from '../helpers';
 
-describe('request pipeline: more', () => {
+describe('request pipeline middleware', () => {
   it('sends the key to the base URL itself, without a path or query', async () => {
     expect(resolveBaseUrl()).toBe(BASE + PREFIX);
     api().get(PREFIX).reply(200, { ok: true }, headers('b1'));
