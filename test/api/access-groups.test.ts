@@ -5,9 +5,11 @@ import { perform as customChoices } from '../../triggers/custom_access_group_cho
 import { cursorStore, mockCursorRpc } from '../cursor-rpc';
 import { useFastClock } from '../fast-clock';
 import {
+  looksNewestFirst,
   matchAccessGroupsByName,
   MAX_UNDATED_GROUPS,
   newestAccessGroups,
+  newestFirst,
 } from '../../src/api/access-groups';
 import type { AccessGroup } from '../../src/api/schemas';
 import { SotionClient } from '../../src/http/client';
@@ -179,5 +181,43 @@ describe('custom group choices: the cursors kept for "Load more"', () => {
       .reply(200, pageOf([group(1)], 'A'), headers());
     expect(await appTester(customChoices, makeBundle({}, { page: 0 }))).toEqual([group(1)]);
     expect([...cursorStore.values()]).toEqual([JSON.stringify({ after: 'A', seen: [] })]);
+  });
+});
+
+describe('ordering', () => {
+  it('newestFirst breaks ties by id, both ways', () => {
+    const a = group(1, { createdAt: '2026-01-01T00:00:00Z' });
+    const b = group(2, { createdAt: '2026-01-01T00:00:00Z' });
+    expect([a, b].sort(newestFirst).map((g) => g.id)).toEqual([b.id, a.id]);
+    expect([b, a].sort(newestFirst).map((g) => g.id)).toEqual([b.id, a.id]);
+    expect(newestFirst(a, a)).toBe(0);
+    expect(Math.sign(newestFirst(a, b))).toBe(1);
+    expect(Math.sign(newestFirst(b, a))).toBe(-1);
+  });
+
+  it('newestFirst goes by createdAt before the id, and puts undated groups last', () => {
+    // The newer group has the smaller id: only the dates can put it first.
+    const newer = group(1, { createdAt: '2026-03-01T00:00:00Z' });
+    const older = group(2, { createdAt: '2026-01-01T00:00:00Z' });
+    const undated = group(3, { createdAt: null });
+    expect([older, undated, newer].sort(newestFirst).map((g) => g.id)).toEqual([
+      newer.id,
+      older.id,
+      undated.id,
+    ]);
+    expect([undated, newer, older].sort(newestFirst).map((g) => g.id)).toEqual([
+      newer.id,
+      older.id,
+      undated.id,
+    ]);
+  });
+
+  it('looksNewestFirst needs a strictly falling sequence with known dates', () => {
+    expect(looksNewestFirst([group(3), group(2), group(1)])).toBe(true);
+    expect(looksNewestFirst([group(3), group(3), group(2)])).toBe(true);
+    expect(looksNewestFirst([group(1), group(2)])).toBe(false);
+    expect(looksNewestFirst([group(1), group(1, { id: 'other' })])).toBe(false);
+    expect(looksNewestFirst([group(2), group(1, { createdAt: null })])).toBe(false);
+    expect(looksNewestFirst([group(1)])).toBe(false);
   });
 });
