@@ -1,5 +1,5 @@
 import type { SotionClient } from '../http/client';
-import type { DropdownPage } from '../zap/dropdown';
+import type { DropdownPage } from '../http/pagination';
 import { endpoint } from '../http/endpoint';
 import { userError } from '../http/errors';
 import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
