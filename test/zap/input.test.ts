@@ -27,7 +27,7 @@ describe('list input', () => {
     const long = 'x'.repeat(100);
     expect(failure(() => toIds(z, `${G}, ${long}`, 'Groups'))).toBe(
       'Groups must be Sotion IDs (UUIDs such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ' +
-        `"${'x'.repeat(60)}" is not. Pick it from the dropdown or map an ID from an earlier step ` +
+        `"${'x'.repeat(60)}… (100 characters)" is not. Pick it from the dropdown or map an ID from an earlier step ` +
         "(Find Access Group gives a group's ID from its name).",
     );
   });
@@ -68,7 +68,7 @@ describe('optional email and id fields', () => {
 
   it('quote an invalid email by its first 80 characters', () => {
     expect(failure(() => email.read(z, 'y'.repeat(200)))).toBe(
-      `New Email must be an email such as ada@example.com; "${'y'.repeat(80)}" is not ` +
+      `New Email must be an email such as ada@example.com; "${'y'.repeat(80)}… (200 characters)" is not ` +
         '(the email has no @).',
     );
   });
@@ -76,7 +76,7 @@ describe('optional email and id fields', () => {
   it('quote an invalid id by its first 80 characters', () => {
     expect(failure(() => id.read(z, 'z'.repeat(200)))).toBe(
       'Member ID must be a Sotion ID (a UUID such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ' +
-        `"${'z'.repeat(80)}" is not. Map the ID from an earlier step.`,
+        `"${'z'.repeat(80)}… (200 characters)" is not. Map the ID from an earlier step.`,
     );
   });
 });
