@@ -82,7 +82,7 @@ export const perform = (async (z, bundle) => {
       `so member ${id} was not changed. Choose another email, or delete or change that member ` +
       `first.${requestIdSuffix(outcome.requestId)}`,
     'email_taken',
-    { status: 409, requestId: outcome.requestId, transient: false },
+    { status: 409, requestId: outcome.requestId },
   );
 }) satisfies CreatePerform<typeof inputFields>;
 

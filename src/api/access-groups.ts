@@ -172,7 +172,7 @@ export const newestAccessGroups = async (
         `${MAX_UNDATED_GROUPS.toLocaleString('en-US')}. Filter by Group Type if that helps, ` +
         "or ask Sotion support to fill in the groups' creation times.",
       'undated_groups',
-      { transient: false },
+      {},
     );
   }
   const groups = [...dated.slice(0, options.max), ...undated];

@@ -82,7 +82,7 @@ export const brokenList = (
       'list cannot be read to the end. Please report this to Sotion support.' +
       requestIdSuffix(requestId),
     'bad_pagination',
-    { requestId, transient: false },
+    { requestId },
   );
 
 /**
