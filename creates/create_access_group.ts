@@ -73,7 +73,7 @@ export const perform = (async (z, bundle) => {
         `"${fields.ifTaken.labelOf(IF_TAKEN.returnExisting)}".` +
         requestIdSuffix(result.requestId),
       'group_name_taken',
-      { status: 409, requestId: result.requestId, transient: false },
+      { status: 409, requestId: result.requestId },
     );
   }
   const existing = await findAccessGroupByName(client, name);
@@ -85,7 +85,7 @@ export const perform = (async (z, bundle) => {
         'deleted; replay the step.' +
         requestIdSuffix(result.requestId),
       'group_name_taken',
-      { status: 409, requestId: result.requestId, transient: false },
+      { status: 409, requestId: result.requestId },
     );
   }
   return { ...existing, alreadyExisted: true };

@@ -42,7 +42,7 @@ export const perform = (async (z, bundle) => {
       `"${fields.ifNotFound.labelOf(IF_NOT_FOUND.succeed)}" when that is ` +
       `expected, for example when replaying the step.${requestIdSuffix(result.requestId)}`,
     'not_found',
-    { status: 404, requestId: result.requestId, transient: false },
+    { status: 404, requestId: result.requestId },
   );
 }) satisfies CreatePerform<typeof inputFields>;
 

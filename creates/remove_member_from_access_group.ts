@@ -90,7 +90,7 @@ export const perform = (async (z, bundle) => {
         z,
         SCOPE_GROUP_MEMBERS_READ_ONLY.replace('{groupId}', group) + requestIdSuffix(read.requestId),
         'forbidden',
-        { status: 403, requestId: read.requestId, transient: false },
+        { status: 403, requestId: read.requestId },
       );
     }
     return output(found.id, found.email, REASONS.notInGroup);

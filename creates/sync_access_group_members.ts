@@ -12,7 +12,7 @@ import {
 } from '../src/bulk/sync';
 import { resultsFileOutputFields, resultsFileSample, type ResultsFile } from '../src/files/csv-out';
 import { SotionClient } from '../src/http/client';
-import { inputError } from '../src/http/errors';
+import { inputError, shorten } from '../src/http/errors';
 import { accessGroup, bool, fieldsOf, readInputs, type FieldSpec } from '../src/zap/fields';
 import { toText } from '../src/zap/input';
 
@@ -38,7 +38,7 @@ const maxRemovals: FieldSpec<number | undefined> = {
       throw inputError(
         z,
         `Max Removals must be a whole number of members, 0 or more, such as 50; it was ` +
-          `"${text.slice(0, 80)}". Leave it empty for 10% of the group (at least 10).`,
+          `"${shorten(text)}". Leave it empty for 10% of the group (at least 10).`,
       );
     }
     return Number.parseInt(text, 10);

@@ -94,7 +94,7 @@ export const perform = (async (z, bundle) => {
     `Access group ${group} was not renamed to "${name}": ${who}. Choose another name, or ` +
       `rename or delete the other group first.${requestIdSuffix(result.requestId)}`,
     'group_name_taken',
-    { status: 409, requestId: result.requestId, transient: false },
+    { status: 409, requestId: result.requestId },
   );
 }) satisfies CreatePerform<typeof inputFields>;
 

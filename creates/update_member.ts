@@ -1,7 +1,7 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
 import { MAX_DISPLAY_NAME, members } from '../src/api/members';
 import { SotionClient } from '../src/http/client';
-import { inputError, requestIdSuffix, userError } from '../src/http/errors';
+import { inputError, requestIdSuffix, shorten, userError } from '../src/http/errors';
 import { bool, choice, emailField, fieldsOf, member, readInputs, text } from '../src/zap/fields';
 import { requireMember } from '../src/zap/resolve';
 import { memberOutput, memberOutputFields, memberSample } from '../src/zap/samples';
@@ -54,7 +54,7 @@ export const perform = (async (z, bundle) => {
   if (values.clearDisplayName && values.displayName !== undefined) {
     throw inputError(
       z,
-      `Display Name ("${values.displayName.slice(0, 80)}") and Clear Display Name are both set; ` +
+      `Display Name ("${shorten(values.displayName)}") and Clear Display Name are both set; ` +
         'choose one.',
     );
   }
@@ -82,7 +82,7 @@ export const perform = (async (z, bundle) => {
       `so member ${id} was not changed. Choose another email, or delete or change that member ` +
       `first.${requestIdSuffix(outcome.requestId)}`,
     'email_taken',
-    { status: 409, requestId: outcome.requestId, transient: false },
+    { status: 409, requestId: outcome.requestId },
   );
 }) satisfies CreatePerform<typeof inputFields>;
 

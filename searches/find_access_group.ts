@@ -43,7 +43,7 @@ export const perform = (async (z, bundle) => {
       `${folded.map((g) => `"${g.name}"`).join(', ')}), and none matches it exactly. Enter the ` +
       'name exactly as it is in Sotion.',
     'ambiguous_name',
-    { transient: false },
+    {},
   );
 }) satisfies SearchPerform<typeof inputFields>;
 

@@ -26,3 +26,13 @@ export const fullMember = (
   accessGroups: groups.map((g) => ({ id: group(g).id, name: group(g).name })),
   ...over,
 });
+
+/**
+ * What the operation tests in test/creates pass over the defaults: no display name, and one fixed
+ * time stamp for created and updated.
+ */
+export const NAMELESS_FIXED_TIME = {
+  displayName: null,
+  createdAt: '2026-05-04T09:20:00.000Z',
+  updatedAt: '2026-05-04T09:20:00.000Z',
+} satisfies Partial<MemberListItem>;

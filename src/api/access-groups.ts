@@ -1,5 +1,5 @@
 import type { SotionClient } from '../http/client';
-import type { DropdownPage } from '../zap/dropdown';
+import type { DropdownPage } from '../http/pagination';
 import { endpoint } from '../http/endpoint';
 import { userError } from '../http/errors';
 import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
@@ -172,7 +172,7 @@ export const newestAccessGroups = async (
         `${MAX_UNDATED_GROUPS.toLocaleString('en-US')}. Filter by Group Type if that helps, ` +
         "or ask Sotion support to fill in the groups' creation times.",
       'undated_groups',
-      { transient: false },
+      {},
     );
   }
   const groups = [...dated.slice(0, options.max), ...undated];

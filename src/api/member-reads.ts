@@ -1,4 +1,4 @@
-import type { DropdownPage } from '../zap/dropdown';
+import type { DropdownPage } from '../http/pagination';
 import type { SotionClient } from '../http/client';
 import { errorInfo } from '../http/errors';
 import { fetchPage, MAX_PAGE_SIZE } from '../http/pagination';

@@ -84,7 +84,7 @@ export const runBulkStep = async <Own extends string>(
   const invalid = counted('invalid');
 
   if (report.fatal !== undefined) {
-    const info = errorInfo(report.fatal) ?? { transient: false };
+    const info = errorInfo(report.fatal) ?? {};
     if (info.status === 429) {
       throw withInfo(
         new z.errors.ThrottledError(
@@ -130,7 +130,7 @@ export const runBulkStep = async <Own extends string>(
       `${label} could not ${step.verb} ${plural(failed, 'member')}: ` +
         `${examples(out, 'failed')} ${progress}${replay}`,
       'bulk_member_failures',
-      { transient: false },
+      {},
     );
   }
   const sent = out.total - invalid - counted('duplicate');
@@ -147,7 +147,7 @@ export const runBulkStep = async <Own extends string>(
           `not valid and ${invalid === 1 ? 'was' : 'were'} not sent: ${examples(out, 'invalid')} `) +
         `${progress} Fix them${none ? '' : ', or set "Fail the Step When" to another choice'}.`,
       'bulk_invalid_emails',
-      { transient: false },
+      {},
     );
   }
   // The full results (the output may have left some out to fit), after every check passed.

@@ -373,7 +373,7 @@ export const syncGroupMembers = async (
         `${removals.length.toLocaleString('en-US')}${complete ? '' : ' or more'}, or turn ` +
         `Remove Others off. Members it would remove: ${examples(removals)}.`,
       'removal_guard',
-      { transient: false },
+      {},
     );
   }
 

@@ -304,7 +304,7 @@ export const exportMembers = async (
             'to the end): it may have been deleted. Pick the group from the dropdown, or leave ' +
             'Access Group empty to export every member.',
           'not_found',
-          { status: 404, transient: false },
+          { status: 404 },
         );
       }
       state.phase = 'members';

@@ -21,7 +21,7 @@ import {
   withInfo,
 } from './errors';
 import {
-  describe,
+  wordRequest,
   fill,
   word,
   wordingValues,
@@ -199,7 +199,7 @@ export class SotionClient {
   ): Promise<Outcome<zod.output<S>, E>> {
     const params: Record<string, string> = args.params ?? {};
     const values = wordingValues(params, args.body);
-    const { action, target } = describe(ep, values);
+    const { action, target } = wordRequest(ep, values);
     const prepared: Prepared = {
       url: this.baseUrl + fill(ep.path, params, encodeURIComponent),
       action,

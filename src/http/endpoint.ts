@@ -161,7 +161,7 @@ export const word = (template: string, values: Record<string, string>): string =
   template.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? name);
 
 /** How a message speaks of a request: "reading access group 3f0c…". */
-export const describe = (
+export const wordRequest = (
   ep: Pick<Endpoint<zod.ZodType, string, number>, 'method' | 'what' | 'verb'>,
   values: Record<string, string>,
 ): { action: string; target: string } => ({

@@ -9,7 +9,7 @@ export interface ErrorInfo {
   status?: number;
   requestId?: string;
   /** 5xx, timeouts and connection resets: worth another try when the request is idempotent. */
-  transient: boolean;
+  transient?: boolean;
   /** For 429: seconds until Sotion accepts requests again, before jitter. */
   retryAfterSeconds?: number;
   /** What the answer's rate-limit headers said (the run's rate gate remembers it). */
@@ -149,7 +149,7 @@ export const plainMessage = (error: unknown): string => {
 
 /** Bad input found before any request: halts the step with a message naming the field. */
 export const inputError = (z: ZObject, message: string): Error =>
-  withInfo(new z.errors.Error(redact(message), 'invalid_input', 400), { transient: false });
+  withInfo(new z.errors.Error(redact(message), 'invalid_input', 400), {});
 
 /** Where in a step's input a value holds the key ("emails[2]", "members[0].email"), if any. */
 const keyPath = (

@@ -124,7 +124,7 @@ export const keyRejected = (
   z: ZObject,
   context: Pick<RequestContext, 'action' | 'target' | 'authTest'>,
 ): Error => {
-  const info = { status: 401, transient: false };
+  const info = { status: 401 };
   if (context.authTest) {
     return userError(
       z,
@@ -170,7 +170,7 @@ const mapError = (
   const suffix = requestIdSuffix(requestId);
   // Every answer's rate-limit headers count, 429s and other errors included.
   const rate = readRateHeaders(response);
-  const fail = (message: string, code: string, transient = false): never => {
+  const fail = (message: string, code: string, transient?: boolean): never => {
     throw userError(z, `${message}${sotionSays}${suffix}`, code, {
       status,
       requestId,
@@ -207,7 +207,7 @@ const mapError = (
         `No Sotion API answered at ${response.request.url}: HTTP 404 without Sotion's error ` +
           `body.${suffix}`,
         'not_sotion_api',
-        { status, requestId, transient: false, rate, notSotionApi: true },
+        { status, requestId, rate, notSotionApi: true },
       );
     }
     fail(

@@ -1,7 +1,16 @@
 import type { z as zod } from 'zod';
 import type { CallArgs, Query, SotionClient } from './client';
-import { describe, type Endpoint } from './endpoint';
+import { wordRequest, type Endpoint } from './endpoint';
 import { requestIdSuffix, userError } from './errors';
+
+/** One page of a list read a page at a time (a dropdown with "Load more"). */
+export interface DropdownPage<T> {
+  items: T[];
+  nextCursor: string | null;
+  /** Cursors followed while reading this page (a read may skip pages with nothing to show). */
+  followed?: string[];
+  requestId?: string;
+}
 
 /** Sotion's documented page size range for every list endpoint. */
 export const MAX_PAGE_SIZE = 100;
@@ -73,7 +82,7 @@ export const brokenList = (
       'list cannot be read to the end. Please report this to Sotion support.' +
       requestIdSuffix(requestId),
     'bad_pagination',
-    { requestId, transient: false },
+    { requestId },
   );
 
 /**
@@ -106,7 +115,7 @@ export async function* walkPages<S extends zod.ZodType, P extends string>(
             ? `${pages.toLocaleString('en-US')} pages were read already (the most one step reads)`
             : undefined;
     if (why !== undefined)
-      throw brokenList(client, describe(ep, request.params ?? {}).target, why, page.requestId);
+      throw brokenList(client, wordRequest(ep, request.params ?? {}).target, why, page.requestId);
     seen.add(page.nextCursor as string);
     after = page.nextCursor;
   }

@@ -24,7 +24,7 @@ const noApiError = (z: ZObject, misses: string[], whatToDo: string): Error => {
     `Sotion's API did not answer the connection test: ${misses.join(' and ')} ${each}answered ` +
       `HTTP 404 without Sotion's error body, so Sotion's API is ${where}. ${whatToDo}`,
     'not_sotion_api',
-    { status: 404, transient: false },
+    { status: 404 },
   );
 };
 

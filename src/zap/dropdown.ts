@@ -1,6 +1,6 @@
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import { SotionClient } from '../http/client';
-import { brokenList } from '../http/pagination';
+import { brokenList, type DropdownPage } from '../http/pagination';
 
 /** What z.cursor keeps between "Load more" pages: the next cursor and the ones followed. */
 interface Kept {
@@ -27,14 +27,6 @@ export const readKept = (raw: string | null): Kept | undefined => {
   }
   return { after: raw, seen: [] };
 };
-
-export interface DropdownPage<T> {
-  items: T[];
-  nextCursor: string | null;
-  /** Cursors followed while reading this page (a read may skip pages with nothing to show). */
-  followed?: string[];
-  requestId?: string;
-}
 
 /**
  * One page of a dropdown with "Load more" (`canPaginate`): page 0 starts from the beginning,

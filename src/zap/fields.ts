@@ -1,5 +1,5 @@
 import type { PlainInputField, ZObject } from 'zapier-platform-core';
-import { inputError } from '../http/errors';
+import { inputError, shorten } from '../http/errors';
 import { emailProblem, normalizeEmail } from '../api/emails';
 import { isUuid, refuseHidden, toBool, toIds, toText } from './input';
 
@@ -120,7 +120,7 @@ export function choice<const V extends string>(def: ChoiceDef<V>): ChoiceSpec<V 
         throw inputError(
           z,
           `${def.label} must be one of its choices: ${quoted(def.choices.map((c) => c.label))}; ` +
-            `it was "${found.slice(0, 80)}". Pick one from the dropdown.`,
+            `it was "${shorten(found)}". Pick one from the dropdown.`,
         );
       }
       return chosen;
@@ -206,7 +206,7 @@ export const accessGroup = (def: Common): FieldSpec<string> => ({
       throw inputError(
         z,
         `${label} must be a Sotion access group ID (a UUID such as ` +
-          `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); "${text.slice(0, 80)}" is not. Pick the group ` +
+          `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); "${shorten(text)}" is not. Pick the group ` +
           'from the dropdown or map its ID from an earlier step.',
       );
     }
@@ -274,7 +274,7 @@ export const member = (def: MemberDef): FieldSpec<MemberRef> => ({
     if (problem) {
       throw inputError(
         z,
-        `${label} must be a member's email or Sotion member ID; "${found.slice(0, 80)}" is ` +
+        `${label} must be a member's email or Sotion member ID; "${shorten(found)}" is ` +
           `neither (${problem}).`,
       );
     }
@@ -314,7 +314,7 @@ export function emailField(def: EmailDef): FieldSpec<string | undefined> {
     if (!problem) return email;
     throw inputError(
       z,
-      `${def.label} must be an email such as ada@example.com; "${found.slice(0, 80)}" is not ` +
+      `${def.label} must be an email such as ada@example.com; "${shorten(found)}" is not ` +
         `(${problem}).`,
     );
   });
@@ -337,7 +337,7 @@ export const optionalId = (def: Common): FieldSpec<string | undefined> =>
     throw inputError(
       z,
       `${def.label} must be a Sotion ID (a UUID such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ` +
-        `"${found.slice(0, 80)}" is not. Map the ID from an earlier step.`,
+        `"${shorten(found)}" is not. Map the ID from an earlier step.`,
     );
   });
 

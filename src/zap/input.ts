@@ -1,5 +1,5 @@
 import type { ZObject } from 'zapier-platform-core';
-import { inputError, quote } from '../http/errors';
+import { inputError, quote, shorten } from '../http/errors';
 
 /**
  * Zapier hands booleans over as booleans, or as the strings of a dropdown or a mapped value.
@@ -63,7 +63,7 @@ export const toIds = (z: ZObject, value: unknown, label: string): string[] => {
     throw inputError(
       z,
       `${label} must be Sotion IDs (UUIDs such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ` +
-        `${bad.map((id) => JSON.stringify(id.slice(0, 60))).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not. ` +
+        `${bad.map((id) => JSON.stringify(shorten(id, 60))).join(', ')} ${bad.length === 1 ? 'is' : 'are'} not. ` +
         'Pick it from the dropdown or map an ID from an earlier step (Find Access Group gives ' +
         "a group's ID from its name).",
     );

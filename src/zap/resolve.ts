@@ -39,7 +39,7 @@ export const memberNotFound = (
     `${'id' in ref ? `No member with the ID ${ref.id}` : `No member with the email ${ref.email}`} ` +
       `(from ${label}) exists on this Sotion site. ${advice}${requestIdSuffix(requestId)}`,
     'member_not_found',
-    { status: 404, requestId, transient: false },
+    { status: 404, requestId },
   );
 
 /** As `locateMember`, but a missing member is an error that names it. */

@@ -12,7 +12,7 @@ export const unexpected = (z: ZObject, status: number, requestId: string | undef
     `Sotion answered HTTP ${status}, which this step does not expect here. Replay the step; ` +
       `if it happens again, report it to the integration's maintainers.${requestIdSuffix(requestId)}`,
     'unexpected_response',
-    { status, requestId, transient: false },
+    { status, requestId },
   );
 
 /** Wraps the failure of a step's second part, saying what the first part already did. */
@@ -21,6 +21,5 @@ export const afterDone = (z: ZObject, done: string, error: unknown): Error => {
   return userError(z, `${done} ${plainMessage(error)}`, 'partly_done', {
     status: info?.status,
     requestId: info?.requestId,
-    transient: false,
   });
 };

@@ -1,5 +1,5 @@
 import { api } from '../../src/api';
-import { describe as wording, endpoint, fill, word } from '../../src/http/endpoint';
+import { endpoint, fill, word, wordRequest } from '../../src/http/endpoint';
 import { Empty } from '../../src/api/schemas';
 import type { RouteContext } from '../../sandbox/routes/context';
 import { RESOURCE_ROUTES } from '../../sandbox/server';
@@ -40,7 +40,7 @@ describe('the endpoint table', () => {
     ['webhooks.delete', 'deleting webhook subscription w1'],
   ])('%s is worded "%s"', (key, text) => {
     const found = all.find((e) => e.key === key);
-    const { action, target } = wording(found!.ep, params);
+    const { action, target } = wordRequest(found!.ep, params);
     expect(`${action} ${target}`).toBe(text);
   });
 

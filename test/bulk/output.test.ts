@@ -1,4 +1,9 @@
-import { OUTPUT_BUDGET_BYTES, SAME_REASON, summarize } from '../../src/bulk/output';
+import {
+  OUTPUT_BUDGET_BYTES,
+  progressSentence,
+  SAME_REASON,
+  summarize,
+} from '../../src/bulk/output';
 import type { MemberResult, MemberStatus } from '../../src/bulk/state';
 
 /** Core refuses a step result above this many bytes. */
@@ -180,5 +185,59 @@ describe('bulk output size at the 25,000-member cap', () => {
       'Sotion could not create this member: validation_error: too long.',
       'Sotion had a problem (X-Request-Id: r1).',
     ]);
+  });
+});
+
+describe('bulk summary sentences', () => {
+  const row = (status: MemberResult['status'], i: number): MemberResult => ({
+    email: `m${i}@example.com`,
+    source: `email list entry ${i}`,
+    status,
+    memberId: null,
+    reason: 'r',
+  });
+  it('counts every outcome', () => {
+    const results = [
+      row('created', 1),
+      row('added_to_groups', 2),
+      row('existing', 3),
+      row('invalid', 4),
+      row('duplicate', 5),
+      row('failed', 6),
+    ];
+    const out = summarize(
+      { results, apiRequests: 3, notSent: 0, lookups: 0, memberPages: 0, isolated: 0 },
+      [],
+    );
+    expect(out.apiRequests).toBe(3);
+    expect(progressSentence(out)).toBe(
+      'Of 6 emails: 1 created, 2 already members (1 of them added to the groups), 1 invalid, 1 duplicates in the input, 1 failed.',
+    );
+    const one = summarize(
+      {
+        results: [row('created', 1)],
+        apiRequests: 1,
+        notSent: 0,
+        lookups: 0,
+        memberPages: 0,
+        isolated: 0,
+      },
+      [],
+    );
+    expect(progressSentence(one)).toBe('Of 1 email: 1 created, 0 already members.');
+    const updated = summarize(
+      {
+        results: [row('updated', 1), row('existing', 2)],
+        apiRequests: 2,
+        notSent: 0,
+        lookups: 0,
+        memberPages: 0,
+        isolated: 0,
+      },
+      [],
+    );
+    expect(progressSentence(updated)).toBe(
+      'Of 2 emails: 0 created, 2 already members (1 of them updated).',
+    );
   });
 });

@@ -10,10 +10,11 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { full, listed, out } from './member-fixtures';
+import { fullMember, listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
+import { memberOutput } from '../../src/zap/samples';
 
 const g = group(7);
-const m = full(4, [7]);
+const m = fullMember(4, [7], NAMELESS_FIXED_TIME);
 
 describe('add_member_to_access_group', () => {
   it('by id: one POST, the member back with its groups', async () => {
@@ -21,7 +22,7 @@ describe('add_member_to_access_group', () => {
       .post(`${PREFIX}/access-groups/${g.id}/members`, { memberId: m.id })
       .reply(201, { data: m }, headers());
     expect(await appTester(perform, makeBundle({ access_group_id: g.id, member: m.id }))).toEqual({
-      ...out(m),
+      ...memberOutput(m),
       alreadyInGroup: false,
       memberCreated: false,
     });
@@ -31,7 +32,7 @@ describe('add_member_to_access_group', () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: m.email, limit: '1' })
-      .reply(200, pageOf([listed(4)]), headers());
+      .reply(200, pageOf([listedMember(4, NAMELESS_FIXED_TIME)]), headers());
     api()
       .post(`${PREFIX}/access-groups/${g.id}/members`, { memberId: m.id })
       .reply(201, { data: m }, headers());
@@ -45,7 +46,7 @@ describe('add_member_to_access_group', () => {
       .reply(409, { error: 'The member is already in this access group.' }, headers());
     api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: m }, headers());
     expect(await appTester(perform, makeBundle({ access_group_id: g.id, member: m.id }))).toEqual({
-      ...out(m),
+      ...memberOutput(m),
       alreadyInGroup: true,
       memberCreated: false,
     });
@@ -55,14 +56,14 @@ describe('add_member_to_access_group', () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: m.email, limit: '1' })
-      .reply(200, pageOf([listed(4, { paid: true })]), headers());
+      .reply(200, pageOf([listedMember(4, { ...NAMELESS_FIXED_TIME, paid: true })]), headers());
     api()
       .post(`${PREFIX}/access-groups/${g.id}/members`, { memberId: m.id })
       .reply(409, { error: 'The member is already in this access group.' }, headers());
     expect(
       await appTester(perform, makeBundle({ access_group_id: g.id, member: m.email })),
     ).toEqual({
-      ...listed(4, { paid: true }),
+      ...listedMember(4, { ...NAMELESS_FIXED_TIME, paid: true }),
       accessGroups: [{ id: g.id, name: null }],
       accessGroupIds: [g.id],
       accessGroupNames: [g.id],
@@ -85,7 +86,12 @@ describe('add_member_to_access_group', () => {
   });
 
   it('with "create": one POST /members puts the new member in the group (2 requests)', async () => {
-    const created = full(5, [7], { email: 'new@example.com', paid: true, displayName: 'New' });
+    const created = fullMember(5, [7], {
+      ...NAMELESS_FIXED_TIME,
+      email: 'new@example.com',
+      paid: true,
+      displayName: 'New',
+    });
     api()
       .get(`${PREFIX}/members`)
       .query({ email: 'new@example.com', limit: '1' })
@@ -109,7 +115,7 @@ describe('add_member_to_access_group', () => {
           display_name: 'New',
         }),
       ),
-    ).toEqual({ ...out(created), alreadyInGroup: false, memberCreated: true });
+    ).toEqual({ ...memberOutput(created), alreadyInGroup: false, memberCreated: true });
   });
 
   it('with "create": a member made meanwhile (409) is looked up again and added', async () => {
@@ -121,7 +127,7 @@ describe('add_member_to_access_group', () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: m.email, limit: '1' })
-      .reply(200, pageOf([listed(4)]), headers());
+      .reply(200, pageOf([listedMember(4, NAMELESS_FIXED_TIME)]), headers());
     api()
       .post(`${PREFIX}/access-groups/${g.id}/members`, { memberId: m.id })
       .reply(201, { data: m }, headers());

@@ -10,9 +10,10 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { full, listed, out } from './member-fixtures';
+import { fullMember, listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
+import { memberOutput } from '../../src/zap/samples';
 
-const m = full(2, [1]);
+const m = fullMember(2, [1], NAMELESS_FIXED_TIME);
 const blocked = { ...m, status: 'blocked' as const };
 
 describe('block_member and unblock_member', () => {
@@ -22,7 +23,7 @@ describe('block_member and unblock_member', () => {
       .patch(`${PREFIX}/members/${m.id}`, { status: 'blocked' })
       .reply(200, { data: blocked }, headers());
     expect(await appTester(block, makeBundle({ member: m.id }))).toEqual({
-      ...out(blocked),
+      ...memberOutput(blocked),
       changed: true,
     });
   });
@@ -30,7 +31,7 @@ describe('block_member and unblock_member', () => {
   it('by id: an already blocked member is one read and no PATCH (changed: false)', async () => {
     api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: blocked }, headers());
     expect(await appTester(block, makeBundle({ member: m.id }))).toEqual({
-      ...out(blocked),
+      ...memberOutput(blocked),
       changed: false,
     });
   });
@@ -39,12 +40,16 @@ describe('block_member and unblock_member', () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: 'member2@example.com', limit: '1' })
-      .reply(200, pageOf([listed(2, { status: 'blocked' })]), headers());
+      .reply(
+        200,
+        pageOf([listedMember(2, { ...NAMELESS_FIXED_TIME, status: 'blocked' })]),
+        headers(),
+      );
     api()
       .patch(`${PREFIX}/members/${m.id}`, { status: 'active' })
       .reply(200, { data: m }, headers());
     expect(await appTester(unblock, makeBundle({ member: 'member2@example.com' }))).toEqual({
-      ...out(m),
+      ...memberOutput(m),
       changed: true,
     });
   });
@@ -53,10 +58,10 @@ describe('block_member and unblock_member', () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: 'member2@example.com', limit: '1' })
-      .reply(200, pageOf([listed(2)]), headers());
+      .reply(200, pageOf([listedMember(2, NAMELESS_FIXED_TIME)]), headers());
     api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: m }, headers());
     expect(await appTester(unblock, makeBundle({ member: 'member2@example.com' }))).toEqual({
-      ...out(m),
+      ...memberOutput(m),
       changed: false,
     });
   });

@@ -8,6 +8,7 @@ import {
   appTester,
   group,
   headers,
+  KEY,
   makeBundle,
   messageOf,
   pageOf,
@@ -1044,5 +1045,193 @@ describe('bulk_add_members: hostile conditions (issue 11)', () => {
       ['existing', 'Already a member, already in every chosen group.'],
     ]);
     expect(result.apiRequests).toBe(1 + 1 + 1 + 1);
+  });
+});
+
+const bundle = (inputData: Record<string, unknown> = {}) => ({
+  authData: { apiKey: KEY },
+  inputData: inputData as never,
+});
+
+describe('bulk edges', () => {
+  const created = (email: string, withMember = true) => ({
+    email,
+    status: 'created',
+    ...(withMember
+      ? {
+          member: {
+            id: uuid(7),
+            email,
+            displayName: null,
+            status: 'active',
+            verified: false,
+            paid: false,
+            registeredAt: null,
+            lastLoginAt: null,
+            createdAt: null,
+            updatedAt: null,
+          },
+        }
+      : {}),
+  });
+
+  it('takes a single line item object and a plain text email list; repeated answers count once', async () => {
+    api()
+      .post(`${PREFIX}/members/bulk`, {
+        members: [{ email: 'one@example.com', displayName: 'One' }, { email: 'two@example.com' }],
+      })
+      .reply(
+        207,
+        {
+          data: [
+            created('one@example.com'),
+            created('ONE@example.com'),
+            created('two@example.com', false),
+          ],
+          summary: { total: 2, created: 2, failed: 0 },
+        },
+        headers(),
+      );
+    const result = await appTester(
+      perform,
+      bundle({
+        members: { email: 'one@example.com', display_name: 'One' },
+        emails: 'two@example.com',
+      }),
+    );
+    expect(result.results.map((r) => [r.email, r.status, r.memberId])).toEqual([
+      ['one@example.com', 'created', uuid(7)],
+      ['two@example.com', 'created', null],
+    ]);
+  });
+
+  it('reports empty line items, and lists at most 5 examples in an error', async () => {
+    const emails = Array.from({ length: 6 }, (_, i) => `bad${i}@@x.com`);
+    const error = await rejection(
+      appTester(perform, bundle({ members: [{}], emails, fail_when: 'any_problem' })),
+    );
+    expect(messageOf(error)).toMatch(
+      /^No email in the input is valid, so nothing was sent: \(empty\) \(line item 1\): Not sent: the email is empty\. bad0@@x\.com .*…and 2 more in the same way\./,
+    );
+  });
+
+  it('stops sending once a batch hits a fatal error and says the rest were not sent', async () => {
+    const emails = Array.from({ length: 2600 }, (_, i) => `m${i}@example.com`);
+    type Sent = { members: Array<{ email: string }> };
+    // The first of the four batches in flight is refused; the three others are created.
+    const isBatch = (body: Sent) =>
+      body.members.length === 500 && body.members.every((m) => emails.includes(m.email));
+    api().post(`${PREFIX}/members/bulk`, isBatch).reply(403, '', headers());
+    process.env.SOTION_RUN_BUDGET_MS = '20000';
+    try {
+      api()
+        .post(`${PREFIX}/members/bulk`, isBatch)
+        .times(3)
+        .delay(200)
+        .reply(
+          207,
+          (_u, body) => {
+            const members = (body as { members: Array<{ email: string }> }).members;
+            return {
+              data: members.map((m) => created(m.email)),
+              summary: { total: members.length, created: members.length, failed: 0 },
+            };
+          },
+          headers(),
+        );
+      const error = await rejection(appTester(perform, bundle({ emails, fail_when: 'never' })));
+      expect(messageOf(error)).toMatch(
+        /^Bulk Add Members stopped: .*Of 2,600 emails: 1,500 created, 0 already members, 600 not sent, 500 failed\./,
+      );
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+
+  it('existing members not looked up in time are reported as sent, their groups unchecked', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '2600';
+    const G = uuid(300);
+    try {
+      api()
+        .get(`${PREFIX}/access-groups/${G}`)
+        .reply(200, { data: group(300, { id: G }) }, headers());
+      api()
+        .post(`${PREFIX}/members/bulk`, {
+          members: [{ email: 'old@example.com' }],
+          accessGroupIds: [G],
+        })
+        .delay(1200)
+        .reply(
+          207,
+          {
+            data: [{ email: 'old@example.com', status: 'conflict' }],
+            summary: { total: 1, created: 0, failed: 1 },
+          },
+          headers(),
+        );
+      const error = await rejection(
+        appTester(perform, bundle({ emails: ['old@example.com'], access_group_ids: [G] })),
+      );
+      expect(messageOf(error)).toMatch(
+        /^Bulk Add Members ran out of the time Zapier allows a step \(30 seconds\) before checking the access groups of 1 existing member\. Of 1 email: 0 created, 0 already members, 1 existing member whose access groups were not checked yet\./,
+      );
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+});
+
+describe('bulk edges: the existing-member pass', () => {
+  const G = uuid(400);
+  const conflicts = (emails: string[]) => {
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(400, { id: G }) }, headers());
+    api()
+      .post(`${PREFIX}/members/bulk`, {
+        members: emails.map((email) => ({ email })),
+        accessGroupIds: [G],
+      })
+      .reply(
+        207,
+        {
+          data: emails.map((email) => ({ email, status: 'conflict' })),
+          summary: { total: emails.length, created: 0, failed: emails.length },
+        },
+        headers(),
+      );
+  };
+
+  it('a look-up that keeps failing fails that member with the reason', async () => {
+    conflicts(['old@example.com']);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: 'old@example.com', limit: '1' })
+      .times(4)
+      .reply(500, '', headers('lk'));
+    const result = await appTester(
+      perform,
+      bundle({ emails: ['old@example.com'], access_group_ids: [G], fail_when: 'never' }),
+    );
+    expect(result.results[0]).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(
+        /^Sotion had a problem \(HTTP 500\) while reading members\..*req-lk\)\.$/,
+      ),
+    });
+  });
+
+  it('a 403 stops the pass; existing members not started are reported with their groups unchecked', async () => {
+    const existing = Array.from({ length: 20 }, (_, i) => `old${i}@example.com`);
+    conflicts(existing);
+    // 20 ids cost one page of the site's member list rather than 20 look-ups: the 403 there
+    // stops the pass before anyone is looked up.
+    api().get(`${PREFIX}/members`).query({ limit: '100' }).reply(403, '', headers('stop'));
+    const error = await rejection(
+      appTester(perform, bundle({ emails: existing, access_group_ids: [G], fail_when: 'never' })),
+    );
+    expect(messageOf(error)).toMatch(
+      /^Bulk Add Members stopped: .*Of 20 emails: 0 created, 0 already members, 20 existing members whose access groups were not checked yet\. Replaying/,
+    );
   });
 });

@@ -9,9 +9,9 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { listed } from './member-fixtures';
+import { listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
 
-const m = listed(9);
+const m = listedMember(9, NAMELESS_FIXED_TIME);
 const URL = 'https://docs.example.com/_auth?token=secret-token-0123456789abcdef';
 const link = { memberId: m.id, status: 'created', url: URL, expiresAt: '2026-05-08T09:00:00.000Z' };
 

@@ -12,7 +12,8 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { full, listed, out } from './member-fixtures';
+import { memberOutput } from '../../src/zap/samples';
+import { fullMember, listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
 
 const gold = group(1);
 const email = 'member12@example.com';
@@ -33,7 +34,7 @@ describe('create_member: a try that went back to Zapier goes on from what it con
   });
 
   it('the create and the look-up are not sent again; the update and the group add are', async () => {
-    const existing = listed(12, { paid: false });
+    const existing = listedMember(12, { ...NAMELESS_FIXED_TIME, paid: false });
     const soon = String(Math.ceil(Date.now() / 1000) + 2);
     api().post(`${PREFIX}/members`).reply(409, { error: 'exists' }, headers('c1'));
     api()
@@ -54,8 +55,8 @@ describe('create_member: a try that went back to Zapier goes on from what it con
 
     // Zapier runs the step again after the delay it asked for.
     await new Promise((resolve) => setTimeout(resolve, JSON.parse(first.message).delay * 1000));
-    const paid = full(12, [], { paid: true });
-    const done = full(12, [1], { paid: true });
+    const paid = fullMember(12, [], { ...NAMELESS_FIXED_TIME, paid: true });
+    const done = fullMember(12, [1], { ...NAMELESS_FIXED_TIME, paid: true });
     api()
       .patch(`${PREFIX}/members/${existing.id}`, { paid: true })
       .reply(200, { data: paid }, headers('p2'));
@@ -64,7 +65,7 @@ describe('create_member: a try that went back to Zapier goes on from what it con
       .reply(201, { data: done }, headers('a2'));
     const result = await appTester(perform, makeBundle(input));
     expect(result).toEqual({
-      ...out(done),
+      ...memberOutput(done),
       alreadyExisted: true,
       updated: true,
       groupsAdded: [gold.id],

@@ -10,12 +10,18 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { full, listed, out } from './member-fixtures';
+import { fullMember, listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
+import { memberOutput } from '../../src/zap/samples';
 
 const g1 = group(1);
 const g2 = group(2);
 const email = 'member11@example.com';
-const existing = listed(11, { paid: false, status: 'blocked', displayName: 'Old' });
+const existing = listedMember(11, {
+  ...NAMELESS_FIXED_TIME,
+  paid: false,
+  status: 'blocked',
+  displayName: 'Old',
+});
 const lookUp = (found: unknown[]) =>
   api().get(`${PREFIX}/members`).query({ email, limit: '1' }).reply(200, pageOf(found), headers());
 const conflict = () =>
@@ -23,7 +29,11 @@ const conflict = () =>
 
 describe('create_member', () => {
   it('a new member: one POST with the groups, atomic (1 request)', async () => {
-    const created = full(11, [1, 2], { paid: true, displayName: 'Ada' });
+    const created = fullMember(11, [1, 2], {
+      ...NAMELESS_FIXED_TIME,
+      paid: true,
+      displayName: 'Ada',
+    });
     api()
       .post(`${PREFIX}/members`, {
         email,
@@ -43,7 +53,7 @@ describe('create_member', () => {
       }),
     );
     expect(result).toEqual({
-      ...out(created),
+      ...memberOutput(created),
       alreadyExisted: false,
       updated: false,
       groupsAdded: [g1.id, g2.id],
@@ -55,7 +65,7 @@ describe('create_member', () => {
   it('sends only the email when nothing else is given', async () => {
     api()
       .post(`${PREFIX}/members`, { email })
-      .reply(201, { data: full(11) }, headers());
+      .reply(201, { data: fullMember(11, [], NAMELESS_FIXED_TIME) }, headers());
     const result = await appTester(perform, makeBundle({ email, paid: '', display_name: ' ' }));
     expect([result.alreadyExisted, result.groupsAdded]).toEqual([false, []]);
   });
@@ -69,9 +79,9 @@ describe('create_member', () => {
   });
 
   it('"return_existing": the 409, the look-up, the member with its groups (3 requests)', async () => {
-    const member = full(11, [1]);
+    const member = fullMember(11, [1], NAMELESS_FIXED_TIME);
     conflict();
-    lookUp([listed(11)]);
+    lookUp([listedMember(11, NAMELESS_FIXED_TIME)]);
     api().get(`${PREFIX}/members/${member.id}`).reply(200, { data: member }, headers());
     expect(
       await appTester(
@@ -79,7 +89,7 @@ describe('create_member', () => {
         makeBundle({ email, if_email_exists: 'return_existing', paid: true }),
       ),
     ).toEqual({
-      ...out(member),
+      ...memberOutput(member),
       alreadyExisted: true,
       updated: false,
       groupsAdded: [],
@@ -89,8 +99,18 @@ describe('create_member', () => {
   });
 
   it('"update": PATCHes only what differs, unblocks, then adds only the missing groups', async () => {
-    const patched = full(11, [1], { paid: true, status: 'active', displayName: 'Old' });
-    const final = full(11, [1, 2], { paid: true, status: 'active', displayName: 'Old' });
+    const patched = fullMember(11, [1], {
+      ...NAMELESS_FIXED_TIME,
+      paid: true,
+      status: 'active',
+      displayName: 'Old',
+    });
+    const final = fullMember(11, [1, 2], {
+      ...NAMELESS_FIXED_TIME,
+      paid: true,
+      status: 'active',
+      displayName: 'Old',
+    });
     conflict();
     lookUp([existing]);
     api()
@@ -111,7 +131,7 @@ describe('create_member', () => {
       }),
     );
     expect(result).toEqual({
-      ...out(final),
+      ...memberOutput(final),
       alreadyExisted: true,
       updated: true,
       groupsAdded: [g2.id],
@@ -121,7 +141,7 @@ describe('create_member', () => {
   });
 
   it('"update" with nothing to change: no PATCH; a group add\'s answer lists the groups, so a group it shows is not posted (3 requests)', async () => {
-    const final = full(11, [1, 2], { status: 'blocked' });
+    const final = fullMember(11, [1, 2], { ...NAMELESS_FIXED_TIME, status: 'blocked' });
     conflict();
     lookUp([existing]);
     api()
@@ -145,9 +165,9 @@ describe('create_member', () => {
   });
 
   it('"update" where every group is already held reads the member for the output', async () => {
-    const member = full(11, [1]);
+    const member = fullMember(11, [1], NAMELESS_FIXED_TIME);
     conflict();
-    lookUp([listed(11)]);
+    lookUp([listedMember(11, NAMELESS_FIXED_TIME)]);
     api().post(`${PREFIX}/access-groups/${g1.id}/members`).reply(409, '', headers());
     api().get(`${PREFIX}/members/${member.id}`).reply(200, { data: member }, headers());
     const result = await appTester(
@@ -162,12 +182,13 @@ describe('create_member', () => {
   });
 
   it('"update": a new display name alone is one PATCH; a group without a name shows its id', async () => {
-    const patched = full(11, [], {
+    const patched = fullMember(11, [], {
+      ...NAMELESS_FIXED_TIME,
       displayName: 'New',
       accessGroups: [{ id: g1.id }],
     });
     conflict();
-    lookUp([listed(11, { paid: true, displayName: 'Old' })]);
+    lookUp([listedMember(11, { ...NAMELESS_FIXED_TIME, paid: true, displayName: 'Old' })]);
     api()
       .patch(`${PREFIX}/members/${patched.id}`, { displayName: 'New' })
       .reply(200, { data: patched }, headers());
@@ -204,12 +225,12 @@ describe('create_member', () => {
   });
 
   it('with "return_existing" a lost POST is sent again and the 409 resolves to the member', async () => {
-    const member = full(11);
+    const member = fullMember(11, [], NAMELESS_FIXED_TIME);
     api()
       .post(`${PREFIX}/members`)
       .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     conflict();
-    lookUp([listed(11)]);
+    lookUp([listedMember(11, NAMELESS_FIXED_TIME)]);
     api().get(`${PREFIX}/members/${member.id}`).reply(200, { data: member }, headers());
     const result = await appTester(
       perform,
@@ -229,7 +250,7 @@ describe('create_member', () => {
   });
 
   it('"Send Login Link Email" sends one after the member is saved', async () => {
-    const created = full(11);
+    const created = fullMember(11, [], NAMELESS_FIXED_TIME);
     api().post(`${PREFIX}/members`, { email }).reply(201, { data: created }, headers());
     api()
       .post(`${PREFIX}/members/${created.id}/login-links`, { sendEmail: true })
@@ -239,7 +260,7 @@ describe('create_member', () => {
   });
 
   it('a login link refused for the rate limit goes back to Zapier (the next try goes on from the created member)', async () => {
-    const created = full(11);
+    const created = fullMember(11, [], NAMELESS_FIXED_TIME);
     api().post(`${PREFIX}/members`).reply(201, { data: created }, headers());
     api()
       .post(`${PREFIX}/members/${created.id}/login-links`)
@@ -252,9 +273,9 @@ describe('create_member', () => {
   });
 
   it('a login link refused for an existing (blocked) member says the member was saved', async () => {
-    const member = full(11, [], { status: 'blocked' });
+    const member = fullMember(11, [], { ...NAMELESS_FIXED_TIME, status: 'blocked' });
     conflict();
-    lookUp([listed(11, { status: 'blocked' })]);
+    lookUp([listedMember(11, { ...NAMELESS_FIXED_TIME, status: 'blocked' })]);
     api().get(`${PREFIX}/members/${member.id}`).reply(200, { data: member }, headers());
     api()
       .post(`${PREFIX}/members/${member.id}/login-links`, { sendEmail: true })

@@ -10,16 +10,16 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { full, listed } from './member-fixtures';
+import { fullMember, listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
 
 const g = group(8);
-const m = full(6);
+const m = fullMember(6, [], NAMELESS_FIXED_TIME);
 const path = `${PREFIX}/access-groups/${g.id}/members/${m.id}`;
 
-const inGroup = full(6, [8]);
-const elsewhere = full(6, [9]);
+const inGroup = fullMember(6, [8], NAMELESS_FIXED_TIME);
+const elsewhere = fullMember(6, [9], NAMELESS_FIXED_TIME);
 const memberPath = `${PREFIX}/members/${m.id}`;
-const lookUp = (email = m.email, found = [listed(6)]) =>
+const lookUp = (email = m.email, found = [listedMember(6, NAMELESS_FIXED_TIME)]) =>
   api().get(`${PREFIX}/members`).query({ email, limit: '1' }).reply(200, pageOf(found), headers());
 
 describe('remove_member_from_access_group', () => {
@@ -81,7 +81,7 @@ describe('remove_member_from_access_group', () => {
     lookUp();
     api()
       .get(memberPath)
-      .reply(200, { data: full(6) }, headers());
+      .reply(200, { data: fullMember(6, [], NAMELESS_FIXED_TIME) }, headers());
     api().get(`${PREFIX}/access-groups/${g.id}`).reply(200, { data: g }, headers());
     expect(
       await appTester(perform, makeBundle({ access_group_id: g.id, member: m.email })),
@@ -89,7 +89,10 @@ describe('remove_member_from_access_group', () => {
   });
 
   it('the group ids are compared in any case', async () => {
-    const upper = full(6, [], { accessGroups: [{ id: g.id.toUpperCase(), name: g.name }] });
+    const upper = fullMember(6, [], {
+      ...NAMELESS_FIXED_TIME,
+      accessGroups: [{ id: g.id.toUpperCase(), name: g.name }],
+    });
     api().get(memberPath).reply(200, { data: upper }, headers());
     api().delete(path).reply(204, '', headers());
     expect(

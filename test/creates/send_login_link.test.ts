@@ -9,13 +9,13 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { listed } from './member-fixtures';
+import { listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
 import { useFastClock } from '../fast-clock';
 
 // Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
 useFastClock();
 
-const m = listed(10);
+const m = listedMember(10, NAMELESS_FIXED_TIME);
 
 describe('send_login_link', () => {
   it('by id: one POST with sendEmail true', async () => {

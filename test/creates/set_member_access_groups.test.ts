@@ -15,7 +15,7 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { listed } from './member-fixtures';
+import { listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
 
 const silver = group(1, { name: 'Silver Plan' });
 const gold = group(2, { name: 'Gold Plan' });
@@ -28,13 +28,13 @@ const plans = [silver.id, gold.id, bronze.id];
  * `typed` adds the `type` the sandbox (and maybe Sotion) sends too.
  */
 const member = (groups: AccessGroup[], typed = false, over: Partial<Member> = {}): Member => ({
-  ...listed(4),
+  ...listedMember(4, NAMELESS_FIXED_TIME),
   accessGroups: groups.map((g) =>
     typed ? { id: g.id, name: g.name, type: g.type } : { id: g.id, name: g.name },
   ),
   ...over,
 });
-const m = listed(4);
+const m = listedMember(4, NAMELESS_FIXED_TIME);
 
 /** Writes carry a JSON body, and say so. */
 const write = () => api().matchHeader('content-type', 'application/json');

@@ -9,13 +9,14 @@ import {
   rejection,
   appTester,
 } from '../helpers';
-import { full, listed, out } from './member-fixtures';
+import { fullMember, listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
+import { memberOutput } from '../../src/zap/samples';
 import { useFastClock } from '../fast-clock';
 
 // Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
 useFastClock();
 
-const m = full(1, [1]);
+const m = fullMember(1, [1], NAMELESS_FIXED_TIME);
 
 describe('update_member', () => {
   it('by id: one PATCH with only the fields given, and the member back', async () => {
@@ -26,14 +27,14 @@ describe('update_member', () => {
       perform,
       makeBundle({ member: m.id, paid: 'true', status: 'blocked', display_name: '  ' }),
     );
-    expect(result).toEqual(out({ ...m, paid: true, status: 'blocked' }));
+    expect(result).toEqual(memberOutput({ ...m, paid: true, status: 'blocked' }));
   });
 
   it('by email: one look-up, then the PATCH; a new email is normalised', async () => {
     api()
       .get(`${PREFIX}/members`)
       .query({ email: 'member1@example.com', limit: '1' })
-      .reply(200, pageOf([listed(1)]), headers());
+      .reply(200, pageOf([listedMember(1, NAMELESS_FIXED_TIME)]), headers());
     api()
       .patch(`${PREFIX}/members/${m.id}`, { email: 'ada@lovelace.dev', displayName: 'Ada' })
       .reply(200, { data: { ...m, email: 'ada@lovelace.dev', displayName: 'Ada' } }, headers());

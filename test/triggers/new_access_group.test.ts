@@ -8,12 +8,15 @@ import {
   appTester,
   group,
   headers,
+  KEY,
   makeBundle,
   messageOf,
   pageOf,
   PREFIX,
   rejection,
+  uuid,
 } from '../helpers';
+import { useFastClock } from '../fast-clock';
 
 /** Pages the code under test actually asked for (serve() counts them as they are answered). */
 let pagesRead = 0;
@@ -335,5 +338,24 @@ describe('new_access_group', () => {
     expect(messageOf(error)).toBe(
       'Group Type must be one of its choices: "Custom groups (made in the dashboard or API)" or "Scope groups (made from a Notion collection)"; it was "secret". Pick one from the dropdown.',
     );
+  });
+});
+
+const bundle = (inputData: Record<string, unknown> = {}) => ({
+  authData: { apiKey: KEY },
+  inputData: inputData as never,
+});
+
+describe('trigger edges', () => {
+  // Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+  useFastClock();
+
+  it('runs without bundle.meta', async () => {
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([group(1)]), headers());
+    const result = await appTester(perform, bundle());
+    expect(result.map((g) => g.id)).toEqual([uuid(1)]);
   });
 });

@@ -122,7 +122,7 @@ describe('choice()', () => {
       'Only must be one of its choices: "X"; it was "y". Pick one from the dropdown.',
     );
     expect(failure(() => optional.read(z, 'y'.repeat(200)))).toBe(
-      `Only must be one of its choices: "X"; it was "${'y'.repeat(80)}". Pick one from the dropdown.`,
+      `Only must be one of its choices: "X"; it was "${'y'.repeat(80)}… (200 characters)". Pick one from the dropdown.`,
     );
   });
 });
@@ -177,7 +177,7 @@ describe('access group fields', () => {
     expect(failure(() => one.read(z, 'a, b'))).toMatch(/^Access Group must be Sotion IDs/);
     // A long value is quoted by its first 80 characters.
     expect(failure(() => one.read(z, `  ${'g'.repeat(200)}  `))).toContain(
-      `); "${'g'.repeat(80)}" is not.`,
+      `); "${'g'.repeat(80)}… (200 characters)" is not.`,
     );
   });
 });
@@ -204,7 +204,7 @@ describe('member()', () => {
       'Member must be a member\'s email or Sotion member ID; "Ada Lovelace" is neither (the email has no @).',
     );
     expect(failure(() => who.read(z, 'x'.repeat(200)))).toContain(
-      `; "${'x'.repeat(80)}" is neither`,
+      `; "${'x'.repeat(80)}… (200 characters)" is neither`,
     );
     expect(failure(() => who.read(z, undefined))).toBe(
       "Member is required: enter the member's email (such as ada@example.com) or Sotion member ID.",

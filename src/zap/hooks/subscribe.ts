@@ -100,7 +100,7 @@ const capError = async (client: SotionClient, error: unknown): Promise<unknown> 
       'polling triggers New Member or New Access Group, which need no subscription.' +
       (info?.requestId ? ` (X-Request-Id: ${info.requestId})` : ''),
     'subscription_limit',
-    { status: info?.status, requestId: info?.requestId, transient: false },
+    { status: info?.status, requestId: info?.requestId },
   );
 };
 
@@ -113,7 +113,7 @@ export const subscribe = (def: Subscribing) =>
         z,
         'Zapier gave no hook URL to subscribe with. Turn the Zap off and on again.',
         'no_target_url',
-        { transient: false },
+        {},
       );
     }
     await removeStale(client, targetUrl);

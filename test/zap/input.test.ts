@@ -1,6 +1,6 @@
 import { errors, type ZObject } from 'zapier-platform-core';
 import { accessGroups, emailField, optionalId } from '../../src/zap/fields';
-import { toIds, toList } from '../../src/zap/input';
+import { toBool, toIds, toList, toText } from '../../src/zap/input';
 import { messageOf } from '../helpers';
 
 const z = { errors } as unknown as ZObject;
@@ -27,7 +27,7 @@ describe('list input', () => {
     const long = 'x'.repeat(100);
     expect(failure(() => toIds(z, `${G}, ${long}`, 'Groups'))).toBe(
       'Groups must be Sotion IDs (UUIDs such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ' +
-        `"${'x'.repeat(60)}" is not. Pick it from the dropdown or map an ID from an earlier step ` +
+        `"${'x'.repeat(60)}… (100 characters)" is not. Pick it from the dropdown or map an ID from an earlier step ` +
         "(Find Access Group gives a group's ID from its name).",
     );
   });
@@ -68,7 +68,7 @@ describe('optional email and id fields', () => {
 
   it('quote an invalid email by its first 80 characters', () => {
     expect(failure(() => email.read(z, 'y'.repeat(200)))).toBe(
-      `New Email must be an email such as ada@example.com; "${'y'.repeat(80)}" is not ` +
+      `New Email must be an email such as ada@example.com; "${'y'.repeat(80)}… (200 characters)" is not ` +
         '(the email has no @).',
     );
   });
@@ -76,7 +76,54 @@ describe('optional email and id fields', () => {
   it('quote an invalid id by its first 80 characters', () => {
     expect(failure(() => id.read(z, 'z'.repeat(200)))).toBe(
       'Member ID must be a Sotion ID (a UUID such as 3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10); ' +
-        `"${'z'.repeat(80)}" is not. Map the ID from an earlier step.`,
+        `"${'z'.repeat(80)}… (200 characters)" is not. Map the ID from an earlier step.`,
     );
+  });
+});
+
+describe('input coercion', () => {
+  it.each([
+    [true, true],
+    [false, false],
+    [1, true],
+    [0, false],
+    ['YES', true],
+    ['no', false],
+    [' on ', true],
+    ['off', false],
+    ['', undefined],
+    ['  ', undefined],
+    [null, undefined],
+    [undefined, undefined],
+  ])('toBool(%j) = %j', (value, expected) => {
+    expect(toBool(z, value, 'Paid')).toBe(expected);
+  });
+
+  it.each([[2], ['maybe'], [{}], [[true]]])('toBool(%j) names the field', (value) => {
+    expect(() => toBool(z, value, 'Paid')).toThrow(/Paid must be true or false/);
+  });
+
+  it('toText and toList accept numbers and booleans, split lists, refuse objects', () => {
+    expect(toText(z, 12, 'N')).toBe('12');
+    expect(toText(z, false, 'N')).toBe('false');
+    expect(toText(z, '  ', 'N')).toBeUndefined();
+    expect(() => toText(z, ['a'], 'N')).toThrow('N must be text; it was [\\"a\\"].');
+    expect(toList(z, 'a, b;c', 'L')).toEqual(['a', 'b', 'c']);
+    // Spaces split only IDs: words that are not IDs (a group's name) stay one value.
+    expect(toList(z, ['a', null, ' ', 'b c'], 'L')).toEqual(['a', 'b c']);
+    expect(toList(z, '', 'L')).toEqual([]);
+    expect(toList(z, null, 'L')).toEqual([]);
+  });
+
+  it('toIds lowercases, removes repeats and lists every bad id', () => {
+    const id = '3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10';
+    expect(toIds(z, [id, id.toUpperCase(), id], 'Groups')).toEqual([id]);
+    let message = '';
+    try {
+      toIds(z, 'x, y', 'Groups');
+    } catch (error) {
+      message = messageOf(error);
+    }
+    expect(message).toMatch(/"x", "y" are not\./);
   });
 });

@@ -1,7 +1,8 @@
 import nock from 'nock';
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import { api as sotion } from '../../src/api';
-import { SotionClient } from '../../src/http/client';
+import { isNetworkError, SotionClient } from '../../src/http/client';
+import { withInfo } from '../../src/http/errors';
 import { Deadline } from '../../src/http/deadline';
 import {
   api,
@@ -236,5 +237,24 @@ describe('client: answers it cannot use', () => {
     expect(messageOf(error)).toBe(
       `Sotion answered HTTP 200 while reading access group ${G}, but the response did not have the documented shape at "data.type": Invalid option: expected one of "custom"|"scope". Please report this to the integration's maintainers. (X-Request-Id: req-e2)`,
     );
+  });
+});
+
+describe('network failures', () => {
+  it('recognises network failures from node-fetch and sockets', () => {
+    const fetchError = Object.assign(new Error('x'), { name: 'FetchError' });
+    expect(isNetworkError(fetchError)).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { name: 'AbortError' }))).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { type: 'request-timeout' }))).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { type: 'body-timeout' }))).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { code: 'EPIPE' }))).toBe(true);
+    expect(isNetworkError(Object.assign(new Error('x'), { code: 'EWHATEVER' }))).toBe(false);
+    expect(isNetworkError(new Error('x'))).toBe(false);
+    expect(isNetworkError('ECONNRESET')).toBe(false);
+    expect(
+      isNetworkError(
+        withInfo(Object.assign(new Error('x'), { name: 'FetchError' }), { transient: true }),
+      ),
+    ).toBe(false);
   });
 });

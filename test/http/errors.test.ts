@@ -1,7 +1,15 @@
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import { errors, type Bundle, type ZObject } from 'zapier-platform-core';
 import { SotionClient } from '../../src/http/client';
 import { wordingValues } from '../../src/http/endpoint';
-import { containsKey } from '../../src/http/errors';
+import {
+  apiMessageOf,
+  containsKey,
+  errorInfo,
+  plainMessage,
+  redact,
+  shorten,
+  withInfo,
+} from '../../src/http/errors';
 import { appTester, KEY, makeBundle, messageOf, rejection } from '../helpers';
 
 /** Makes the run's client, as every operation does before reading its input. */
@@ -70,5 +78,57 @@ describe('message wording', () => {
         },
       ),
     ).toEqual({ groupId: 'g-1', memberId: 'm-path', email: 'ada@example.com' });
+  });
+});
+
+describe('error text helpers', () => {
+  it.each([
+    ['{"error":"Missing API key"}', 'Missing API key'],
+    ['{"error":{"code":"x","message":"Bad name"}}', 'Bad name'],
+    ['{"message":"Top level"}', 'Top level'],
+    ['{"error":{"code":"x"}}', undefined],
+    ['{"error":""}', undefined],
+    ['42', undefined],
+    ['null', undefined],
+    ['Service Unavailable', 'Service Unavailable'],
+    ['<html><body>502</body></html>', undefined],
+    ['', undefined],
+    ['x'.repeat(201), undefined],
+    ['x'.repeat(200), 'x'.repeat(200)],
+    ['  Bad Gateway \n', 'Bad Gateway'],
+    ['{"error":{"message":"Nested"},"message":"Top"}', 'Nested'],
+    ['{"error":null,"message":"Top"}', 'Top'],
+  ])('apiMessageOf(%j) = %j', (content, expected) => {
+    expect(apiMessageOf(content)).toBe(expected);
+  });
+
+  it('cuts long messages to 300 characters', () => {
+    expect(apiMessageOf(JSON.stringify({ error: 'y'.repeat(400) }))).toHaveLength(300);
+    expect(apiMessageOf(JSON.stringify({ error: { message: 'z'.repeat(400) } }))).toHaveLength(300);
+    expect(shorten('a'.repeat(80))).toBe('a'.repeat(80));
+    expect(shorten('a'.repeat(81))).toBe(`${'a'.repeat(80)}… (81 characters)`);
+  });
+
+  it('redacts the connection key and anything shaped like a key', () => {
+    expect(
+      redact(`key ${KEY} and so_other_secret_value`, { authData: { apiKey: ` ${KEY} ` } }),
+    ).toBe('key [redacted key] and so_[redacted]');
+    expect(redact('so_abcdef', undefined)).toBe('so_[redacted]');
+    expect(redact('no secrets', { authData: {} })).toBe('no secrets');
+  });
+
+  it('plainMessage reads z.errors.Error JSON and plain errors alike', () => {
+    expect(plainMessage(new errors.Error('Sentence.', 'code', 400))).toBe('Sentence.');
+    expect(plainMessage(new Error('plain'))).toBe('plain');
+    expect(plainMessage(new Error('{"other":1}'))).toBe('{"other":1}');
+    expect(plainMessage('a string')).toBe('a string');
+  });
+
+  it('errorInfo only knows errors the pipeline raised', () => {
+    const error = withInfo(new Error('x'), { status: 500, transient: true });
+    expect(errorInfo(error)).toEqual({ status: 500, transient: true });
+    expect(errorInfo(new Error('y'))).toBeUndefined();
+    expect(errorInfo('text')).toBeUndefined();
+    expect(errorInfo(null)).toBeUndefined();
   });
 });

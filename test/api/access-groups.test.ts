@@ -1,7 +1,16 @@
 import nock from 'nock';
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import { perform } from '../../triggers/new_access_group';
-import { MAX_UNDATED_GROUPS, newestAccessGroups } from '../../src/api/access-groups';
+import { perform as customChoices } from '../../triggers/custom_access_group_choices';
+import { cursorStore, mockCursorRpc } from '../cursor-rpc';
+import { useFastClock } from '../fast-clock';
+import {
+  looksNewestFirst,
+  matchAccessGroupsByName,
+  MAX_UNDATED_GROUPS,
+  newestAccessGroups,
+  newestFirst,
+} from '../../src/api/access-groups';
 import type { AccessGroup } from '../../src/api/schemas';
 import { SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
@@ -117,5 +126,98 @@ describe('newest access groups: reading order', () => {
     // Undated groups cannot be placed in time: highest id first.
     expect(ids(result)).toEqual(ids([...all].reverse()));
     expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe('access groups by name', () => {
+  // Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
+  useFastClock();
+
+  it('a name with surrounding spaces matches ignoring them and case, but is no exact match', async () => {
+    const vip = group(1, { name: 'VIP' });
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([group(2), vip]), headers());
+    const matches = await appTester(
+      (z: ZObject, b: Bundle) => matchAccessGroupsByName(new SotionClient(z, b), '  vip '),
+      makeBundle({}),
+    );
+    expect(matches).toEqual({ folded: [vip] });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+});
+
+describe('custom group choices: the cursors kept for "Load more"', () => {
+  useFastClock();
+
+  afterEach(() => {
+    delete process.env.ZAPIER_DEPLOY_KEY;
+    cursorStore.clear();
+  });
+
+  it('keeps the next cursor and exactly the cursors followed past pages of scope groups', async () => {
+    mockCursorRpc();
+    const custom = group(3);
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([group(1, { type: 'scope' })], 'A'), headers());
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100', after: 'A' })
+      .reply(200, pageOf([custom], 'B'), headers());
+    const first = await appTester(customChoices, makeBundle({}, { page: 0 }));
+    expect(first).toEqual([custom]);
+    expect([...cursorStore.values()]).toEqual([JSON.stringify({ after: 'B', seen: ['A'] })]);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('a first page with custom groups keeps its cursor and no cursor followed', async () => {
+    mockCursorRpc();
+    api()
+      .get(`${PREFIX}/access-groups`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([group(1)], 'A'), headers());
+    expect(await appTester(customChoices, makeBundle({}, { page: 0 }))).toEqual([group(1)]);
+    expect([...cursorStore.values()]).toEqual([JSON.stringify({ after: 'A', seen: [] })]);
+  });
+});
+
+describe('ordering', () => {
+  it('newestFirst breaks ties by id, both ways', () => {
+    const a = group(1, { createdAt: '2026-01-01T00:00:00Z' });
+    const b = group(2, { createdAt: '2026-01-01T00:00:00Z' });
+    expect([a, b].sort(newestFirst).map((g) => g.id)).toEqual([b.id, a.id]);
+    expect([b, a].sort(newestFirst).map((g) => g.id)).toEqual([b.id, a.id]);
+    expect(newestFirst(a, a)).toBe(0);
+    expect(Math.sign(newestFirst(a, b))).toBe(1);
+    expect(Math.sign(newestFirst(b, a))).toBe(-1);
+  });
+
+  it('newestFirst goes by createdAt before the id, and puts undated groups last', () => {
+    // The newer group has the smaller id: only the dates can put it first.
+    const newer = group(1, { createdAt: '2026-03-01T00:00:00Z' });
+    const older = group(2, { createdAt: '2026-01-01T00:00:00Z' });
+    const undated = group(3, { createdAt: null });
+    expect([older, undated, newer].sort(newestFirst).map((g) => g.id)).toEqual([
+      newer.id,
+      older.id,
+      undated.id,
+    ]);
+    expect([undated, newer, older].sort(newestFirst).map((g) => g.id)).toEqual([
+      newer.id,
+      older.id,
+      undated.id,
+    ]);
+  });
+
+  it('looksNewestFirst needs a strictly falling sequence with known dates', () => {
+    expect(looksNewestFirst([group(3), group(2), group(1)])).toBe(true);
+    expect(looksNewestFirst([group(3), group(3), group(2)])).toBe(true);
+    expect(looksNewestFirst([group(1), group(2)])).toBe(false);
+    expect(looksNewestFirst([group(1), group(1, { id: 'other' })])).toBe(false);
+    expect(looksNewestFirst([group(2), group(1, { createdAt: null })])).toBe(false);
+    expect(looksNewestFirst([group(1)])).toBe(false);
   });
 });
