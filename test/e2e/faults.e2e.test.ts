@@ -145,8 +145,9 @@ describe('faults: answers slower than the deadline', () => {
       delete process.env.SOTION_RUN_BUDGET_MS;
     }
     // The one bulk request took the whole budget: nothing was created, and the step says so.
-    expect(message).toBe(
-      'Bulk Add Members stopped: Sotion did not answer in time while creating members in bulk. Replaying the step is safe; try again in a few minutes. Of 2 emails: 0 created, 0 already members, 2 failed. Replaying the step is safe: members created by this run will show as already members, and nobody is added twice.',
+    // Work left undone for lack of time goes back to Zapier (issue 17 §4), with jitter in the delay.
+    expect(message).toMatch(
+      /^Bulk Add Members stopped: The step ran out of time \(Zapier allows 30 seconds\) before creating members in bulk, so Zapier will run it again in about \d+ seconds\. If it keeps happening, Sotion is answering slowly\. Of 2 emails: 0 created, 0 already members, 2 failed\. Replaying the step is safe: members created by this run will show as already members, and nobody is added twice\.$/,
     );
     sandbox().faults.slowRate = 0;
     const replay = await appTester(

@@ -93,7 +93,7 @@ describe('request pipeline: error mapping', () => {
     // answer's body and X-Request-Id never reach the integration (Zapier's HTTP log has them).
     expect(error.message).not.toMatch(/X-Request-Id|Sotion said/);
     expect(error.message).not.toContain(KEY);
-    expect(errorInfo(error)).toEqual({ status: 401, transient: false });
+    expect(errorInfo(error)).toEqual({ status: 401 });
   });
 
   it('403 on a write to a group says scope groups are read-only', async () => {
