@@ -1,11 +1,30 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Bundle, WebhookTriggerPerform, ZObject } from 'zapier-platform-core';
-import { readInputs } from '../fields';
+import type { WebhookEvent } from '../../api/schemas';
+import { readInputs, type FieldSpec } from '../fields';
 import { detailsClient } from './details';
-import type { HookTriggerDef } from './index';
 import { isRecord, pickText, type Envelope, type Json } from './output';
-import { SHAPES } from './shapes';
+import { SHAPES, type HookShape } from './shapes';
 import { subscribeDataOf } from './subscribe';
+
+export interface HookTriggerDef {
+  key: string;
+  noun: string;
+  label: string;
+  /** "Triggers when … ." */
+  description: string;
+  event: WebhookEvent;
+  shape: HookShape;
+  /** Optional input: only items matching these fields start a run. */
+  filter?: HookFilter;
+}
+
+/** An optional filter, read from the step's input and applied to each output item. */
+export interface HookFilter {
+  spec: FieldSpec<string[]>;
+  /** The output key the chosen values are compared to. */
+  outputKey: string;
+}
 
 /**
  * One delivery, one Zap run at most: verify the signature, drop other event types and retried

@@ -3,10 +3,9 @@ import {
   type PlainInputField,
   type WebhookTriggerPerformList,
 } from 'zapier-platform-core';
-import type { WebhookEvent } from '../../api/schemas';
 import { SotionClient } from '../../http/client';
-import { accessGroups, fieldsOf, readInputs, type FieldSpec } from '../fields';
-import { perform } from './delivery';
+import { accessGroups, fieldsOf, readInputs } from '../fields';
+import { perform, type HookFilter, type HookTriggerDef } from './delivery';
 import { SHAPES, type HookShape } from './shapes';
 import { MAX_SUBSCRIPTIONS, subscribe, SUBSCRIBE_REQUESTS, unsubscribe } from './subscribe';
 
@@ -16,25 +15,6 @@ import { MAX_SUBSCRIPTIONS, subscribe, SUBSCRIBE_REQUESTS, unsubscribe } from '.
  * subscribe and unsubscribe (subscribe.ts), the delivery's checks (delivery.ts) and what the
  * event's shape outputs, samples and lists for the editor's test (shapes.ts).
  */
-
-export interface HookTriggerDef {
-  key: string;
-  noun: string;
-  label: string;
-  /** "Triggers when … ." */
-  description: string;
-  event: WebhookEvent;
-  shape: HookShape;
-  /** Optional input: only items matching these fields start a run. */
-  filter?: HookFilter;
-}
-
-/** An optional filter, read from the step's input and applied to each output item. */
-export interface HookFilter {
-  spec: FieldSpec<string[]>;
-  /** The output key the chosen values are compared to. */
-  outputKey: string;
-}
 
 /** The membership triggers' filter: only these groups (empty: every group). */
 export const membershipFilter: HookFilter = {
