@@ -114,3 +114,6 @@ export default defineCreate({
 export const requests =
   '1 per 500 members + 1 per group (check) + for each existing member a look-up and 1 per ' +
   'group (or the group lists, a page per 100); measured in [performance.md](performance.md)';
+
+export const cannot =
+  "Existing members' display names are not changed. More than 25,000 emails need several steps.";

@@ -126,3 +126,6 @@ export default defineCreate({
     outputFields: [...stepOutputFields(REMOVE_STEP), ...resultsFileOutputFields],
   },
 });
+
+export const cannot =
+  'One access group per step; it never deletes members from the site (Delete Member does).';

@@ -69,3 +69,6 @@ export const requests =
   'a page per 100 access groups + a page per 100 members (of the site or the group) + for ' +
   'each other custom group with members a page per 100 of them; over several runs when it ' +
   'does not fit in one';
+
+export const cannot =
+  "The file exists only at Zapier. A group's export has no Created dates (Sotion's group member list has none).";

@@ -401,3 +401,6 @@ export const requests =
   'by ID 1, by email 2; + 1 per group added or removed, + 1 when Paid differs, + the group ' +
   'list (a page per 100) when 2+ groups need checking first. Silver → Gold by ID: 3 (4 ' +
   'without group types); repeat: 1; "create": 2';
+
+export const cannot =
+  'Scope groups (managed from Notion) are never changed, so they cannot be chosen. When Sotion answers 204 for a member already out of a group, two runs at once may both report the removal.';

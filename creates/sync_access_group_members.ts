@@ -211,3 +211,6 @@ export default defineCreate({
     ],
   },
 });
+
+export const cannot =
+  'One access group per step. Names and Paid in the list are not applied to existing members. An invalid email in the list protects nobody from removal.';
