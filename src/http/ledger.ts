@@ -154,6 +154,8 @@ export class RateLedger {
   private sharedAt = -Infinity;
   /** The shared state changed here and is not written yet. */
   private dirty = false;
+  /** Of which the general head moved: this run's claims are the news. */
+  private headMoved = false;
   /** Each endpoint lane's own state (an entry of its own, written only by its claims). */
   private readonly lanes = new Map<string, LaneState>();
   private readonly laneReads = new Map<string, { read: Promise<void>; at: number }>();
@@ -248,6 +250,10 @@ export class RateLedger {
     this.laneDirty.clear();
     const general = this.dirty;
     this.dirty = false;
+    // Written for another reason (the limit learned, a lane in use): what this run knows of the
+    // head may be old, and writing it back would move the head back for everyone. Read first.
+    if (general && !this.headMoved) await this.loadShared(0);
+    this.headMoved = false;
     await Promise.all([
       general ? this.cache.set(SHARED, this.shared, STATE_TTL_S) : undefined,
       ...lanes.map((lane) => this.cache.set(laneKey(lane), this.lanes.get(lane), STATE_TTL_S)),
@@ -337,11 +343,15 @@ export class RateLedger {
     ]);
   }
 
-  /** The endpoint lanes in use, as lattices: the general lane keeps their slots' followers free. */
-  private inUse(now: number): Lattice[] {
+  /**
+   * The endpoint lanes in use, as lattices: the general lane keeps their slots' followers free
+   * (for a lane at least half as slow as the general lane: a faster one would take most of it).
+   */
+  private inUse(general: Lattice, now: number): Lattice[] {
     const lanes: Lattice[] = [];
     for (const [lane, info] of Object.entries(this.shared.active ?? {})) {
-      if (info.at > now - LANE_ACTIVE_MS) lanes.push(latticeOf(lane, info.count, info.windowMs));
+      const l = latticeOf(lane, info.count, info.windowMs);
+      if (info.at > now - LANE_ACTIVE_MS && l.slotMs >= 2 * general.slotMs) lanes.push(l);
     }
     return lanes;
   }
@@ -358,7 +368,11 @@ export class RateLedger {
     from: number,
     now: number,
   ): Promise<Held | undefined> {
-    const kept = this.inUse(now);
+    const kept = this.inUse(general, now);
+    if (process.env.LEDGER_DEBUG)
+      process.stderr.write(
+        `GCLAIM ${this.token} t=${(now / 1000).toFixed(1)} from=${(from / 1000).toFixed(1)} head=${((this.shared.head ?? 0) / 1000).toFixed(1)} gs=${general.slotMs} kept=${kept.length} age=${((now - this.sharedAt) / 1000).toFixed(2)}\n`,
+      );
     const skip = (i: number) =>
       isSpare(general, i) || kept.some((l) => RateLedger.keptFor(general, l, i));
     const index =
@@ -408,39 +422,49 @@ export class RateLedger {
       const spare = spares.shift();
       while (isSpare(lane, index)) index += 1;
       const at = spare ?? index;
-      const laneAt = timeOf(lane, at);
-      // The general slot kept for it starts less than a general slot after it.
-      const g = general
-        ? await this.claimNear(general, laneAt, laneAt + Math.max(lane.toleranceMs, general.slotMs))
-        : undefined;
-      if (general && g === undefined) {
+      if (!(await this.claimKey(lane, at))) {
+        // Another run of the lane took it: the next one.
         if (!this.cache.working) return undefined;
-        // The general queue took these slots before the lane was in use: further on, further
-        // each time, to the first slot of the lane the general queue kept.
-        if (spare === undefined) {
-          index += step;
-          step *= 2;
-        }
+        if (spare !== undefined) continue;
+        if (probe % 2 === 1) await this.loadLane(own.lane, 0);
+        index =
+          Math.max(index + 1, this.headIndex(lane) + 1) +
+          Math.floor(this.random() * Math.min(probe, 4));
         continue;
       }
-      if (await this.claimKey(lane, at)) {
-        if (spare === undefined) this.advance(lane, at);
-        else this.spares += 1;
+      if (spare === undefined) this.advance(lane, at);
+      else this.spares += 1;
+      const laneAt = timeOf(lane, at);
+      if (!general) {
         return {
-          at: general ? timeOf(general, g!) : laneAt,
+          at: laneAt,
           lane: own.lane,
-          keys: general ? [slotKey(lane, at), slotKey(general, g!)] : [slotKey(lane, at)],
-          toleranceMs: general ? Math.min(lane.toleranceMs, general.toleranceMs) : lane.toleranceMs,
+          keys: [slotKey(lane, at)],
+          toleranceMs: lane.toleranceMs,
         };
       }
-      // Another run of the lane took it: give back the general slot, and the next one.
-      if (g !== undefined && general) await this.cache.delete(slotKey(general, g));
+      // The general slot kept for it starts less than a general slot after it.
+      const g = await this.claimNear(
+        general,
+        laneAt,
+        laneAt + Math.max(lane.toleranceMs, general.slotMs),
+      );
+      if (g !== undefined) {
+        return {
+          at: timeOf(general, g),
+          lane: own.lane,
+          keys: [slotKey(lane, at), slotKey(general, g)],
+          toleranceMs: Math.min(lane.toleranceMs, general.toleranceMs),
+        };
+      }
+      // The general queue took the slots around it before the lane was in use: this one is of no
+      // use; further on, further each time, to where the general queue kept them.
+      await this.cache.delete(slotKey(lane, at));
       if (!this.cache.working) return undefined;
-      if (spare !== undefined) continue;
-      if (probe % 3 === 1) await this.loadLane(own.lane, 0);
-      index =
-        Math.max(index + 1, this.headIndex(lane) + 1) +
-        Math.floor(this.random() * Math.min(probe, 4));
+      if (spare === undefined) {
+        index = at + step;
+        step *= 2;
+      }
     }
     return undefined;
   }
@@ -482,7 +506,7 @@ export class RateLedger {
     if (l.lane === GENERAL) {
       if (at <= (this.shared.head ?? 0)) return;
       this.shared.head = at;
-      this.dirty = true;
+      this.dirty = this.headMoved = true;
       return;
     }
     if (at <= (this.lanes.get(l.lane)?.head ?? 0)) return;
@@ -546,7 +570,9 @@ export class RateLedger {
     if (this.contended && !fresh && !throttled) return;
     // Without the limit's parameters, another run may have learned them since; a window's first
     // answer is checked against the latest state (the lattice must not change under claims).
-    await this.loadShared(fresh ? 0 : this.shared.params ? Infinity : FRESH_MS);
+    // (A 429 without them: they matter now, before the run waits into the next window's herd.)
+    const params0 = this.shared.params;
+    await this.loadShared(fresh || (throttled && !params0) ? 0 : params0 ? Infinity : FRESH_MS);
     if (fresh) this.learn(limit, resetAtMs, sentAt, now);
     const params = this.shared.params;
     if (params && this.paced(now)) {
@@ -570,6 +596,7 @@ export class RateLedger {
     await this.saveShared();
   }
 
+  /** Moves the general head to `at` at least (written after a fresh read: no claim of this run). */
   private advanceTo(at: number): void {
     if (at <= (this.shared.head ?? 0)) return;
     this.shared.head = at;
