@@ -59,7 +59,11 @@ interface InUse {
   windowMs: number;
 }
 
-/** What the runs of the connection share about the general lane, in one entry. */
+/**
+ * What the runs of the connection share about the general lane, in two entries: the head, written
+ * by every claim in turn; the rest (the limit learned, the lanes in use), written now and then,
+ * each time after reading it (so neither kind of write undoes the other).
+ */
 interface Shared {
   params?: Params;
   /** The general lane's head: the start of the latest slot claimed in turn. */
@@ -85,7 +89,8 @@ interface Lattice {
 
 export const GENERAL = 'general';
 const PREFIX = 'sotion:rate:v2';
-const SHARED = `${PREFIX}:shared`;
+const HEAD = `${PREFIX}:head`;
+const STATE = `${PREFIX}:state`;
 /** Windows are taken 2% longer than the limit says: late answers and clocks a little apart. */
 const MARGIN = 1.02;
 /** The shared state outlives the last claim by this much. */
@@ -152,10 +157,12 @@ export class RateLedger {
   private sharedRead: Promise<void> | undefined;
   /** When the shared state was last read. */
   private sharedAt = -Infinity;
-  /** The shared state changed here and is not written yet. */
-  private dirty = false;
-  /** Of which the general head moved: this run's claims are the news. */
+  /** The general head moved here by a claim of this run, not written yet. */
   private headMoved = false;
+  /** The general head was pushed on (after a 429, or when others showed up): written after a read. */
+  private headPushed = false;
+  /** The limit learned or a lane in use, not written yet (written after a read). */
+  private dirty = false;
   /** Each endpoint lane's own state (an entry of its own, written only by its claims). */
   private readonly lanes = new Map<string, LaneState>();
   private readonly laneReads = new Map<string, { read: Promise<void>; at: number }>();
@@ -211,25 +218,37 @@ export class RateLedger {
     if (this.sharedRead && this.now() - this.sharedAt <= maxAgeMs) return this.sharedRead;
     this.sharedAt = this.now();
     this.sharedRead = (async () => {
-      const stored = await this.cache.get(SHARED);
-      if (typeof stored !== 'object' || stored === null) return;
-      const s = stored as Shared;
-      const mine = this.shared;
-      const active: Record<string, InUse> = { ...(isActive(s.active) ? s.active : {}) };
-      for (const [lane, info] of Object.entries(mine.active ?? {}))
-        if (info.at > (active[lane]?.at ?? -Infinity)) active[lane] = info;
-      const theirs = isParams(s.params) ? s.params : undefined;
-      this.shared = {
-        // The latest learned (their copy, unless this run learned later).
-        params:
-          mine.params && (!theirs || (mine.params.freshAt ?? 0) > (theirs.freshAt ?? 0))
-            ? mine.params
-            : theirs,
-        head: Math.max(mine.head ?? 0, typeof s.head === 'number' ? s.head : 0),
-        active,
-      };
+      const [state] = await Promise.all([this.cache.get(STATE), this.readHead()]);
+      this.mergeState(state);
     })();
     return this.sharedRead;
+  }
+
+  /** Reads the general head (alone: what claims at the same moment need). */
+  private async readHead(): Promise<void> {
+    const stored = await this.cache.get(HEAD);
+    const head = (stored as { head?: unknown } | null)?.head;
+    if (typeof head === 'number') this.shared.head = Math.max(this.shared.head ?? 0, head);
+  }
+
+  /** Merges the stored limit and lanes into this run's copy (the latest of each). */
+  private mergeState(stored: unknown): void {
+    if (typeof stored !== 'object' || stored === null) return;
+    const s = stored as Shared;
+    const mine = this.shared;
+    const active: Record<string, InUse> = { ...(isActive(s.active) ? s.active : {}) };
+    for (const [lane, info] of Object.entries(mine.active ?? {}))
+      if (info.at > (active[lane]?.at ?? -Infinity)) active[lane] = info;
+    const theirs = isParams(s.params) ? s.params : undefined;
+    this.shared = {
+      // The latest learned (their copy, unless this run learned later).
+      params:
+        mine.params && (!theirs || (mine.params.freshAt ?? 0) > (theirs.freshAt ?? 0))
+          ? mine.params
+          : theirs,
+      head: mine.head,
+      active,
+    };
   }
 
   /** Reads an endpoint lane's state when this run's copy is older than `maxAgeMs`. */
@@ -248,14 +267,23 @@ export class RateLedger {
   private async saveShared(): Promise<void> {
     const lanes = [...this.laneDirty];
     this.laneDirty.clear();
-    const general = this.dirty;
-    this.dirty = false;
-    // Written for another reason (the limit learned, a lane in use): what this run knows of the
-    // head may be old, and writing it back would move the head back for everyone. Read first.
-    if (general && !this.headMoved) await this.loadShared(0);
-    this.headMoved = false;
+    const { headMoved, headPushed, dirty } = this;
+    this.headMoved = this.headPushed = this.dirty = false;
     await Promise.all([
-      general ? this.cache.set(SHARED, this.shared, STATE_TTL_S) : undefined,
+      // A claim of this run: the news. Pushed on from what this run saw: maybe behind others.
+      headMoved || headPushed
+        ? (async () => {
+            if (!headMoved) await this.readHead();
+            await this.cache.set(HEAD, { head: this.shared.head }, STATE_TTL_S);
+          })()
+        : undefined,
+      dirty
+        ? (async () => {
+            this.mergeState(await this.cache.get(STATE));
+            const { params, active } = this.shared;
+            await this.cache.set(STATE, { params, active }, STATE_TTL_S);
+          })()
+        : undefined,
       ...lanes.map((lane) => this.cache.set(laneKey(lane), this.lanes.get(lane), STATE_TTL_S)),
     ]);
   }
@@ -506,7 +534,7 @@ export class RateLedger {
     if (l.lane === GENERAL) {
       if (at <= (this.shared.head ?? 0)) return;
       this.shared.head = at;
-      this.dirty = this.headMoved = true;
+      this.headMoved = true;
       return;
     }
     if (at <= (this.lanes.get(l.lane)?.head ?? 0)) return;
@@ -536,7 +564,7 @@ export class RateLedger {
       // Others claim at the same time: catch up with the head they wrote, and spread (many runs
       // claiming at once would otherwise all try the same next slot), the wider the more claims
       // failed.
-      if (probe % 2 === 1) await this.loadShared(0);
+      if (probe % 2 === 1) await this.readHead();
       index = Math.max(index + 1, this.headIndex(l) + 1) + Math.floor(this.random() * probe);
     }
     return undefined;
@@ -596,11 +624,11 @@ export class RateLedger {
     await this.saveShared();
   }
 
-  /** Moves the general head to `at` at least (written after a fresh read: no claim of this run). */
+  /** Pushes the general head on to `at` at least. */
   private advanceTo(at: number): void {
     if (at <= (this.shared.head ?? 0)) return;
     this.shared.head = at;
-    this.dirty = true;
+    this.headPushed = true;
   }
 
   /** The first answer of a window: the window ends at most (reset − send) later. */
