@@ -11,6 +11,8 @@
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { runStep, startCacheDouble, type AppHandler, type StepResult } from './zapier-double';
 
 export type Buyer = 'new' | 'returning' | 'blocked';
@@ -61,6 +63,8 @@ export interface FloodResult {
     total: number;
     byStatus: Record<string, number>;
     rejectedByRoute: Record<string, number>;
+    /** When each 429 was answered (ms from the flood's start). */
+    rejectedAt: number[];
   };
   /** The fewest requests the flood needs (2 per new buyer, 5 per returning or blocked one). */
   usefulRequests: number;
@@ -78,6 +82,23 @@ export interface FloodResult {
   maxTryMs: number;
   cacheCalls: Record<string, number>;
   cacheClaimsRefused: number;
+  /**
+   * What the harness itself cost, to tell the integration's figures from the simulator's: every
+   * invocation runs through core's handler in this one process (at Zapier each has a CPU of its
+   * own), so CPU spent here stretches every try and delays every replay.
+   */
+  harness: {
+    /** CPU of this process during the flood (core's handler, the app, the cache double, the proxy; the sandbox too when it runs in-process). */
+    cpuMs: number;
+    tries: number;
+    cpuPerTryMs: number;
+    /** How late this process's timers fired (event-loop delay), in ms. */
+    loopDelayMs: { p50: number; p99: number; max: number };
+    /** How much later than due the harness started a replay, in ms. */
+    replayLagMs: { p50: number; p90: number; max: number };
+    /** The machine's load average (1 min) when the flood started and ended. */
+    loadAverage: { start: number; end: number };
+  };
 }
 
 /** A small seeded generator, so a flood's arrivals and buyers are the same from run to run. */
@@ -169,11 +190,12 @@ const siteOf = async (control: ReturnType<typeof controlOf>, key: string): Promi
   return site;
 };
 
-const median = (values: number[]) => {
+const quantile = (values: number[], q: number) => {
   if (!values.length) return 0;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 };
+const median = (values: number[]) => quantile(values, 0.5);
 
 /** Runs the flood against a sandbox that no one else uses meanwhile (it is reset first). */
 export const runFlood = async (options: FloodOptions): Promise<FloodResult> => {
@@ -232,6 +254,10 @@ export const runFlood = async (options: FloodOptions): Promise<FloodResult> => {
   const started = Date.now();
   const clock = () => Date.now() - started;
   const authData = { apiKey: options.apiKey };
+  const loadStart = loadavg()[0]!;
+  const cpuStart = process.cpuUsage();
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
 
   let finished = 0;
   const progress = setInterval(
@@ -301,6 +327,7 @@ export const runFlood = async (options: FloodOptions): Promise<FloodResult> => {
   try {
     runs = await Promise.all(buyers.map(runOne));
   } finally {
+    loop.disable();
     clearInterval(progress);
     if (previousBase === undefined) delete process.env.SOTION_API_BASE_URL;
     else process.env.SOTION_API_BASE_URL = previousBase;
@@ -308,6 +335,8 @@ export const runFlood = async (options: FloodOptions): Promise<FloodResult> => {
     await cache.close();
   }
   const elapsedMs = Math.max(...runs.map((r) => r.doneAt));
+  const cpu = process.cpuUsage(cpuStart);
+  const loadEnd = loadavg()[0]!;
 
   const byBuyer: FloodResult['byBuyer'] = {
     new: { runs: 0, ok: 0 },
@@ -343,18 +372,31 @@ export const runFlood = async (options: FloodOptions): Promise<FloodResult> => {
   const links = [...linksByMember.values()];
   const triesHistogram: Record<string, number> = {};
   let maxTryMs = 0;
+  let tries = 0;
+  const lags: number[] = [];
   for (const r of runs)
     for (const s of [r.createMember, r.loginLink]) {
       if (!s) continue;
       triesHistogram[s.tries.length] = (triesHistogram[s.tries.length] ?? 0) + 1;
-      for (const t of s.tries) maxTryMs = Math.max(maxTryMs, t.ms);
+      tries += s.tries.length;
+      for (const t of s.tries) {
+        maxTryMs = Math.max(maxTryMs, t.ms);
+        if (t.lagMs !== undefined) lags.push(t.lagMs);
+      }
     }
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
 
   return {
     options: recorded,
     runs,
     byBuyer,
-    answers: { total: wire.answers.length, byStatus, rejectedByRoute },
+    answers: {
+      total: wire.answers.length,
+      byStatus,
+      rejectedByRoute,
+      rejectedAt: wire.answers.filter((a) => a.status === 429).map((a) => a.at - started),
+    },
     usefulRequests,
     rejected,
     rejectedPerUseful: rejected / usefulRequests,
@@ -372,6 +414,22 @@ export const runFlood = async (options: FloodOptions): Promise<FloodResult> => {
     maxTryMs,
     cacheCalls: { ...cache.calls },
     cacheClaimsRefused: cache.nxRefused,
+    harness: {
+      cpuMs: Math.round(cpuMs),
+      tries,
+      cpuPerTryMs: Math.round(cpuMs / Math.max(1, tries)),
+      loopDelayMs: {
+        p50: ms(loop.percentile(50)),
+        p99: ms(loop.percentile(99)),
+        max: ms(loop.max),
+      },
+      replayLagMs: {
+        p50: quantile(lags, 0.5),
+        p90: quantile(lags, 0.9),
+        max: lags.length ? Math.max(...lags) : 0,
+      },
+      loadAverage: { start: round(loadStart), end: round(loadEnd) },
+    },
   };
 };
 
@@ -390,6 +448,7 @@ export const floodTable = (r: FloodResult): string => {
   const row = (buyer: Buyer, label: string) =>
     `| ${label} | ${r.byBuyer[buyer].runs} | ${r.byBuyer[buyer].ok} (${pct(r.byBuyer[buyer].ok, r.byBuyer[buyer].runs)}) |`;
   const cacheTotal = Object.values(r.cacheCalls).reduce((a, b) => a + b, 0);
+  const h = r.harness;
   return [
     `**Flood**: ${o.runs} sale runs within ${o.arrivalMs / 1000} s, each Create Member (update, Paid, into Gold) then Create Login Link, at ${o.rateLimit} requests per ${o.rateWindowSeconds} s (429s with only X-RateLimit-Reset), ${o.tries} tries per step, z.cache round trip ${o.cacheLatencyMs ?? 20} ms`,
     '',
@@ -418,24 +477,42 @@ export const floodTable = (r: FloodResult): string => {
         ? ` Failures: ${[...reasons].map(([reason, n]) => `${n}× ${reason}`).join('; ')}.`
         : ''
     }`,
+    '',
+    `z.cache calls by method: ${Object.entries(r.cacheCalls)
+      .map(([m, n]) => `${m.replace('zcache_', '')} ${n}`)
+      .join(
+        ', ',
+      )} (${r.cacheClaimsRefused} claims refused). Harness: ${h.tries} tries, ${round(h.cpuMs / 1000, 1)} s CPU in this process (${h.cpuPerTryMs} ms a try); timers late by ${h.loopDelayMs.p50} ms (median), ${h.loopDelayMs.p99} ms (p99), ${h.loopDelayMs.max} ms (max); replays started late by ${h.replayLagMs.p50} ms (median), ${h.replayLagMs.p90} ms (p90), ${h.replayLagMs.max} ms (max); load average ${h.loadAverage.start} → ${h.loadAverage.end}.`,
   ].join('\n');
 };
 
 /**
- * `npm run bench -- --flood [--flood-runs N]`: builds the app, starts the sandbox in its own
- * process (30 requests per 10 s, 429s with only X-RateLimit-Reset, `latencyMs` per request) and
- * runs the flood through the built app and core, as Zapier loads them. Prints the table.
+ * `npm run bench -- --flood`: builds the app, starts the sandbox in its own process (30 requests
+ * per 10 s, 429s with only X-RateLimit-Reset, `latencyMs` per request) and runs the flood through
+ * the built app and core, as Zapier loads them. Prints the table.
+ *
+ * A smaller flood for iterating: FLOOD_RUNS=60 FLOOD_SCALE=0.2 scales every window by 0.2 (6
+ * requests per 2 s, login links 10 per 12 s: the same rates) and the arrivals with the runs (20
+ * runs a second), so the flood keeps its shape at a third of the length.
  */
 export const floodBench = async (settings: {
   root: string;
   latencyMs: number;
-  runs?: number;
 }): Promise<FloodResult> => {
   const { execFileSync, spawn } = await import('node:child_process');
   const { createRequire } = await import('node:module');
   const { join } = await import('node:path');
+  const runs = Number(process.env.FLOOD_RUNS ?? 200);
+  const scale = Number(process.env.FLOOD_SCALE ?? 1);
+  if (!(Number.isInteger(runs) && runs > 0 && scale > 0 && scale <= 1))
+    throw new Error('FLOOD_RUNS must be a positive whole number and FLOOD_SCALE in (0, 1]');
+  const rateLimit = Math.max(2, Math.round(30 * scale));
+  const rateWindowSeconds = 10 * scale;
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: settings.root, stdio: 'inherit' });
   process.env.SOTION_RUN_BUDGET_MS = '25000';
+  // The documented 50 login links a minute, scaled like the general window (the same rate).
+  if (scale < 1)
+    process.env.SOTION_RATE_LOGIN_LINKS = `${Math.max(2, Math.round(50 * scale))}/${60 * scale}`;
   // Core prints a line per invocation unless it believes it runs under a test runner.
   process.env.NODE_ENV ??= 'test';
   delete process.env.LOG_TO_STDOUT;
@@ -447,9 +524,9 @@ export const floodBench = async (settings: {
       '--port',
       '0',
       '--rate-limit',
-      '30',
+      String(rateLimit),
       '--rate-window',
-      '10',
+      String(rateWindowSeconds),
       '--throttle',
       'reset-only',
       '--latency',
@@ -476,17 +553,21 @@ export const floodBench = async (settings: {
       handler: core.createAppHandler(App),
       sandboxUrl: url,
       apiKey: 'so_sandbox_demo_site_key_0001',
-      runs: settings.runs ?? 200,
+      runs,
       returningShare: 0.18,
       blockedShare: 0.02,
-      arrivalMs: 10_000,
+      arrivalMs: Math.round((10_000 * runs) / 200),
       tries: 5,
-      rateLimit: 30,
-      rateWindowSeconds: 10,
+      rateLimit,
+      rateWindowSeconds,
       cacheLatencyMs: 20,
       log: (line) => console.log(line),
     });
     console.log(`\n${floodTable(result)}\n`);
+    if (process.env.FLOOD_JSON) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(process.env.FLOOD_JSON, JSON.stringify(result, null, 1));
+    }
     return result;
   } finally {
     child.kill();

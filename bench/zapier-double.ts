@@ -132,6 +132,8 @@ export interface Try {
   /** For a throttle: the delay asked for, in seconds. */
   delay?: number;
   message?: string;
+  /** For a replay: how much later than Zapier would have run it the harness started it (its own lag). */
+  lagMs?: number;
 }
 
 export interface StepResult {
@@ -175,8 +177,10 @@ export const runStep = async (
   },
 ): Promise<StepResult> => {
   const tries: Try[] = [];
+  let dueAt: number | undefined;
   for (let n = 1; n <= options.tries; n += 1) {
     const startedAt = options.clock();
+    const lagMs = dueAt === undefined ? undefined : Math.max(0, startedAt - dueAt);
     try {
       const { results } = await handler({
         command: 'execute',
@@ -186,20 +190,21 @@ export const runStep = async (
       });
       const ms = options.clock() - startedAt;
       if (ms > ZAPIER_LIMIT_MS) {
-        tries.push({ startedAt, ms, outcome: 'error', message: 'killed after 30 s' });
+        tries.push({ startedAt, ms, outcome: 'error', message: 'killed after 30 s', lagMs });
         return { ok: false, message: 'the try ran longer than Zapier allows (30 s)', tries };
       }
-      tries.push({ startedAt, ms, outcome: 'ok' });
+      tries.push({ startedAt, ms, outcome: 'ok', lagMs });
       return { ok: true, result: results, tries };
     } catch (error) {
       const ms = options.clock() - startedAt;
       const { name, message, delay } = parseError(error);
       if (name !== 'ThrottledError') {
-        tries.push({ startedAt, ms, outcome: 'error', message });
+        tries.push({ startedAt, ms, outcome: 'error', message, lagMs });
         return { ok: false, message, tries };
       }
-      tries.push({ startedAt, ms, outcome: 'throttled', delay, message });
+      tries.push({ startedAt, ms, outcome: 'throttled', delay, message, lagMs });
       if (n === options.tries) return { ok: false, message, tries };
+      dueAt = options.clock() + (delay ?? 60) * 1000;
       await sleep((delay ?? 60) * 1000);
     }
   }

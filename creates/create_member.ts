@@ -118,6 +118,8 @@ interface Saved {
 interface Progress {
   /** The member this step created. */
   created: Member;
+  /** Sotion answered the create with 409 (the email exists): the look-up comes next. */
+  conflict: { requestId?: string };
   /** The member that already had the email, as the look-up read it. */
   existing: MemberListItem;
   /** The member as the latest confirmed write answered. */
@@ -195,38 +197,43 @@ const createOrFind = async (
     return { member: progress.created, alreadyExisted: false, updated: false, groupsAdded: groups };
   }
   if (!progress.existing) {
-    const outcome = await client.call(members.create, {
-      body: {
-        email: email,
-        ...(displayName !== undefined ? { displayName } : {}),
-        ...(paid !== undefined ? { paid } : {}),
-        ...(groups.length ? { accessGroupIds: groups } : {}),
-      },
-      acceptsConflict: ifExists !== IF_EXISTS.error,
-      lostAnswerHint:
-        'If the member was created, a replay stops on "email exists"; set "If the Email Exists" ' +
-        `to ${USE_EXISTING} and replay the step.`,
-      forbidden: groups.length ? undefined : CREATE_REFUSED_BY_PLAN,
-    });
-    if (outcome.ok) {
-      progress.created = outcome.data.data;
-      return {
-        member: progress.created,
-        alreadyExisted: false,
-        updated: false,
-        groupsAdded: groups,
-      };
+    if (!progress.conflict) {
+      const outcome = await client.call(members.create, {
+        body: {
+          email: email,
+          ...(displayName !== undefined ? { displayName } : {}),
+          ...(paid !== undefined ? { paid } : {}),
+          ...(groups.length ? { accessGroupIds: groups } : {}),
+        },
+        acceptsConflict: ifExists !== IF_EXISTS.error,
+        lostAnswerHint:
+          'If the member was created, a replay stops on "email exists"; set "If the Email Exists" ' +
+          `to ${USE_EXISTING} and replay the step.`,
+        forbidden: groups.length ? undefined : CREATE_REFUSED_BY_PLAN,
+      });
+      if (outcome.ok) {
+        progress.created = outcome.data.data;
+        return {
+          member: progress.created,
+          alreadyExisted: false,
+          updated: false,
+          groupsAdded: groups,
+        };
+      }
+      if (ifExists === IF_EXISTS.error) {
+        throw userError(
+          z,
+          `A member with the email ${email} already exists on this site (Sotion answered 409 ` +
+            `Conflict). Set "If the Email Exists" to ${USE_EXISTING} to use that member ` +
+            `instead.${requestIdSuffix(outcome.requestId)}`,
+          'member_exists',
+          { status: 409, requestId: outcome.requestId, transient: false },
+        );
+      }
+      // The email exists: a try that goes back to Zapier from here goes on with the look-up.
+      progress.conflict = { requestId: outcome.requestId };
     }
-    if (ifExists === IF_EXISTS.error) {
-      throw userError(
-        z,
-        `A member with the email ${email} already exists on this site (Sotion answered 409 ` +
-          `Conflict). Set "If the Email Exists" to ${USE_EXISTING} to use that member ` +
-          `instead.${requestIdSuffix(outcome.requestId)}`,
-        'member_exists',
-        { status: 409, requestId: outcome.requestId, transient: false },
-      );
-    }
+    const { requestId } = progress.conflict;
     // The look-up, then (at most) a PATCH and a group add each, one after another.
     client.plan(ifExists === IF_EXISTS.update ? 2 + groups.length : 2);
     const existing = await findMemberByEmail(client, email);
@@ -235,9 +242,9 @@ const createOrFind = async (
         z,
         `Sotion says a member with the email ${email} exists (409 Conflict), but no member ` +
           'with that email was found. It may have just been deleted or changed; replay the ' +
-          `step.${requestIdSuffix(outcome.requestId)}`,
+          `step.${requestIdSuffix(requestId)}`,
         'member_exists',
-        { status: 409, requestId: outcome.requestId, transient: true },
+        { status: 409, requestId, transient: true },
       );
     }
     progress.existing = existing;
@@ -263,7 +270,7 @@ export const perform = (async (z, bundle) => {
     );
   }
   const client = new SotionClient(z, bundle);
-  return new StepProgress<Progress>(z, 'create_member', bundle.inputData).run(async (progress) => {
+  return new StepProgress<Progress>(client, 'create_member').run(async (progress) => {
     const saved = await createOrFind(client, values, progress);
     return finish(client, values, saved);
   });

@@ -56,10 +56,13 @@ export class ConnectionCache {
     return this.attempt(async () => (await this.cache.get(key, AUTH)) ?? undefined, undefined);
   }
 
-  /** Stores `value` for `ttlSeconds` (whole seconds, as core requires); false when it failed. */
+  /**
+   * Stores `value` for `ttlSeconds` (whole seconds, as core requires); false when it failed. The
+   * value is stored as JSON would have it: core refuses a field that is `undefined` outright.
+   */
   set(key: string, value: unknown, ttlSeconds: number): Promise<boolean> {
     return this.attempt(async () => {
-      await this.cache.set(key, value, ttl(ttlSeconds), AUTH);
+      await this.cache.set(key, asJson(value), ttl(ttlSeconds), AUTH);
       return true;
     }, false);
   }
@@ -83,3 +86,7 @@ export class ConnectionCache {
 }
 
 const ttl = (seconds: number) => Math.max(1, Math.ceil(seconds));
+
+/** What JSON makes of a value (fields that are `undefined` left out). */
+const asJson = (value: unknown): unknown =>
+  value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);

@@ -7,6 +7,7 @@ import { rawText } from './raw-body';
 import { baseUrlOf } from './config';
 import { ConnectionCache, digestOf } from './cache';
 import { RateLedger } from './ledger';
+import { StepMemory } from './step-memory';
 import { Deadline, sleep } from './deadline';
 import {
   apiMessageOf,
@@ -150,6 +151,8 @@ export class SotionClient {
   readonly gate = new RateGate();
   /** The turns this run takes with the other runs of the connection (z.cache, best effort). */
   readonly ledger: RateLedger;
+  /** What this step remembers between its tries: its turns and what it confirmed. */
+  readonly memory: StepMemory;
 
   constructor(
     readonly z: ZObject,
@@ -159,11 +162,10 @@ export class SotionClient {
     this.deadline = deadline;
     // The base sessionConfig.perform found (a computed auth field), else the documented one.
     this.baseUrl = baseUrlOf(bundle.authData);
-    // A step's tries share its input: the slots one try reserved wait for the next under it.
-    this.ledger = new RateLedger(
-      new ConnectionCache(z),
-      `sotion:ticket:v1:${digestOf(bundle.inputData ?? null)}`,
-    );
+    // A step's tries share its input: what one try kept waits for the next under it.
+    const cache = new ConnectionCache(z);
+    this.memory = new StepMemory(cache, `sotion:step:v2:${digestOf(bundle.inputData ?? null)}`);
+    this.ledger = new RateLedger(cache, this.memory);
     const problem = apiKeyProblem(bundle.authData?.apiKey);
     if (problem) throw inputError(z, problem);
     // Every operation makes its client before reading its input: a key mapped into a field

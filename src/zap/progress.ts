@@ -1,58 +1,44 @@
-import type { ZObject } from 'zapier-platform-core';
-import { ConnectionCache, digestOf } from '../http/cache';
-
-/**
- * How long a step's progress is kept: long enough for Zapier to run the step again after a
- * throttle (the tries of one run), short enough that a later run with the same input starts anew.
- */
-export const PROGRESS_TTL_SECONDS = 1_800;
+import type { SotionClient } from '../http/client';
 
 /**
  * What one run of a step confirmed before it went back to Zapier (a throttle, or out of time),
- * kept in z.cache under a digest of the step's input, so that the next try goes on from there
+ * kept in the step's memory (src/http/step-memory.ts: one z.cache entry under a digest of the
+ * step's input, written with the turns the step holds), so that the next try goes on from there
  * instead of sending again what was done. Kept only when a try goes back; forgotten when the step
  * succeeds or fails for good. Best effort: without the cache, a try starts from the beginning,
  * which every step's requests allow (a second create answers 409, a second group add too).
  */
 export class StepProgress<T extends object> {
-  private readonly cache: ConnectionCache;
-  private readonly key: string;
-  private loaded = false;
-
   constructor(
-    private readonly z: ZObject,
-    step: string,
-    input: unknown,
-  ) {
-    this.cache = new ConnectionCache(z);
-    this.key = `sotion:progress:v1:${step}:${digestOf(input ?? null)}`;
-  }
+    private readonly client: SotionClient,
+    private readonly step: string,
+  ) {}
 
   /**
    * Runs the step's work with what earlier tries confirmed (an empty object the first time). The
    * work notes what it confirms in that object; when the try goes back to Zapier it is kept.
    */
   async run<R>(work: (progress: Partial<T>) => Promise<R>): Promise<R> {
-    const stored = await this.cache.get(this.key);
+    const { memory, z } = this.client;
+    await memory.load();
+    const stored = memory.progress[this.step];
     const progress: Partial<T> =
       typeof stored === 'object' && stored !== null && !Array.isArray(stored)
         ? (stored as Partial<T>)
         : {};
-    this.loaded = Object.keys(progress).length > 0;
+    memory.progress[this.step] = progress;
     let result: R;
     try {
       result = await work(progress);
     } catch (error) {
-      if (error instanceof this.z.errors.ThrottledError) {
-        if (Object.keys(progress).length) {
-          await this.cache.set(this.key, progress, PROGRESS_TTL_SECONDS);
-        }
-      } else if (this.loaded) {
-        await this.cache.delete(this.key);
-      }
+      // A throttle keeps it (written with the turns the step holds, once); anything else ends
+      // the step.
+      if (error instanceof z.errors.ThrottledError) {
+        if (!memory.kept) await this.client.ledger.keepTicket();
+      } else await memory.forget();
       throw error;
     }
-    if (this.loaded) await this.cache.delete(this.key);
+    await memory.forget();
     return result;
   }
 }

@@ -52,7 +52,7 @@ const NOW = Date.now();
 
 /** What the export left in z.cache (the connection's shared rate ledger is not the export's). */
 const isLedgerKey = (key: string) =>
-  key.startsWith('sotion:rate:') || key.startsWith('sotion:ticket:');
+  key.startsWith('sotion:rate:') || key.startsWith('sotion:step:');
 const exportKeys = () => Object.keys(cache()).filter((key) => !isLedgerKey(key));
 
 describe('Export Members: one run', () => {

@@ -12,16 +12,18 @@ const { createAppHandler } = jest.requireActual<{ createAppHandler: (app: object
 );
 
 /**
- * Issue 17 §1, scaled down: 36 sale runs within 2 s on a site allowing 20 requests per 2 s (the
- * bench's 30 per 10 s is the same flood, longer). Each run is Create Member (update, Paid, into
- * Gold) then Create Login Link, replayed as Zapier replays a ThrottledError, 5 tries per step,
- * with z.cache served by a double that honours nx and TTL. A run may wait 4 s inside Zapier, so
- * most of the flood must go back to Zapier and come back in turn.
+ * Issue 17 §1, scaled down: 40 sale runs within a second on a site allowing 10 requests a second
+ * (the bench's 200 runs at 30 per 10 s, squeezed), each Create Member (update, Paid, into Gold)
+ * then Create Login Link, replayed as Zapier replays a ThrottledError (after the delay it names,
+ * whole seconds, 5 tries per step), z.cache served by a double that honours nx and TTL. A run may
+ * spend 5 s inside Zapier, so most of the flood goes back to Zapier and comes back in turn.
+ * Today's main code fails it: every waiting run comes back at each reset, about 1.5 rejected
+ * requests per useful one (with 2.5 s a run, its returning buyers also run out of tries).
  */
 const RATE = Number(process.env.FLOOD_RATE ?? 10);
 const WINDOW = Number(process.env.FLOOD_WINDOW ?? 1);
-const RUNS = Number(process.env.FLOOD_RUNS ?? 20);
-const BUDGET = process.env.FLOOD_BUDGET ?? '2500';
+const RUNS = Number(process.env.FLOOD_RUNS ?? 40);
+const BUDGET = process.env.FLOOD_BUDGET ?? '5000';
 const ARRIVAL = Number(process.env.FLOOD_ARRIVAL ?? 1000);
 
 describe('flood: runs sharing a site limit take turns', () => {
@@ -30,8 +32,9 @@ describe('flood: runs sharing a site limit take turns', () => {
 
   beforeAll(async () => {
     process.env.SOTION_RUN_BUDGET_MS = BUDGET;
-    // The documented 50 login links a minute, scaled to the test's clock: 20 per 2 s.
-    process.env.SOTION_RATE_LOGIN_LINKS = '20/2';
+    // The documented 50 login links a minute, scaled like the general limit (a link every 3.6
+    // general slots, as at 30 per 10 s): 28 per 10 s. The sandbox keeps its own 50 a minute.
+    process.env.SOTION_RATE_LOGIN_LINKS = '28/10';
     result = await runFlood({
       handler: createAppHandler(App),
       sandboxUrl: sandbox().url,
@@ -66,14 +69,12 @@ describe('flood: runs sharing a site limit take turns', () => {
     delete process.env.SOTION_RATE_LOGIN_LINKS;
   });
 
-  // The issue's target is 98% with returning buyers as often as new ones; on a loaded 2-core
-  // machine an occasional returning buyer still runs out of tries (issue 17 §1 stays open), so
-  // this pins what holds today: at most one run in ten fails.
-  it('nearly every run succeeds within 5 tries', () => {
-    const { runs, ok } = result.byBuyer.returning;
-    expect(result.byBuyer.new.ok + ok).toBeGreaterThanOrEqual(
-      Math.ceil(0.9 * (result.byBuyer.new.runs + runs)),
-    );
+  // Issue 17 §1: at least 98% of runs succeed within 5 tries, returning buyers as often as new.
+  it('every run succeeds within 5 tries, returning buyers as often as new ones', () => {
+    expect(result.byBuyer.new.runs).toBeGreaterThan(0);
+    expect(result.byBuyer.returning.runs).toBeGreaterThan(0);
+    expect(result.byBuyer.new.ok).toBe(result.byBuyer.new.runs);
+    expect(result.byBuyer.returning.ok).toBe(result.byBuyer.returning.runs);
     // A blocked buyer without Unblock If Blocked: the login link is refused with the clear 403.
     expect(result.byBuyer.blocked.runs).toBeGreaterThan(0);
     expect(result.byBuyer.blocked.ok).toBe(result.byBuyer.blocked.runs);
