@@ -1,7 +1,7 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
 import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
 import { ADD_STEP, bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
-import { failWhenField, runBulkStep } from '../src/bulk/policy';
+import { BULK_LOCK, failWhenField, runBulkStep } from '../src/bulk/policy';
 import { StepMemory } from '../src/bulk/memory';
 import { bulkAddMembers, UPDATE_EXISTING } from '../src/bulk/run';
 import { resultsFileOutputFields, resultsFileSample, type ResultsFile } from '../src/files/csv-out';
@@ -103,9 +103,8 @@ export default defineCreate({
   operation: {
     inputFields,
     perform,
-    // Two imports on one site never run at once: Zapier holds the second until the first ends
-    // (or 180 s pass). Per connection; it cannot be exercised locally.
-    lock: { key: 'bulk_add_members', scope: ['auth'], timeout: 180 },
+    // Two bulk steps on one site never run at once (src/bulk/policy.ts).
+    lock: BULK_LOCK,
     sample: { ...bulkSample, ...resultsFileSample },
     outputFields: [...bulkOutputFields, ...resultsFileOutputFields],
   },

@@ -2,7 +2,7 @@ import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-plat
 import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
 import { StepMemory } from '../src/bulk/memory';
 import { stepOutputFields, type StepOutput } from '../src/bulk/output';
-import { failWhenField, runBulkStep } from '../src/bulk/policy';
+import { BULK_LOCK, failWhenField, runBulkStep } from '../src/bulk/policy';
 import {
   NOT_IN_LIST,
   SYNC_STEP,
@@ -202,6 +202,8 @@ export default defineCreate({
   operation: {
     inputFields,
     perform,
+    // Two bulk steps on one site never run at once (src/bulk/policy.ts).
+    lock: BULK_LOCK,
     sample: { ...syncSample },
     outputFields: [
       ...stepOutputFields(SYNC_STEP),

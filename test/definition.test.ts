@@ -158,6 +158,30 @@ describe('app definition', () => {
     expect(quotedRaw).toEqual([]);
   });
 
+  // Carried out by Zapier only (nothing local can exercise them): pinned here, validated above.
+  it("declares Zapier's throttle on the login-link steps and one lock on the bulk steps", () => {
+    const keyed = (key: string) =>
+      (operations().find(([k]) => k === key)?.[1].operation ?? {}) as Record<string, unknown>;
+    const declared = (name: 'throttle' | 'lock') =>
+      operations()
+        .filter(([, op]) => name in op.operation)
+        .map(([key]) => key)
+        .sort();
+    // Sotion's documented 50 login links a minute per site: one configuration on both steps,
+    // without `action` in its scope, so Zapier counts the two together per connection.
+    const linkThrottle = { window: 60, limit: 50, scope: ['auth'] };
+    expect(declared('throttle')).toEqual(['create_login_link', 'send_login_link']);
+    expect(keyed('create_login_link').throttle).toEqual(linkThrottle);
+    expect(keyed('send_login_link').throttle).toEqual(linkThrottle);
+    const bulkLock = { key: 'sotion_bulk_members', scope: ['auth'], timeout: 180 };
+    expect(declared('lock')).toEqual([
+      'bulk_add_members',
+      'bulk_remove_members_from_access_group',
+      'sync_access_group_members',
+    ]);
+    for (const key of declared('lock')) expect(keyed(key).lock).toEqual(bulkLock);
+  });
+
   it('passes the schema checks of `zapier-platform validate` (offline)', () => {
     expect(validateApp(compileApp(App)).map((e) => `${e.property}: ${e.message}`)).toEqual([]);
   });

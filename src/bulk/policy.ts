@@ -13,6 +13,15 @@ import {
 } from './output';
 import type { BulkReport, CommonStatus } from './state';
 
+/**
+ * Zapier's `lock` for the steps that change many members (Bulk Add Members, Bulk Remove Members
+ * From Access Group, Sync Access Group Members): one key, per connection, so two of them never
+ * run at once on one site (each would take the other's share of the rate limit, and a sync could
+ * undo an import half-way). Zapier holds the second until the first ends, or 180 s (its most).
+ * Carried out by Zapier only: `validate` checks it, nothing local can exercise it.
+ */
+export const BULK_LOCK = { key: 'sotion_bulk_members', scope: ['auth' as const], timeout: 180 };
+
 export const FAIL_WHEN = {
   anyFailed: 'any_failed',
   anyProblem: 'any_problem',
