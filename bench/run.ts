@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { BULK_BATCH_SIZE, BULK_CONCURRENCY } from '../src/bulk/send';
 import { MEMBER_CONCURRENCY } from '../src/bulk/settle';
 import { MAX_PAGE_SIZE } from '../src/http/pagination';
@@ -19,7 +20,7 @@ import { DEMO_KEY } from '../sandbox/store';
 import { floodBench } from './flood';
 
 const root = resolve(__dirname, '..', '..');
-const USAGE = `Usage: npm run bench -- [--latency MS] [--quick] [--write] [--only new-steps]
+const USAGE = `Usage: npm run bench -- [--latency MS] [--quick] [--write] [--only new-steps] [--flood]
 
   --latency MS  sandbox latency added to every request (default 50)
   --quick       smaller inputs (500 and 2,000 members), no 10,000-member rows
@@ -29,40 +30,48 @@ const USAGE = `Usage: npm run bench -- [--latency MS] [--quick] [--write] [--onl
   --only new-steps  only the table of the issue-19 steps (nothing written)
   --help, -h    print this and exit`;
 
-/** The flags, or an exit: 0 after --help, 2 with one line for an unknown flag or a bad value. */
-const parseArgs = (args: string[]) => {
-  const parsed = { latency: 50, quick: false, write: false, only: '', flood: false };
+/** The flags (node's util.parseArgs, strict), or an exit: 0 after --help, 2 with one line. */
+const readArgs = (args: string[]) => {
   const stop = (message: string): never => {
     process.stderr.write(`bench: ${message} (run with --help for usage)\n`);
     process.exit(2);
   };
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i]!;
-    if (arg === '--help' || arg === '-h') {
-      process.stdout.write(`${USAGE}\n`);
-      process.exit(0);
-    } else if (arg === '--quick') parsed.quick = true;
-    else if (arg === '--only') {
-      parsed.only = args[(i += 1)] ?? '';
-      if (parsed.only !== 'new-steps') stop(`--only takes new-steps (got "${parsed.only}")`);
-    } else if (arg === '--flood') parsed.flood = true;
-    else if (arg === '--write') parsed.write = true;
-    else if (arg === '--latency' || arg.startsWith('--latency=')) {
-      const text = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[(i += 1)];
-      const value = Number(text);
-      if (text === undefined || text.trim() === '' || !Number.isFinite(value) || value < 0)
-        stop(
-          `--latency must be milliseconds >= 0 (got ${text === undefined ? 'nothing' : `"${text}"`})`,
-        );
-      parsed.latency = value;
-    } else
-      stop(
-        `unknown flag ${arg}; the flags are --latency MS, --quick, --write, --only new-steps, --flood, --help`,
-      );
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        latency: { type: 'string', default: '50' },
+        quick: { type: 'boolean', default: false },
+        write: { type: 'boolean', default: false },
+        only: { type: 'string', default: '' },
+        flood: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    return stop(error instanceof Error ? error.message : String(error));
   }
-  return parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const latency = Number(values.latency);
+  if (values.latency.trim() === '' || !Number.isFinite(latency) || latency < 0)
+    stop(`--latency must be milliseconds >= 0 (got "${values.latency}")`);
+  if (values.only !== '' && values.only !== 'new-steps')
+    stop(`--only takes new-steps (got "${values.only}")`);
+  return {
+    latency,
+    quick: values.quick,
+    write: values.write,
+    only: values.only,
+    flood: values.flood,
+  };
 };
-const ARGS = parseArgs(process.argv.slice(2));
+const ARGS = readArgs(process.argv.slice(2));
 const LATENCY = ARGS.latency;
 const QUICK = ARGS.quick;
 interface ZapierCore {
