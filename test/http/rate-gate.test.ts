@@ -8,6 +8,12 @@ import { useFastClock } from '../fast-clock';
 import { PREFIX, api, appTester, group, headers, makeBundle, rejection, uuid } from '../helpers';
 
 const G = uuid(7);
+/** POST /access-groups, expecting no error status. */
+const postGroup = (z: ZObject, bundle: Bundle) =>
+  new SotionClient(z, bundle).call(
+    { ...sotion.accessGroups.create, expect: [] },
+    { body: { name: 'VIP' } },
+  );
 const tooLong = (waitMs: number) => new Error(`too long: ${waitMs}`);
 
 describe('readRateHeaders', () => {
@@ -301,7 +307,7 @@ describe('RateGate: windows and waits', () => {
   });
 });
 
-describe('rate gate: timers', () => {
+describe('RateGate: timers', () => {
   /**
    * The timers set from now on in this test's realm (the code under test and the test; not
    * jest's own reporter, whose timers come and go in the same process), and which of them are
@@ -454,5 +460,60 @@ describe('client: 429s', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('waits out a short throttle inside the run and retries, even a POST (a 429 was not processed)', async () => {
+    api()
+      .post(`${PREFIX}/access-groups`)
+      .reply(429, '', headers('t4', { 'retry-after': '0' }));
+    api()
+      .post(`${PREFIX}/access-groups`, { name: 'VIP' })
+      .reply(201, { data: group(1) }, headers('t5'));
+    const result = await appTester(postGroup, makeBundle({}));
+    expect(result.requestId).toBe('req-t5');
+  });
+
+  it('pauses before a request when the last response said no requests are left', async () => {
+    const resetSoon = String(Math.ceil(Date.now() / 1000) + 1);
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(
+        200,
+        { data: group(7) },
+        headers('p1', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetSoon }),
+      );
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(7) }, headers('p2'));
+    const started = Date.now();
+    await appTester(async (z: ZObject, bundle: Bundle) => {
+      const client = new SotionClient(z, bundle);
+      await client.call(sotion.accessGroups.get, { params: { groupId: G } });
+      await client.call(sotion.accessGroups.get, { params: { groupId: G } });
+    }, makeBundle({}));
+    expect(Date.now()).toBeGreaterThanOrEqual(Number(resetSoon) * 1000);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('hands a long exhausted window back to Zapier as ThrottledError without sending', async () => {
+    const resetLate = String(Math.ceil(Date.now() / 1000) + 300);
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(
+        200,
+        { data: group(7) },
+        headers('p3', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': resetLate }),
+      );
+    const error = await rejection(
+      appTester(async (z: ZObject, bundle: Bundle) => {
+        const client = new SotionClient(z, bundle);
+        await client.call(sotion.accessGroups.get, { params: { groupId: G } });
+        await client.call(sotion.accessGroups.get, { params: { groupId: G } });
+      }, makeBundle({})),
+    );
+    expect(error.name).toBe('ThrottledError');
+    expect(JSON.parse(error.message).message).toMatch(
+      /used up until its window resets in about (299|300|301) seconds/,
+    );
   });
 });
