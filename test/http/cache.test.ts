@@ -16,23 +16,23 @@ const recordingCache = () => {
     v === null ||
     ['string', 'number', 'boolean'].includes(typeof v) ||
     (typeof v === 'object' && Object.values(v as object).every(encodable));
-  const cache: ScopedCache = {
-    get: async (key, scope) => {
+  const cache = {
+    get: async (key: string, scope?: string[]) => {
       trip(['get', key, scope]);
       return entries.has(key) ? entries.get(key) : null;
     },
-    set: async (key, value, ttl, scope, nx) => {
+    set: async (key: string, value: unknown, ttl?: number, scope?: string[], nx?: boolean) => {
       trip(['set', key, value, ttl, scope, ...(nx === undefined ? [] : [nx])]);
       if (!encodable(value)) throw new TypeError('Type is not JSON-encodable');
       if (nx && entries.has(key)) return false;
       entries.set(key, value);
       return true;
     },
-    delete: async (key, scope) => {
+    delete: async (key: string, scope?: string[]) => {
       trip(['delete', key, scope]);
       return entries.delete(key);
     },
-  };
+  } satisfies ScopedCache;
   return { cache, calls, entries, state };
 };
 

@@ -8,21 +8,21 @@ const KEY = 'sotion:step:v2:abc';
 const setup = (stored?: unknown) => {
   const entries = new Map<string, unknown>(stored === undefined ? [] : [[KEY, stored]]);
   const calls: unknown[][] = [];
-  const cache: ScopedCache = {
-    get: async (key) => {
+  const cache = {
+    get: async (key: string) => {
       calls.push(['get', key]);
       return entries.get(key) ?? null;
     },
-    set: async (key, value, ttl) => {
+    set: async (key: string, value: unknown, ttl?: number) => {
       calls.push(['set', key, value, ttl]);
       entries.set(key, value);
       return true;
     },
-    delete: async (key) => {
+    delete: async (key: string) => {
       calls.push(['delete', key]);
       return entries.delete(key);
     },
-  };
+  } satisfies ScopedCache;
   const memory = new StepMemory(new ConnectionCache({ cache }), KEY, () => T0);
   return { memory, calls, entries };
 };
