@@ -151,7 +151,7 @@ export const newestAccessGroups = async (
         'groups, so this check stops here and Zapier will try again at the next poll. If it ' +
         'keeps happening, contact the integration maintainers.',
       'deadline',
-      { transient: true },
+      {},
     );
   }
   const all = uniqueById(read).filter(wanted).sort(newestFirst);

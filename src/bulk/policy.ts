@@ -120,7 +120,7 @@ export const runBulkStep = async <Own extends string>(
           `in a few seconds to finish ${left.join(' and ')}. ${progress}${replay}`,
         withJitter(1),
       ),
-      { transient: true },
+      {},
     );
   }
   if (left.length > 0) {
@@ -130,7 +130,7 @@ export const runBulkStep = async <Own extends string>(
         `${left.join(' and ')}. ${progress} Split the input across several steps, or replay ` +
         `this one to finish.${replay}`,
       'bulk_incomplete',
-      { transient: true },
+      {},
     );
   }
   if (failed > 0 && failWhen !== FAIL_WHEN.never) {

@@ -58,7 +58,7 @@ export const stashCsv = async (
       `Zapier could not store the file ${file.filename} (${shorten(plainMessage(error), 160)}). ` +
         'Replay the step; this is usually temporary.',
       'stash_failed',
-      { transient: true },
+      {},
     );
   }
   return { url, filename: file.filename, bytes: data.length, rows: file.rows.length };

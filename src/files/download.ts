@@ -130,7 +130,7 @@ const readCapped = async (
         `seconds this step had left (${total.toLocaleString('en-US')} bytes arrived). Nothing ` +
         "was sent to Sotion. The file's host is slow: replay the step, or use a smaller file.",
       'download_timeout',
-      { transient: true },
+      {},
     );
   } finally {
     clearTimeout(timer);
@@ -144,7 +144,7 @@ const networkError = (z: ZObject, options: DownloadOptions, error: unknown) =>
     `${options.label} could not be downloaded (${shorten(plainMessage(error))}). Nothing was sent to ` +
       'Sotion. Replay the step; if it keeps failing, map the file again from the earlier step.',
     'download_failed',
-    { transient: true },
+    {},
   );
 
 /** Downloads `url` within the run's deadline and at most `maxBytes` bytes. */
@@ -161,7 +161,7 @@ export const downloadFile = async (
       `The step ran out of time (Zapier allows 30 seconds) before ${options.label} could be ` +
         'downloaded. Nothing was sent to Sotion. Replay the step.',
       'deadline',
-      { transient: true },
+      {},
     );
   }
   const startedAt = Date.now();
@@ -187,7 +187,7 @@ export const downloadFile = async (
         `${options.label}'s host did not answer within the ${Math.round(timeoutMs / 1000)} ` +
           'seconds this step had left. Nothing was sent to Sotion. Replay the step later.',
         'download_timeout',
-        { transient: true },
+        {},
       );
     }
     throw networkError(z, options, error);
@@ -200,7 +200,7 @@ export const downloadFile = async (
       `${options.label} could not be downloaded: its host answered HTTP ${response.status}; ` +
         `${statusProblem(response.status)}. Nothing was sent to Sotion.`,
       `download_http_${response.status}`,
-      { status: response.status, transient: response.status === 429 || response.status >= 500 },
+      { status: response.status },
     );
   }
   const declared = Number(response.getHeader('content-length'));

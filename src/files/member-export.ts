@@ -388,7 +388,7 @@ export const exportMembers = async (
           `goes on when Zapier runs the step again in about ${delay} seconds.`,
         delay,
       ),
-      { transient: true, retryAfterSeconds: delay },
+      { retryAfterSeconds: delay },
     );
   }
 
@@ -403,7 +403,7 @@ export const exportMembers = async (
           `when Zapier runs the step again in about ${delay} seconds.`,
         delay,
       ),
-      { transient: true, retryAfterSeconds: delay },
+      { retryAfterSeconds: delay },
     );
   }
   const all = [...parts, pending];

@@ -461,7 +461,7 @@ export class SotionClient {
         `not have the documented shape${where}: ${issue?.message ?? 'unexpected body'}. ` +
         `Please report this to the integration's maintainers.${requestIdSuffix(requestId)}`,
       'unexpected_response',
-      { status: response.status, requestId, transient: false },
+      { status: response.status, requestId },
     );
   }
 }

@@ -8,7 +8,12 @@ import type { RateHeaders } from './rate-gate';
 export interface ErrorInfo {
   status?: number;
   requestId?: string;
-  /** 5xx, timeouts and connection resets: worth another try when the request is idempotent. */
+  /**
+   * A later try could fix it (5xx, 429, time-outs, lost connections, a body that was not JSON,
+   * a run out of time). Set only where something reads it: the client's retries
+   * (`retryDelayMs`), the list reads of bulk steps (`positionRefused`), a webhook's details (`read`
+   * in src/zap/hooks/details.ts) and Export Members' saved progress (`exportMembers`).
+   */
   transient?: boolean;
   /** For 429: seconds until Sotion accepts requests again, before jitter. */
   retryAfterSeconds?: number;

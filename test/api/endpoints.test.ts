@@ -1,6 +1,5 @@
 import { api } from '../../src/api';
-import { endpoint, fill, word, wordRequest } from '../../src/http/endpoint';
-import { Empty } from '../../src/api/schemas';
+import { word, wordRequest } from '../../src/http/endpoint';
 import type { RouteContext } from '../../sandbox/routes/context';
 import { RESOURCE_ROUTES } from '../../sandbox/server';
 
@@ -112,19 +111,5 @@ describe('the endpoint table', () => {
     expect(api.members.createLoginLink.throttled).toMatch(
       /5 login links a minute for one member and 50 a minute for the whole site/,
     );
-  });
-});
-
-describe('endpoint()', () => {
-  it('defaults POST to unsafe and the rest to safe', () => {
-    expect(endpoint('POST /x', Empty, { what: 'x' }).replay).toBe('unsafe');
-    expect(endpoint('PATCH /x', Empty, { what: 'x' }).replay).toBe('safe');
-    expect(endpoint('GET /x', Empty, { what: 'x' }).expect).toEqual([]);
-  });
-
-  it('fills placeholders, encoding path segments only when asked', () => {
-    expect(fill('/m/{memberId}', { memberId: 'a b/c' }, encodeURIComponent)).toBe('/m/a%20b%2Fc');
-    expect(fill('member {memberId}', { memberId: 'a b' })).toBe('member a b');
-    expect(() => fill('/m/{memberId}', {})).toThrow('Missing path parameter "memberId"');
   });
 });

@@ -13,8 +13,7 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { fullMember } from '../member-fixtures';
-import { emailOf, existingMember, G1, groupWith, idOf, lookup, THROTTLED } from '../bulk/engine';
+import { emailOf, existingMember, G1, groupWith, idOf, THROTTLED } from '../bulk/engine';
 import { mockStash, STASH_UPLOAD } from '../stash-rpc';
 
 /**
@@ -45,19 +44,6 @@ const groupPage = (ns: number[], after?: string, next: string | null = null) =>
       ),
       headers('list'),
     );
-
-/** GET /members/{member n}: with its access groups (group numbers, 101 being G1). */
-const memberRead = (n: number, groups: number[]) =>
-  api()
-    .get(`${PREFIX}/members/${idOf(n)}`)
-    .reply(200, { data: fullMember(n, groups, { email: emailOf(n) }) }, headers('read'));
-
-/** GET /members?email= finding nobody. */
-const noMember = (email: string) =>
-  api()
-    .get(`${PREFIX}/members`)
-    .query({ email, limit: '1' })
-    .reply(200, pageOf([]), headers('lookup'));
 
 const run = (input: Record<string, unknown>) =>
   appTester(perform, makeBundle({ access_group_id: G1, ...input }));
@@ -100,111 +86,6 @@ describe('bulk_remove_members_from_access_group: input', () => {
       members: [{ email: `Ada <${emailOf(1)}>`, display_name: 'x'.repeat(300), paid: 'perhaps' }],
     });
     expect(rows(out)).toEqual([[emailOf(1), 'line item 1', 'removed', idOf(1), null]]);
-  });
-});
-
-describe('bulk_remove_members_from_access_group: finding the members', () => {
-  it("the group's own list: the ids at once, one DELETE per member in the group, a look-up for the others", async () => {
-    groupWith(G1, 3);
-    groupPage([1, 2, 9]);
-    removal(1);
-    removal(2);
-    lookup(3);
-    noMember(emailOf(4));
-    const out = await run({
-      emails: [[1, 2, 3, 4].map(emailOf).join(', '), emailOf(1).toUpperCase(), 'not-an-email'],
-    });
-    expect(rows(out)).toEqual([
-      [emailOf(1), 'email list entry 1', 'removed', idOf(1), null],
-      [emailOf(2), 'email list entry 1', 'removed', idOf(2), null],
-      [emailOf(3), 'email list entry 1', 'not_in_group', idOf(3), `${REMOVE_REASONS.notInGroup}`],
-      [emailOf(4), 'email list entry 1', 'not_a_member', null, REMOVE_REASONS.notAMember],
-      [
-        emailOf(1),
-        'email list entry 2',
-        'duplicate',
-        null,
-        'Not sent again: the same email is in email list entry 1.',
-      ],
-      ['not-an-email', 'email list entry 3', 'invalid', null, 'Not sent: the email has no @.'],
-    ]);
-    expect(out).toMatchObject({
-      total: 6,
-      removedCount: 2,
-      notInGroupCount: 1,
-      notAMemberCount: 1,
-      invalidCount: 1,
-      duplicateCount: 1,
-      failedCount: 0,
-      removedEmails: [emailOf(1), emailOf(2)],
-      notInGroupEmails: [emailOf(3)],
-      notAMemberEmails: [emailOf(4)],
-      accessGroupIds: [G1],
-      // The group, its one page, 2 DELETEs, 2 look-ups.
-      apiRequests: 6,
-      results_file: null,
-    });
-  });
-
-  it("an empty group: nobody is in it, and the site's list tells members from non-members without a look-up", async () => {
-    groupWith(G1, 0);
-    api()
-      .get(`${PREFIX}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([0, 1, 2, 3, 4, 5, 6, 7, 50].map((n) => existingMember(n))), headers());
-    const out = await run({ emails: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(emailOf) });
-    expect(out.results.map((r) => r.status)).toEqual([
-      ...Array(8).fill('not_in_group'),
-      'not_a_member',
-      'not_a_member',
-    ]);
-    expect(out.results[0]?.memberId).toBe(idOf(0));
-    expect(out.apiRequests).toBe(2);
-  });
-
-  it("look-ups when the group's list is longer than the emails: each member's groups are read before any DELETE", async () => {
-    // 50 pages for 2 emails: a look-up and a read each cost less.
-    groupWith(G1, 5_000);
-    lookup(1);
-    memberRead(1, [101, 102]);
-    removal(1);
-    lookup(2);
-    memberRead(2, [102]);
-    const out = await run({ emails: [1, 2].map(emailOf) });
-    expect(rows(out)).toEqual([
-      [emailOf(1), 'email list entry 1', 'removed', idOf(1), null],
-      // Not in the group: no DELETE is sent, whatever Sotion would answer to one.
-      [emailOf(2), 'email list entry 2', 'not_in_group', idOf(2), REMOVE_REASONS.notInGroup],
-    ]);
-    expect(out.apiRequests).toBe(6);
-  });
-
-  it('a member the list showed but whom Sotion no longer has in the group (404) is not called removed', async () => {
-    groupWith(G1, 1);
-    groupPage([1]);
-    removal(1, 404);
-    const out = await run({ emails: [emailOf(1)] });
-    expect(rows(out)).toEqual([
-      [
-        emailOf(1),
-        'email list entry 1',
-        'not_in_group',
-        idOf(1),
-        "The group's member list showed this member, but Sotion answered that it is no longer in the group (HTTP 404, X-Request-Id: req-del1): it was removed meanwhile.",
-      ],
-    ]);
-  });
-
-  it('a member deleted between the look-up and the read is not a member', async () => {
-    groupWith(G1, 5_000);
-    lookup(1);
-    api()
-      .get(`${PREFIX}/members/${idOf(1)}`)
-      .reply(404, { error: 'Not found' }, headers('gone'));
-    const out = await run({ emails: [emailOf(1)] });
-    expect(rows(out)).toEqual([
-      [emailOf(1), 'email list entry 1', 'not_a_member', idOf(1), REMOVE_REASONS.deleted],
-    ]);
   });
 });
 

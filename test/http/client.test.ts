@@ -1,7 +1,7 @@
 import nock from 'nock';
-import type { Bundle, ZObject } from 'zapier-platform-core';
+import { errors, type Bundle, type ZObject } from 'zapier-platform-core';
 import { api as sotion } from '../../src/api';
-import { isNetworkError, SotionClient } from '../../src/http/client';
+import { backoffMs, isNetworkError, SotionClient } from '../../src/http/client';
 import { withInfo } from '../../src/http/errors';
 import { Deadline } from '../../src/http/deadline';
 import {
@@ -9,6 +9,7 @@ import {
   appTester,
   group,
   headers,
+  KEY,
   makeBundle,
   messageOf,
   PREFIX,
@@ -23,6 +24,17 @@ useFastClock();
 
 const G = uuid(7);
 const M = uuid(3);
+const connectionReset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+const getGroup = (id: string) => (z: ZObject, bundle: Bundle) =>
+  new SotionClient(z, bundle).call(sotion.accessGroups.get, { params: { groupId: id } });
+
+/** POST /access-groups, expecting no error status: a 409 is an error too. */
+const postGroup = (z: ZObject, bundle: Bundle) =>
+  new SotionClient(z, bundle).call(
+    { ...sotion.accessGroups.create, expect: [] },
+    { body: { name: 'VIP' } },
+  );
 
 /** A run's deadline whose remaining time the test sets: no clock involved. */
 class ManualDeadline extends Deadline {
@@ -205,6 +217,42 @@ describe('client: when the run runs out of time', () => {
     );
     expect(run).toEqual({ first: outOfTime, second: outOfTime, pending: 0, sent: 1 });
   });
+
+  it('a slow answer that used up the run goes back to Zapier as a throttle (a read is safe to run again)', async () => {
+    process.env.SOTION_RUN_BUDGET_MS = '1500';
+    try {
+      api()
+        .get(`${PREFIX}/access-groups/${G}`)
+        .delay(1500)
+        .reply(200, { data: group(7) }, headers());
+      const error = await rejection(appTester(getGroup(G), makeBundle({})));
+      // The one attempt used the whole budget: no time is left to try again, so Zapier does.
+      expect(error).toBeInstanceOf(errors.ThrottledError);
+      expect(messageOf(error)).toMatch(
+        new RegExp(
+          `^The step ran out of time \\(Zapier allows 30 seconds\\) before reading access group ${G}, so Zapier will run it again in about \\d+ seconds\\.`,
+        ),
+      );
+    } finally {
+      delete process.env.SOTION_RUN_BUDGET_MS;
+    }
+  });
+
+  it('refuses to start a request when the run has no time left', async () => {
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle, new Deadline(100)).call(sotion.site.get, {}),
+        makeBundle({}),
+      ),
+    );
+    // Work left undone for lack of time goes back to Zapier, which runs the step again.
+    expect(error).toBeInstanceOf(errors.ThrottledError);
+    expect(messageOf(error)).toMatch(
+      /^The step ran out of time \(Zapier allows 30 seconds\) before reading your Sotion site, so Zapier will run it again in about \d+ seconds\. If it keeps happening, Sotion is answering slowly\.$/,
+    );
+    expect(JSON.parse(error.message).delay).toBeGreaterThanOrEqual(6);
+  });
 });
 
 describe('client: answers it cannot use', () => {
@@ -238,6 +286,50 @@ describe('client: answers it cannot use', () => {
       `Sotion answered HTTP 200 while reading access group ${G}, but the response did not have the documented shape at "data.type": Invalid option: expected one of "custom"|"scope". Please report this to the integration's maintainers. (X-Request-Id: req-e2)`,
     );
   });
+
+  it('a GET whose body is cut short is asked again', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(200, '{"data": {"id"', headers('j0'));
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(7) }, headers('j00'));
+    const result = await appTester(getGroup(G), makeBundle({}));
+    expect(result.requestId).toBe('req-j00');
+  });
+
+  it('a GET whose body keeps coming back cut short stops after 4 attempts', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).times(4).reply(200, '{"data": {"id"', headers('j4'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toMatch(
+      /^Sotion answered HTTP 200 while reading access group .*not JSON/,
+    );
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('a 2xx body that is not JSON is a clear error with the status', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(200, '{"data": [', headers('j1'));
+    const error = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(error)).toBe(
+      `Sotion answered HTTP 200 while creating an access group, but the body was not JSON. This is usually a temporary problem at Sotion or a proxy in between; replay the step later. (X-Request-Id: req-j1)`,
+    );
+  });
+
+  it('a body of the wrong shape names the field instead of passing undefined on', async () => {
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: { ...group(7), type: 'weird' } }, headers('j2'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toMatch(/did not have the documented shape at "data\.type".*req-j2/);
+    api().get(`${PREFIX}/site`).reply(200, '', headers('j3'));
+    const empty = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) => new SotionClient(z, bundle).call(sotion.site.get, {}),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(empty)).toMatch(
+      /HTTP 200 while reading your Sotion site, but the response did not have the documented shape: .*req-j3/,
+    );
+  });
 });
 
 describe('network failures', () => {
@@ -256,5 +348,87 @@ describe('network failures', () => {
         withInfo(Object.assign(new Error('x'), { name: 'FetchError' }), { transient: true }),
       ),
     ).toBe(false);
+  });
+});
+
+describe('client: retries', () => {
+  it('backs off 250 ms doubled per attempt, plus up to 250 ms of jitter', () => {
+    expect([1, 2, 3].map((attempt) => backoffMs(attempt, () => 0))).toEqual([250, 500, 1000]);
+    expect([1, 2, 3].map((attempt) => backoffMs(attempt, () => 0.9999))).toEqual([499, 749, 1249]);
+  });
+
+  it('retries a GET after 5xx and connection resets, then succeeds', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).reply(503, 'busy', headers('r1'));
+    api().get(`${PREFIX}/access-groups/${G}`).replyWithError(connectionReset());
+    api()
+      .get(`${PREFIX}/access-groups/${G}`)
+      .reply(200, { data: group(7) }, headers('r3'));
+    const result = await appTester(getGroup(G), makeBundle({}));
+    expect(result.data.data.id).toBe(G);
+  });
+
+  it('gives up after 4 attempts with a clear 5xx error', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).times(4).reply(500, { error: 'boom' }, headers('r9'));
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toBe(
+      `Sotion had a problem (HTTP 500) while reading access group ${G}. This is usually temporary: replay the step in a few minutes, and contact Sotion support with the request id if it keeps happening. Sotion said: "boom". (X-Request-Id: req-r9)`,
+    );
+  });
+
+  it('does not resend a POST after a 5xx or a reset', async () => {
+    api().post(`${PREFIX}/access-groups`).reply(502, '<html>bad gateway</html>', headers('r4'));
+    const error = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(error)).toMatch(/HTTP 502\) while creating an access group.*req-r4/);
+    api().post(`${PREFIX}/access-groups`).replyWithError(connectionReset());
+    const reset = await rejection(appTester(postGroup, makeBundle({})));
+    expect(messageOf(reset)).toBe(
+      'Sotion could not be reached (ECONNRESET) while creating an access group. The change may or may not have been made. Check in Sotion before replaying the step.',
+    );
+    expect(JSON.parse(reset.message)).toMatchObject({ code: 'network_error' });
+  });
+
+  it('a connection that keeps failing says how many attempts were made', async () => {
+    api().get(`${PREFIX}/access-groups/${G}`).times(4).replyWithError(connectionReset());
+    const error = await rejection(appTester(getGroup(G), makeBundle({})));
+    expect(messageOf(error)).toBe(
+      `Sotion could not be reached (ECONNRESET) while reading access group ${G} after 4 attempts. Replaying the step is safe; try again in a few minutes.`,
+    );
+    expect(nock.isDone()).toBe(true);
+  });
+});
+
+describe('client: what is refused before any request', () => {
+  it('refuses a key that is not a v1 key before any request', async () => {
+    const error = await rejection(appTester(getGroup(G), makeBundle({}, {}, 'sk_live_123')));
+    expect(messageOf(error)).toMatch(/not a Sotion API v1 key: those start with "so_"/);
+    expect(messageOf(error)).toMatch(/Site settings → Integrations → API Keys/);
+  });
+
+  it('refuses a query that carries the connection key, before sending', async () => {
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call(sotion.members.list, { query: { q: KEY } }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      "A value of this step contains the connection's API key, so it was not sent to Sotion (reading members). Check which fields are mapped into this step.",
+    );
+  });
+
+  it('refuses a body or query that carries the connection key, before sending', async () => {
+    const error = await rejection(
+      appTester(
+        (z: ZObject, bundle: Bundle) =>
+          new SotionClient(z, bundle).call(sotion.accessGroups.create, {
+            body: { name: `x ${KEY}` },
+          }),
+        makeBundle({}),
+      ),
+    );
+    expect(messageOf(error)).toBe(
+      "A value of this step contains the connection's API key, so it was not sent to Sotion (creating an access group). Check which fields are mapped into this step.",
+    );
   });
 });

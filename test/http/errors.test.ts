@@ -1,6 +1,5 @@
 import { errors, type Bundle, type ZObject } from 'zapier-platform-core';
 import { SotionClient } from '../../src/http/client';
-import { wordingValues } from '../../src/http/endpoint';
 import {
   apiMessageOf,
   containsKey,
@@ -60,24 +59,6 @@ describe("the connection's key in a step's input", () => {
     expect(containsKey(KEY, { authData: {} })).toBe(false);
     expect(containsKey(KEY, { authData: { apiKey: '  ' } })).toBe(false);
     expect(containsKey(`x ${KEY.toUpperCase()} y`, { authData: { apiKey: KEY } })).toBe(true);
-  });
-});
-
-describe('message wording', () => {
-  it("names a request by the body's text fields only, the path parameters winning", () => {
-    expect(
-      wordingValues(
-        { groupId: 'g-1', memberId: 'm-path' },
-        {
-          memberId: 'm-body',
-          email: 'ada@example.com',
-          count: 3,
-          flag: true,
-          none: null,
-          deep: { a: 'b' },
-        },
-      ),
-    ).toEqual({ groupId: 'g-1', memberId: 'm-path', email: 'ada@example.com' });
   });
 });
 

@@ -304,12 +304,4 @@ describe('rate ledger', () => {
     // One round of failed calls (its first reads go together), then the run stops asking.
     expect(cache.calls).toBe(2);
   });
-
-  it('stores a value as JSON would have it: a field left undefined does not break the cache (core refuses undefined)', async () => {
-    const { cache } = setup();
-    const connection = new ConnectionCache({ cache });
-    expect(await connection.set('k', { a: 1, b: undefined, c: { d: undefined } }, 60)).toBe(true);
-    expect(await connection.get('k')).toEqual({ a: 1, c: {} });
-    expect(connection.working).toBe(true);
-  });
 });

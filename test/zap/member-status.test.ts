@@ -1,5 +1,4 @@
-import { perform as block } from '../../creates/block_member';
-import { perform as unblock } from '../../creates/unblock_member';
+import { memberStatusStep } from '../../src/zap/member-status';
 import {
   api,
   appTester,
@@ -13,10 +12,14 @@ import {
 import { fullMember, listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
 import { memberOutput } from '../../src/zap/samples';
 
+/** Block Member's and Unblock Member's performs (creates/block_member.ts, unblock_member.ts). */
+const block = memberStatusStep('blocked').perform;
+const unblock = memberStatusStep('active').perform;
+
 const m = fullMember(2, [1], NAMELESS_FIXED_TIME);
 const blocked = { ...m, status: 'blocked' as const };
 
-describe('block_member and unblock_member', () => {
+describe('memberStatusStep: Block Member and Unblock Member', () => {
   it('by id: reads the member, then PATCHes the status (changed: true)', async () => {
     api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: m }, headers());
     api()
@@ -100,7 +103,7 @@ describe('block_member and unblock_member', () => {
   );
 });
 
-describe('block_member: answers the step does not expect', () => {
+describe('memberStatusStep: answers the step does not expect', () => {
   it('a 409 on a status change is reported, not taken for success', async () => {
     api().get(`${PREFIX}/members/${m.id}`).reply(200, { data: m }, headers());
     api().patch(`${PREFIX}/members/${m.id}`).reply(409, '', headers('u'));

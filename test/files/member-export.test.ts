@@ -26,6 +26,12 @@ import {
 import { listedMember } from '../member-fixtures';
 import { mockStash, STASH_UPLOAD, type Upload } from '../stash-rpc';
 
+/**
+ * exportMembers (src/files/member-export.ts): the requests of an export, its rows, and the
+ * progress it keeps across runs. Most tests run it through Export Members' perform
+ * (creates/export_members.ts reads the Access Group input and calls it).
+ */
+
 const G1 = group(1, { name: 'Premium Members', memberCount: 2 });
 const G2 = group(2, { name: 'Empty', memberCount: 0 });
 const G3 = group(3, { name: 'Beta, Testers', memberCount: 1 });
@@ -55,7 +61,7 @@ const isLedgerKey = (key: string) =>
   key.startsWith('sotion:rate:') || key.startsWith('sotion:step:');
 const exportKeys = () => Object.keys(cache()).filter((key) => !isLedgerKey(key));
 
-describe('Export Members: one run', () => {
+describe('exportMembers: one run', () => {
   it('exports the site: group list, member pages, each custom group with members; one row per member', async () => {
     api()
       .get(`${PREFIX}/access-groups`)
@@ -202,7 +208,7 @@ describe('Export Members: one run', () => {
   });
 });
 
-describe('Export Members: across runs', () => {
+describe('exportMembers: across runs', () => {
   /** A deadline a test moves: `left` is what remainingMs() says. */
   class MovedDeadline extends Deadline {
     left = 25_000;
