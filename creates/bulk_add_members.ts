@@ -2,7 +2,7 @@ import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-plat
 import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
 import { ADD_STEP, bulkOutputFields, bulkSample, type BulkOutput } from '../src/bulk/output';
 import { BULK_LOCK, failWhenField, runBulkStep } from '../src/bulk/policy';
-import { StepMemory } from '../src/bulk/memory';
+import { BulkMemory } from '../src/bulk/memory';
 import { bulkAddMembers, UPDATE_EXISTING } from '../src/bulk/run';
 import { resultsFileOutputFields, resultsFileSample, type ResultsFile } from '../src/files/csv-out';
 import { SotionClient } from '../src/http/client';
@@ -71,7 +71,7 @@ export const perform = (async (z, bundle) => {
   );
   const { entries, memoryKey } = await readBulkInput(client, input, LIST, defaultPaid);
   // What an earlier run of this very step (same members, groups and options) confirmed.
-  const memory = new StepMemory(z, 'bulk_add_members', {
+  const memory = new BulkMemory(z, 'bulk_add_members', {
     members: memoryKey,
     groupIds: [...groupIds].sort(),
     addExisting,

@@ -1,6 +1,6 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
 import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
-import { StepMemory } from '../src/bulk/memory';
+import { BulkMemory } from '../src/bulk/memory';
 import { stepOutputFields, type StepOutput } from '../src/bulk/output';
 import { BULK_LOCK, failWhenField, runBulkStep } from '../src/bulk/policy';
 import {
@@ -94,7 +94,7 @@ export const perform = (async (z, bundle) => {
   const { group, failWhen } = readInputs(z, input, fields);
   const { entries, memoryKey } = await readBulkInput(client, input, LIST);
   // What an earlier run of this very step (same emails, same group) did.
-  const memory = new StepMemory(z, REMOVE_STEP.key, { emails: memoryKey, groupId: group });
+  const memory = new BulkMemory(z, REMOVE_STEP.key, { emails: memoryKey, groupId: group });
   return runBulkStep(
     z,
     () => bulkRemoveMembers(client, entries, { groupId: group, memory }),

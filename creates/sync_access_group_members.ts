@@ -1,6 +1,6 @@
 import { defineCreate, defineInputFields, type CreatePerform } from 'zapier-platform-core';
 import { bulkInputFields, readBulkInput, type BulkInputSpec } from '../src/bulk/input';
-import { StepMemory } from '../src/bulk/memory';
+import { BulkMemory } from '../src/bulk/memory';
 import { stepOutputFields, type StepOutput } from '../src/bulk/output';
 import { BULK_LOCK, failWhenField, runBulkStep } from '../src/bulk/policy';
 import {
@@ -107,7 +107,7 @@ export const perform = (async (z, bundle) => {
   const { failWhen, ...options } = readInputs(z, bundle.inputData, fields);
   const list = await readBulkInput(client, bundle.inputData, LIST);
   // What an earlier run of this very step (same list, group and options) did.
-  const memory = new StepMemory(z, SYNC_STEP.key, { members: list.memoryKey, ...options });
+  const memory = new BulkMemory(z, SYNC_STEP.key, { members: list.memoryKey, ...options });
   let maxRemovals = 0;
   const out = await runBulkStep(
     z,

@@ -66,7 +66,7 @@ export interface RosterMember {
  * own emails are kept as digests. z.cache is best effort: when it is missing or fails, the step
  * still converges, only with more requests.
  */
-export class StepMemory {
+export class BulkMemory {
   private readonly key: string;
   private readonly cache: ScopedCache;
   /** The groups members are known to be in, stored once (`%groups`): members hold indexes. */

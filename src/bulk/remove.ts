@@ -3,7 +3,7 @@ import type { SotionClient } from '../http/client';
 import { memberOrNothing } from '../zap/resolve';
 import { dedupe } from './dedupe';
 import type { BulkEntry } from './entries';
-import type { StepMemory } from './memory';
+import type { BulkMemory } from './memory';
 import { count, plural, type BulkStep, type Progress, type StepOutput } from './output';
 import {
   checkGroups,
@@ -31,7 +31,7 @@ export const REMOVE_REASONS = {
 export interface RemoveOptions {
   groupId: string;
   /** What earlier runs of the same step did; none without it. */
-  memory?: StepMemory;
+  memory?: BulkMemory;
 }
 
 /** A member the run did not get to (time ran out, or the run stopped): failed, not checked. */

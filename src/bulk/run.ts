@@ -1,7 +1,7 @@
 import type { SotionClient } from '../http/client';
 import { dedupe } from './dedupe';
 import type { BulkEntry } from './entries';
-import type { StepMemory } from './memory';
+import type { BulkMemory } from './memory';
 import { checkGroups, groupListPages, isResolved, resolveMembers } from './resolve';
 import { sendInBulk } from './send';
 import { leaveExisting, settleExisting, UPDATE_EXISTING, type UpdateExisting } from './settle';
@@ -17,7 +17,7 @@ export interface BulkOptions {
   addExistingToGroups: boolean;
   updateExisting: UpdateExisting;
   /** What earlier runs of the same step confirmed; none without it. */
-  memory?: StepMemory;
+  memory?: BulkMemory;
 }
 
 /** What an earlier run's confirmation of a member stands for. */

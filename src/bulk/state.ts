@@ -3,7 +3,7 @@ import { RESULTS_FILE_MIN } from '../files/csv-out';
 import type { SotionClient } from '../http/client';
 import { errorInfo, plainMessage } from '../http/errors';
 import type { BulkEntry } from './entries';
-import type { StepMemory } from './memory';
+import type { BulkMemory } from './memory';
 
 /** Time kept back for building the output after the last request. */
 export const RESERVE_MS = 1_500;
@@ -101,7 +101,7 @@ export class BulkRun<Own extends string = MemberStatus> {
     readonly client: SotionClient,
     results: Array<StepResult<Own>>,
     private readonly done: ReadonlySet<string>,
-    readonly memory?: StepMemory,
+    readonly memory?: BulkMemory,
     private readonly options: { keepOutcomes?: boolean } = {},
   ) {
     this.report = { results, apiRequests: 0, notSent: 0, lookups: 0, memberPages: 0, isolated: 0 };

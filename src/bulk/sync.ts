@@ -6,7 +6,7 @@ import { errorInfo, inputError, userError } from '../http/errors';
 import { MAX_PAGE_SIZE, walkPages } from '../http/pagination';
 import { dedupe } from './dedupe';
 import type { BulkEntry } from './entries';
-import type { RosterMember, StepMemory } from './memory';
+import type { RosterMember, BulkMemory } from './memory';
 import { count, plural, type BulkStep, type Progress, type StepOutput } from './output';
 import { checkGroups, lookUpMember, onSite, readList, resolveMembers } from './resolve';
 import { sendInBulk } from './send';
@@ -57,7 +57,7 @@ export interface SyncOptions {
   /** The most removals allowed; undefined: defaultMaxRemovals of the group's member count. */
   maxRemovals?: number;
   /** What earlier runs of the same step did; none without it. */
-  memory?: StepMemory;
+  memory?: BulkMemory;
 }
 
 export interface SyncReport extends BulkReport<SyncStatus> {

@@ -5,7 +5,7 @@
  */
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import type { BulkEntry } from '../../src/bulk/entries';
-import { StepMemory } from '../../src/bulk/memory';
+import { BulkMemory } from '../../src/bulk/memory';
 import {
   bulkAddMembers,
   UPDATE_EXISTING,
@@ -72,7 +72,7 @@ export const runEngine = async (
       addExistingToGroups: true,
       updateExisting: UPDATE_EXISTING.leave,
       ...options,
-      ...(memory === undefined ? {} : { memory: new StepMemory(z, 'bulk_add_members', memory) }),
+      ...(memory === undefined ? {} : { memory: new BulkMemory(z, 'bulk_add_members', memory) }),
     });
     return null;
   }, makeBundle({}));

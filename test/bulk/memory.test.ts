@@ -1,5 +1,5 @@
 import type { ZObject } from 'zapier-platform-core';
-import { MEMORY_TTL_SECONDS, StepMemory } from '../../src/bulk/memory';
+import { MEMORY_TTL_SECONDS, BulkMemory } from '../../src/bulk/memory';
 
 /** A z whose cache records every call and answers `get` with `stored`. */
 const fakeZ = (stored: unknown = null) => {
@@ -26,7 +26,7 @@ const savedRecord = (calls: Array<{ op: string; args: unknown[] }>) =>
 describe('bulk step memory', () => {
   it('reads and writes z.cache scoped to the connection, for an hour, without the addresses', async () => {
     const { z, calls } = fakeZ();
-    const memory = new StepMemory(z, 'bulk_add_members', { emails: ['ada@x.io'] });
+    const memory = new BulkMemory(z, 'bulk_add_members', { emails: ['ada@x.io'] });
     await memory.load();
     await memory.save(
       [{ email: 'ada@x.io', memberId: 'm1' }],
@@ -46,13 +46,13 @@ describe('bulk step memory', () => {
 
   it('tells confirmed members from existing ones found but not finished', async () => {
     const first = fakeZ();
-    const writer = new StepMemory(first.z, 'bulk_add_members', {});
+    const writer = new BulkMemory(first.z, 'bulk_add_members', {});
     await writer.save(
       [{ email: 'ada@x.io', memberId: 'm1' }],
       [{ email: 'bo@x.io', memberId: 'm2' }],
     );
     const { z } = fakeZ(savedRecord(first.calls));
-    const memory = new StepMemory(z, 'bulk_add_members', {});
+    const memory = new BulkMemory(z, 'bulk_add_members', {});
     await memory.load();
     expect(memory.confirmed('ada@x.io')).toBe('m1');
     expect(memory.existing('ada@x.io')).toBeUndefined();
@@ -64,12 +64,12 @@ describe('bulk step memory', () => {
 
   it('ignores what is not a string in the cache, and keeps list positions until told to start over', async () => {
     const first = fakeZ();
-    await new StepMemory(first.z, 'bulk_add_members', {}).save([
+    await new BulkMemory(first.z, 'bulk_add_members', {}).save([
       { email: 'ada@x.io', memberId: 'm1' },
     ]);
     const [key] = Object.keys(savedRecord(first.calls));
     const { z } = fakeZ({ [key as string]: 5, '#g1': 'c1' });
-    const memory = new StepMemory(z, 'bulk_add_members', {});
+    const memory = new BulkMemory(z, 'bulk_add_members', {});
     await memory.load();
     expect(memory.confirmed('ada@x.io')).toBeUndefined();
     expect(memory.position('g1')).toEqual({ after: 'c1', pages: 0 });
@@ -81,7 +81,7 @@ describe('bulk step memory', () => {
 
   it('keeps what a run learnt of existing members: id or none, Paid and status, groups', async () => {
     const first = fakeZ();
-    await new StepMemory(first.z, 'bulk_add_members', {}).save(
+    await new BulkMemory(first.z, 'bulk_add_members', {}).save(
       [],
       [
         { email: 'a@x.io' },
@@ -92,7 +92,7 @@ describe('bulk step memory', () => {
       ],
     );
     const { z } = fakeZ(savedRecord(first.calls));
-    const memory = new StepMemory(z, 'bulk_add_members', {});
+    const memory = new BulkMemory(z, 'bulk_add_members', {});
     await memory.load();
     expect(memory.existing('a@x.io')).toEqual({});
     expect(memory.existing('b@x.io')).toEqual({
@@ -117,7 +117,7 @@ describe('bulk step memory', () => {
 
   it('keeps checked groups, lists read to the end, and the members created across runs', async () => {
     const first = fakeZ();
-    const writer = new StepMemory(first.z, 'bulk_add_members', {});
+    const writer = new BulkMemory(first.z, 'bulk_add_members', {});
     writer.setCheckedGroup('g1', 250);
     writer.setCheckedGroup('g2', 0);
     writer.setPosition('members', { after: null, pages: 7 });
@@ -125,7 +125,7 @@ describe('bulk step memory', () => {
     await writer.save([], [], 2);
     await writer.save([], [], 0);
     const { z } = fakeZ(savedRecord(first.calls));
-    const memory = new StepMemory(z, 'bulk_add_members', {});
+    const memory = new BulkMemory(z, 'bulk_add_members', {});
     await memory.load();
     expect(memory.checkedGroup('g1')).toBe(250);
     expect(memory.checkedGroup('g2')).toBe(0);
@@ -136,12 +136,12 @@ describe('bulk step memory', () => {
 
   it('forgets an existing member, never a confirmed one', async () => {
     const first = fakeZ();
-    await new StepMemory(first.z, 'bulk_add_members', {}).save(
+    await new BulkMemory(first.z, 'bulk_add_members', {}).save(
       [{ email: 'a@x.io', memberId: 'm1' }],
       [{ email: 'b@x.io', memberId: 'm2' }],
     );
     const { z, calls } = fakeZ(savedRecord(first.calls));
-    const memory = new StepMemory(z, 'bulk_add_members', {});
+    const memory = new BulkMemory(z, 'bulk_add_members', {});
     await memory.load();
     memory.forget('a@x.io');
     memory.forget('b@x.io');
@@ -153,10 +153,10 @@ describe('bulk step memory', () => {
 
   it('is keyed by the kind of step and its input: other kinds never share it', async () => {
     const { z, calls } = fakeZ();
-    await new StepMemory(z, 'bulk_add_members', { emails: ['a@x.io'] }).load();
-    await new StepMemory(z, 'bulk_remove_members', { emails: ['a@x.io'] }).load();
-    await new StepMemory(z, 'bulk_add_members', { emails: ['b@x.io'] }).load();
-    await new StepMemory(z, 'bulk_add_members', { emails: ['a@x.io'] }).load();
+    await new BulkMemory(z, 'bulk_add_members', { emails: ['a@x.io'] }).load();
+    await new BulkMemory(z, 'bulk_remove_members', { emails: ['a@x.io'] }).load();
+    await new BulkMemory(z, 'bulk_add_members', { emails: ['b@x.io'] }).load();
+    await new BulkMemory(z, 'bulk_add_members', { emails: ['a@x.io'] }).load();
     const keys = calls.map((c) => c.args[0] as string);
     expect(keys[0]).toMatch(/^bulk_add_members:v1:[0-9a-f]{64}$/);
     expect(keys[1]).toMatch(/^bulk_remove_members:v1:/);
@@ -175,7 +175,7 @@ describe('bulk step memory', () => {
         },
       },
     } as unknown as ZObject;
-    const memory = new StepMemory(z, 'bulk_add_members', {});
+    const memory = new BulkMemory(z, 'bulk_add_members', {});
     await memory.load();
     expect(memory.confirmed('a@x.io')).toBeUndefined();
     await expect(memory.save([{ email: 'a@x.io', memberId: 'm1' }])).resolves.toBeUndefined();
@@ -183,7 +183,7 @@ describe('bulk step memory', () => {
 
   it("keeps a step's status beside the member id, and a sync's roster by id with its email", async () => {
     const first = fakeZ();
-    const writer = new StepMemory(first.z, 'sync_access_group_members', {});
+    const writer = new BulkMemory(first.z, 'sync_access_group_members', {});
     writer.setRoster({ memberId: 'm6', email: 'out@x.io', state: 'gone' });
     writer.setRoster({ memberId: 'm7', email: 'gone@x.io', state: 'removed' });
     writer.setRoster({ memberId: 'm8', email: 'stay@x.io', state: 'pending' });
@@ -198,7 +198,7 @@ describe('bulk step memory', () => {
       '!m8': '+stay@x.io',
     });
     const { z } = fakeZ(savedRecord(first.calls));
-    const memory = new StepMemory(z, 'sync_access_group_members', {});
+    const memory = new BulkMemory(z, 'sync_access_group_members', {});
     await memory.load();
     expect(['a@x.io', 'b@x.io', 'c@x.io'].map((e) => memory.confirmed(e))).toEqual([
       'm1',
@@ -220,7 +220,7 @@ describe('bulk step memory', () => {
 
   it('once a step is done, forgets all but the groups it checked', async () => {
     const { z, calls } = fakeZ();
-    const memory = new StepMemory(z, 'sync_access_group_members', {});
+    const memory = new BulkMemory(z, 'sync_access_group_members', {});
     memory.setCheckedGroup('g1', 40);
     memory.setPosition('g1', { after: null, pages: 1 });
     memory.setRoster({ memberId: 'm7', email: 'gone@x.io', state: 'removed' });
@@ -234,7 +234,7 @@ describe('bulk step memory', () => {
 
   it('keeps an outcome beside a confirmed member id when the step gives one', async () => {
     const { z, calls } = fakeZ();
-    const memory = new StepMemory(z, 'bulk_remove_members_from_access_group', 'input');
+    const memory = new BulkMemory(z, 'bulk_remove_members_from_access_group', 'input');
     await memory.load();
     await memory.save([
       { email: 'ada@x.io', memberId: 'm1', outcome: 'removed' },
@@ -243,7 +243,7 @@ describe('bulk step memory', () => {
     ]);
     expect(Object.values(savedRecord(calls)).sort()).toEqual(['=not_a_member', 'm1=removed', 'm3']);
     const { z: z2 } = fakeZ(savedRecord(calls));
-    const again = new StepMemory(z2, 'bulk_remove_members_from_access_group', 'input');
+    const again = new BulkMemory(z2, 'bulk_remove_members_from_access_group', 'input');
     await again.load();
     expect(
       ['ada@x.io', 'bo@x.io', 'cy@x.io'].map((e) => [again.confirmed(e), again.outcome(e)]),

@@ -5,7 +5,7 @@
  */
 import nock from 'nock';
 import type { Bundle, ZObject } from 'zapier-platform-core';
-import { StepMemory } from '../../src/bulk/memory';
+import { BulkMemory } from '../../src/bulk/memory';
 import {
   groupListPages,
   inGroup,
@@ -519,7 +519,7 @@ describe('bulk resolve: the phase on its own (as other bulk steps use it)', () =
         new SotionClient(z, bundle, new MovableDeadline()),
         [],
         new Set(['removed']),
-        new StepMemory(z, 'test_step', 'input'),
+        new BulkMemory(z, 'test_step', 'input'),
       );
       await run.memory?.load();
       await phase(run);

@@ -4,7 +4,7 @@
  */
 import nock from 'nock';
 import type { ZObject } from 'zapier-platform-core';
-import { StepMemory } from '../../src/bulk/memory';
+import { BulkMemory } from '../../src/bulk/memory';
 import { errorInfo } from '../../src/http/errors';
 import { api, appTester, headers, makeBundle, pageOf, PREFIX, uuid } from '../helpers';
 import {
@@ -36,7 +36,7 @@ describe('bulk run: what a replay of the step reuses', () => {
   it('members an earlier run found are added by id: no bulk request, no list, no look-up', async () => {
     const three = range(3);
     await appTester(async (z: ZObject) => {
-      await new StepMemory(z, 'bulk_add_members', 'step').save(
+      await new BulkMemory(z, 'bulk_add_members', 'step').save(
         [],
         three.map((n) => ({ email: emailOf(n), memberId: idOf(n) })),
       );

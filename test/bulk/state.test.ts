@@ -1,5 +1,5 @@
 import type { ZObject } from 'zapier-platform-core';
-import { StepMemory } from '../../src/bulk/memory';
+import { BulkMemory } from '../../src/bulk/memory';
 import { BulkRun, isFatal, RESERVE_MS, type Item, type StepResult } from '../../src/bulk/state';
 import type { SotionClient } from '../../src/http/client';
 import { withInfo } from '../../src/http/errors';
@@ -13,7 +13,7 @@ const failed = (status: number | undefined) =>
 const fakeClient = (requestsSent = 0, deadline = new MovableDeadline()) =>
   ({ requestsSent, deadline }) as unknown as SotionClient;
 
-/** A z whose cache is one in-memory record, shared by every StepMemory made on it. */
+/** A z whose cache is one in-memory record, shared by every BulkMemory made on it. */
 const memoryZ = () => {
   const store = new Map<string, unknown>();
   return {
@@ -95,7 +95,7 @@ describe('bulk run state', () => {
       fakeClient(7),
       results,
       new Set(['done']),
-      new StepMemory(z, 'test_step', 'input'),
+      new BulkMemory(z, 'test_step', 'input'),
     );
     const items = emails.map(itemOf);
     results.push(...items.map(({ result }) => result));
@@ -119,7 +119,7 @@ describe('bulk run state', () => {
       fakeClient(),
       [],
       new Set(['done']),
-      new StepMemory(z, 'test_step', 'input'),
+      new BulkMemory(z, 'test_step', 'input'),
     );
     const again = emails.map(itemOf);
     const { remembered, fresh: rest } = await next.resume(again, 'skipped');

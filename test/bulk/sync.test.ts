@@ -4,7 +4,7 @@
  */
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import type { BulkEntry } from '../../src/bulk/entries';
-import { StepMemory } from '../../src/bulk/memory';
+import { BulkMemory } from '../../src/bulk/memory';
 import {
   defaultMaxRemovals,
   NOT_IN_LIST,
@@ -73,7 +73,7 @@ const runSync = async (
       ...options,
       ...(memory === undefined
         ? {}
-        : { memory: new StepMemory(z, 'sync_access_group_members', memory) }),
+        : { memory: new BulkMemory(z, 'sync_access_group_members', memory) }),
     });
     return null;
   }, makeBundle({}));
