@@ -10,6 +10,11 @@ import {
   rejection,
 } from '../helpers';
 import { listedMember, NAMELESS_FIXED_TIME } from '../member-fixtures';
+import { useFastClock } from '../fast-clock';
+
+// The login links' own pacing (a slot every 1.2 s, 50 a minute) and Retry-After waits are waited
+// out on a clock that skips the waiting (test/fast-clock.ts): the same waits, without the wait.
+useFastClock();
 
 const m = listedMember(9, NAMELESS_FIXED_TIME);
 const URL = 'https://docs.example.com/_auth?token=secret-token-0123456789abcdef';

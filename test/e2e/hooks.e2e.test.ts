@@ -13,6 +13,10 @@ import {
   useSandbox,
   type Delivery,
 } from './harness';
+import { useFastClock } from '../fast-clock';
+
+// Back-off and rate-limit waits are waited out on a clock that skips the waiting (test/fast-clock.ts).
+useFastClock();
 
 jest.setTimeout(60_000);
 

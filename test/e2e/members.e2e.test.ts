@@ -12,6 +12,11 @@ import { perform as updateMember } from '../../creates/update_member';
 import { appTester, messageOf, rejection } from '../helpers';
 import { OTHER_KEY } from '../../sandbox/store';
 import { demoSite, e2eBundle, groupByName, useSandbox } from './harness';
+import { useFastClock } from '../fast-clock';
+
+// The login links' own pacing (a slot every 1.2 s, 50 a minute) and Retry-After waits are waited
+// out on a clock that skips the waiting (test/fast-clock.ts): the same waits, without the wait.
+useFastClock();
 
 /**
  * Every member step against the sandbox over real HTTP, under both answers Sotion might give
