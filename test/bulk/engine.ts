@@ -214,3 +214,24 @@ export const groupList = (
 /** Each result as [email, status, memberId]. */
 export const statuses = (report: BulkReport) =>
   report.results.map((r) => [r.email, r.status, r.memberId]);
+
+/** DELETE /access-groups/G1/members/{member n}: 204 (removed) unless `status` says otherwise. */
+export const removal = (n: number, status = 204, times = 1) =>
+  api()
+    .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(n)}`)
+    .times(times)
+    .reply(status, status === 204 ? '' : { error: 'Membership not found' }, headers(`del${n}`));
+
+/** One page of G1's member list: the first without `after`, `next` when more follow. */
+export const groupPage = (ns: number[], after?: string, next: string | null = null) =>
+  api()
+    .get(`${PREFIX}/access-groups/${G1}/members`)
+    .query(after === undefined ? { limit: '100' } : { limit: '100', after })
+    .reply(
+      200,
+      pageOf(
+        ns.map((n) => existingMember(n)),
+        next,
+      ),
+      headers('list'),
+    );

@@ -5,7 +5,7 @@ import type { RemoveStatus } from '../../src/bulk/remove';
 import type { BulkReport } from '../../src/bulk/state';
 import { api, appTester, headers, makeBundle, pageOf, PREFIX } from '../helpers';
 import { fullMember } from '../member-fixtures';
-import { emailOf, existingMember, G1, groupWith, idOf, lookup } from './engine';
+import { emailOf, existingMember, G1, groupPage, groupWith, idOf, lookup, removal } from './engine';
 
 /**
  * bulkRemoveMembers: how each way of finding the members (the group's own list, the site's list,
@@ -13,27 +13,6 @@ import { emailOf, existingMember, G1, groupWith, idOf, lookup } from './engine';
  * (creates/bulk_remove_members_from_access_group.ts), whose output shows every result; the step's
  * input, stops, replays and results file are tested with the step.
  */
-
-/** DELETE /access-groups/G1/members/{member n}: 204 (removed) unless `status` says otherwise. */
-const removal = (n: number, status = 204, times = 1) =>
-  api()
-    .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(n)}`)
-    .times(times)
-    .reply(status, status === 204 ? '' : { error: 'Membership not found' }, headers(`del${n}`));
-
-/** One page of G1's member list: the first without `after`, `next` when more follow. */
-const groupPage = (ns: number[], after?: string, next: string | null = null) =>
-  api()
-    .get(`${PREFIX}/access-groups/${G1}/members`)
-    .query(after === undefined ? { limit: '100' } : { limit: '100', after })
-    .reply(
-      200,
-      pageOf(
-        ns.map((n) => existingMember(n)),
-        next,
-      ),
-      headers('list'),
-    );
 
 /** GET /members/{member n}: with its access groups (group numbers, 101 being G1). */
 const memberRead = (n: number, groups: number[]) =>

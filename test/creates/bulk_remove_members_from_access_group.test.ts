@@ -13,7 +13,15 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { emailOf, existingMember, G1, groupWith, idOf, THROTTLED } from '../bulk/engine';
+import {
+  emailOf,
+  G1,
+  groupPage,
+  groupWith,
+  idOf,
+  removal,
+  THROTTLED,
+} from '../bulk/engine';
 import { mockStash, STASH_UPLOAD } from '../stash-rpc';
 import { useFastClock } from '../fast-clock';
 
@@ -27,27 +35,6 @@ useFastClock();
  */
 
 const DONE_EARLIER = 'Done by an earlier run of this step; not sent again.';
-
-/** DELETE /access-groups/G1/members/{member n}: 204 (removed) unless `status` says otherwise. */
-const removal = (n: number, status = 204, times = 1) =>
-  api()
-    .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(n)}`)
-    .times(times)
-    .reply(status, status === 204 ? '' : { error: 'Membership not found' }, headers(`del${n}`));
-
-/** One page of G1's member list: the first without `after`, `next` when more follow. */
-const groupPage = (ns: number[], after?: string, next: string | null = null) =>
-  api()
-    .get(`${PREFIX}/access-groups/${G1}/members`)
-    .query(after === undefined ? { limit: '100' } : { limit: '100', after })
-    .reply(
-      200,
-      pageOf(
-        ns.map((n) => existingMember(n)),
-        next,
-      ),
-      headers('list'),
-    );
 
 const run = (input: Record<string, unknown>) =>
   appTester(perform, makeBundle({ access_group_id: G1, ...input }));
