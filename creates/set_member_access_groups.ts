@@ -61,15 +61,15 @@ const fields = {
     key: 'access_group_ids',
     label: LABELS.groups,
     helpText:
-      'The groups the member should be in. Empty: out of every managed group (a cancellation). ' +
-      'Example: Gold Plan.',
+      "The member's groups after this step. Empty: out of every managed group (a cancellation). " +
+      'Example: `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
   }),
   managed: accessGroups({
     key: 'managed_access_group_ids',
     label: LABELS.managed,
     helpText:
-      'Groups the step may remove the member from. Empty: every custom group. Example: every ' +
-      "plan's group (Silver Plan, Gold Plan).",
+      'Groups this step may take the member out of. Empty: every custom group. Example: ' +
+      '`3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
   }),
   ifMissing: choice({
     key: 'if_member_missing',
@@ -80,8 +80,8 @@ const fields = {
       { value: IF_MISSING.create, label: 'Create the member (needs an email)' },
     ],
     helpText:
-      'When no member has the email: **Create the member** makes one, already in Access Groups ' +
-      'and with Paid. Example: Create the member (needs an email).',
+      'When no member has the email: **Create the member (needs an email)** makes one, already ' +
+      'in Access Groups and with Paid. Example: **Create the member (needs an email)**.',
   }),
   paid: bool({
     key: 'paid',

@@ -85,7 +85,7 @@ const csvFields = ({ details }: BulkInputSpec) => ({
       : {
           helpText:
             'A CSV file whose first row is a header with an Email column (other columns are ' +
-            'ignored), up to 25,000 rows and 10 MB. Example: a Google Sheets or Excel export.',
+            'ignored), up to 25,000 rows and 10 MB. Example: `members.csv` from a Google Sheets step.',
         },
   ),
   email: csvColumnFields.email,

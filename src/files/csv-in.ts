@@ -118,7 +118,7 @@ export const csvFile = (
       helpText:
         def.helpText ??
         'A CSV file with a header row and an Email column (Name and Paid optional), up to ' +
-          '25,000 rows and 10 MB. Example: a Google Sheets or Excel export.',
+          '25,000 rows and 10 MB. Example: `members.csv` from a Google Sheets step.',
     },
     read(z, value) {
       const found = toText(z, value, label);

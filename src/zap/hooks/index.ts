@@ -22,8 +22,8 @@ export const membershipFilter: HookFilter = {
     key: 'access_group_ids',
     label: 'Access Groups',
     helpText:
-      'Only trigger for these access groups, for example `3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`. ' +
-      'Leave empty for every group.',
+      'Only trigger for these access groups; leave empty for every group. Example: ' +
+      '`3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10`.',
   }),
   outputKey: 'accessGroupId',
 };
