@@ -14,6 +14,11 @@ import {
   rejection,
 } from '../helpers';
 import { listedMember } from '../member-fixtures';
+import { useFastClock } from '../fast-clock';
+
+// The login-link lane (a link every 1.2 s), back-off and Retry-After waits run on a clock that
+// skips the waiting.
+useFastClock();
 
 const m = listedMember(4);
 const sent = { memberId: m.id, status: 'sent' };
