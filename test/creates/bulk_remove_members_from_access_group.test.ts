@@ -13,15 +13,7 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import {
-  emailOf,
-  G1,
-  groupPage,
-  groupWith,
-  idOf,
-  removal,
-  THROTTLED,
-} from '../bulk/engine';
+import { emailOf, G1, groupPage, groupWith, idOf, removal, THROTTLED } from '../bulk/engine';
 import { mockStash, STASH_UPLOAD } from '../stash-rpc';
 import { useFastClock } from '../fast-clock';
 
