@@ -397,10 +397,6 @@ export class RateLedger {
     now: number,
   ): Promise<Held | undefined> {
     const kept = this.inUse(general, now);
-    if (process.env.LEDGER_DEBUG)
-      process.stderr.write(
-        `GCLAIM ${this.token} t=${(now / 1000).toFixed(1)} from=${(from / 1000).toFixed(1)} head=${((this.shared.head ?? 0) / 1000).toFixed(1)} gs=${general.slotMs} kept=${kept.length} age=${((now - this.sharedAt) / 1000).toFixed(2)}\n`,
-      );
     const skip = (i: number) =>
       isSpare(general, i) || kept.some((l) => RateLedger.keptFor(general, l, i));
     const index =

@@ -12,6 +12,8 @@ import { LOGIN_LINK_SITE_LIMIT } from '../../src/api/members';
 class FaithfulCache implements ScopedCache {
   readonly entries = new Map<string, { value: string; expiresAt: number }>();
   failing = false;
+  /** Another run wins every slot this one tries (`nx` always refused). */
+  refuseClaims = false;
   calls = 0;
   constructor(private readonly clock: { now: number }) {}
   private live(key: string) {
@@ -38,7 +40,7 @@ class FaithfulCache implements ScopedCache {
       (typeof v === 'object' && Object.values(v as object).every(encodable));
     if (!encodable(value)) throw new TypeError('Type is not JSON-encodable');
     const at = `${String(scope)}|${key}`;
-    if (nx && this.live(at)) return false;
+    if (nx && (this.refuseClaims || this.live(at))) return false;
     this.entries.set(at, {
       value: JSON.stringify(value),
       expiresAt: this.clock.now + (ttl ?? 86_400) * 1000,
@@ -63,15 +65,15 @@ const LIMIT = 30;
 const WINDOW = 10_000;
 const SLOT = latticeOf(GENERAL, LIMIT, WINDOW).slotMs;
 
-const setup = () => {
-  const clock = { now: T0 };
+const setup = (start = T0, env: NodeJS.ProcessEnv = {}) => {
+  const clock = { now: start };
   const cache = new FaithfulCache(clock);
   let n = 0;
   /** One try of a step: its ledger and its memory (the step's input names the memory). */
   const tryOf = (step = `step-${(n += 1)}`) => {
     const connection = new ConnectionCache({ cache });
     const memory = new StepMemory(connection, step, () => clock.now);
-    const ledger = new RateLedger(connection, memory, () => clock.now, seeded(n), {});
+    const ledger = new RateLedger(connection, memory, () => clock.now, seeded(n), env);
     return { ledger, memory };
   };
   const ledger = (step?: string) => tryOf(step).ledger;
@@ -303,5 +305,348 @@ describe('rate ledger', () => {
     await run.keepTicket();
     // One round of failed calls (its first reads go together), then the run stops asking.
     expect(cache.calls).toBe(2);
+  });
+});
+
+/**
+ * A start on a boundary of both lattices used below (340-ms general slots, 30 to a window; 204-ms
+ * lane slots for 5 a second), so that each rule gives round figures.
+ */
+const START = 1_800_000_007_800;
+const BASE = START / SLOT;
+const key = (name: string) => `auth|sotion:rate:v2:${name}`;
+
+/** A run that saw others use half the window: from here every run of the site is paced. */
+const paced = async (env: NodeJS.ProcessEnv = {}) => {
+  const s = setup(START, env);
+  await contend(s.ledger(), s.clock.now);
+  return s;
+};
+
+describe('rate ledger rules', () => {
+  it('has the slots its limit allows: 2% wider than the window, the last of every limit spare, 1% tolerance either side', () => {
+    expect(latticeOf('x', 30, 10_000)).toEqual({
+      lane: 'x',
+      slotMs: 340,
+      per: 30,
+      toleranceMs: 100,
+    });
+    expect(latticeOf('x', 3, 1_000)).toEqual({ lane: 'x', slotMs: 340, per: 3, toleranceMs: 10 });
+    // Too few slots to spare one; a limit of 0 is taken as 1.
+    expect(latticeOf('x', 2, 1_000)).toEqual({ lane: 'x', slotMs: 510, per: 0, toleranceMs: 10 });
+    expect(latticeOf('x', 0, 1_000).slotMs).toBe(1_020);
+  });
+
+  it('comes back at least 0.3 s before its slot, a fifth of its time rounded down', () => {
+    expect(leadMs(new Deadline(1_000, T0))).toBe(300);
+    expect(leadMs(new Deadline(1_503, T0))).toBe(300);
+    expect(leadMs(new Deadline(2_507, T0))).toBe(501);
+  });
+
+  it('a paced run claims the first slot after the head, under its own key, and writes the head', async () => {
+    const { ledger, deadline, cache } = await paced();
+    // Others used 15 of 30: the head is where the 15 left go (15 slots before the reset).
+    expect(JSON.parse(cache.entries.get(key('head'))!.value)).toEqual({ head: START + 4_900 });
+    expect(await ledger().turn(deadline())).toEqual({ kind: 'wait', at: START + 15 * SLOT });
+    // The slot's key lives 2 minutes past the slot (whole seconds, rounded up).
+    expect(cache.entries.get(key(`general:340:${BASE + 15}`))!.expiresAt).toBe(START + 126_000);
+    expect(JSON.parse(cache.entries.get(key('head'))!.value)).toEqual({ head: START + 15 * SLOT });
+    expect(cache.entries.get(key('head'))!.expiresAt).toBe(START + 900_000);
+    expect(JSON.parse(cache.entries.get(key('state'))!.value)).toEqual({
+      params: { limit: LIMIT, windowMs: WINDOW, freshAt: START },
+    });
+    expect(cache.entries.get(key('state'))!.expiresAt).toBe(START + 900_000);
+    // The runs after it queue one slot each, past the spare slot (the 30th).
+    const times: (number | undefined)[] = [];
+    for (let i = 0; i < 14; i += 1) times.push(atOf(await ledger().turn(deadline())));
+    expect(times.map((t) => (t! - START) / SLOT)).toEqual([
+      16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 30,
+    ]);
+  });
+
+  it('waits in the run for a slot that leaves it a second, else goes back until a lead before it (1 s at least)', async () => {
+    const slotAt = START + 15 * SLOT;
+    // 5.1 s away: a budget of 6.1 s is enough; 1 ms less is not, and it comes back 3 s later
+    // (5.1 s less the lead of 1.2 s, in whole seconds).
+    expect(await (await paced()).ledger().turn(new Deadline(6_100, START))).toEqual({
+      kind: 'wait',
+      at: slotAt,
+    });
+    expect(await (await paced()).ledger().turn(new Deadline(6_099, START))).toEqual({
+      kind: 'handBack',
+      at: slotAt,
+      delaySeconds: 3,
+    });
+    const late = await paced();
+    late.clock.now = START + 4_500;
+    expect(await late.ledger().turn(new Deadline(1_000, late.clock.now))).toEqual({
+      kind: 'handBack',
+      at: slotAt,
+      delaySeconds: 1,
+    });
+  });
+
+  /** A step that went back holding slot 15, with 100 runs queued behind it. */
+  const behindQueue = async () => {
+    const s = await paced();
+    const first = s.ledger('late');
+    expect(atOf(await first.turn(new Deadline(1_000, START)))).toBe(START + 15 * SLOT);
+    await first.keepTicket();
+    for (let i = 0; i < 100; i += 1) await s.ledger().turn(new Deadline(1_000, START));
+    return s;
+  };
+
+  it('a replay within the tolerance keeps its slot; a millisecond later it takes the next spare slot', async () => {
+    const s = await behindQueue();
+    s.clock.now = START + 15 * SLOT + 100;
+    expect(await s.ledger('late').turn(s.deadline())).toEqual({
+      kind: 'wait',
+      at: START + 15 * SLOT,
+    });
+    const t = await behindQueue();
+    t.clock.now = START + 15 * SLOT + 101;
+    const replay = t.ledger('late');
+    expect(await replay.turn(t.deadline())).toEqual({ kind: 'wait', at: START + 29 * SLOT });
+    expect(replay.spares).toBe(1);
+  });
+
+  it('a spare slot another run took sends it to the next spare a window on; three taken, to the queue', async () => {
+    const taken = (s: Awaited<ReturnType<typeof behindQueue>>, slots: number[]) => {
+      for (const i of slots)
+        s.cache.entries.set(key(`general:340:${BASE + i}`), { value: '"x"', expiresAt: Infinity });
+    };
+    const s = await behindQueue();
+    taken(s, [29]);
+    s.clock.now = START + 15 * SLOT + 101;
+    expect(atOf(await s.ledger('late').turn(s.deadline()))).toBe(START + 59 * SLOT);
+    const t = await behindQueue();
+    taken(t, [29, 59, 89]);
+    t.clock.now = START + 15 * SLOT + 101;
+    const replay = t.ledger('late');
+    // The 100 runs queued up to slot 118; 119 is a spare.
+    expect(atOf(await replay.turn(t.deadline()))).toBe(START + 120 * SLOT);
+    expect(replay.spares).toBe(0);
+  });
+
+  it('a held slot inside a window Sotion said is used up is lost: the next spare after it', async () => {
+    const s = await behindQueue();
+    s.clock.now = START + 5_000;
+    expect(atOf(await s.ledger('late').turn(s.deadline(), undefined, START + 15 * SLOT))).toBe(
+      START + 15 * SLOT,
+    );
+    const t = await behindQueue();
+    t.clock.now = START + 5_000;
+    expect(atOf(await t.ledger('late').turn(t.deadline(), undefined, START + 15 * SLOT + 1))).toBe(
+      START + 29 * SLOT,
+    );
+  });
+
+  it('a ticket missed by more than a minute is an earlier run’s: the run starts afresh', async () => {
+    const s = await paced();
+    const first = s.ledger('again');
+    await first.turn(new Deadline(1_000, START));
+    await first.keepTicket();
+    // Still the step's own turn, missed: it goes on pacing (the first free slot from now).
+    s.clock.now = START + 15 * SLOT + 100 + 60_000;
+    expect(await s.ledger('again').turn(s.deadline())).toEqual({
+      kind: 'wait',
+      at: START + 192 * SLOT,
+    });
+    const t = await paced();
+    const other = t.ledger('again');
+    await other.turn(new Deadline(1_000, START));
+    await other.keepTicket();
+    t.clock.now = START + 15 * SLOT + 101 + 60_000;
+    expect(await t.ledger('again').turn(t.deadline())).toEqual({ kind: 'free' });
+  });
+
+  it('gives up a request’s claim after 24 refused slots and goes back 1 to 3 s (drawn at random)', async () => {
+    for (const [draw, delaySeconds] of [
+      [0, 1],
+      [0.999, 3],
+    ] as const) {
+      const { cache, clock, deadline } = await paced();
+      cache.refuseClaims = true;
+      const connection = new ConnectionCache({ cache });
+      const run = new RateLedger(
+        connection,
+        new StepMemory(connection, 'refused', () => clock.now),
+        () => clock.now,
+        () => draw,
+        {},
+      );
+      expect(await run.turn(deadline())).toEqual({ kind: 'handBack', at: START, delaySeconds });
+      expect([run.claims, run.refused]).toEqual([0, 24]);
+    }
+  });
+
+  it('spaces a plan’s turns by the slowest answer seen plus 50 ms (5 s at most)', async () => {
+    for (const [tookMs, slots] of [
+      [2_000, [15, 22, 30]],
+      [9_000, [15, 30, 45]],
+    ] as const) {
+      const { ledger, deadline, clock } = await paced();
+      const run = ledger();
+      await run.observe(
+        { limit: LIMIT, remaining: 10, resetAtMs: START + WINDOW },
+        clock.now - tookMs,
+      );
+      run.plan(3);
+      const turns = [];
+      for (let i = 0; i < 3; i += 1) turns.push(atOf(await run.turn(deadline())));
+      expect(turns).toEqual(slots.map((i) => START + i * SLOT));
+    }
+  });
+
+  it('keeps in its ticket only the turns not yet past', async () => {
+    const { ledger, deadline, clock, cache } = await paced();
+    const run = ledger('planned');
+    run.plan(2);
+    expect(atOf(await run.turn(deadline()))).toBe(START + 15 * SLOT);
+    // The second turn (slot 16) is still held: past it by its tolerance, it is kept; 1 ms more, not.
+    clock.now = START + 16 * SLOT + 100;
+    await run.keepTicket();
+    const stored = () => [...cache.entries.keys()].filter((k) => k.includes('planned'));
+    expect(stored()).toHaveLength(1);
+    cache.entries.clear();
+    const later = await paced();
+    const other = later.ledger('planned');
+    other.plan(2);
+    await other.turn(later.deadline());
+    later.clock.now = START + 16 * SLOT + 101;
+    await other.keepTicket();
+    expect([...later.cache.entries.keys()].filter((k) => k.includes('planned'))).toEqual([]);
+  });
+
+  it('login links follow the lane’s limit as set by SOTION_RATE_LOGIN_LINKS, with a spare slot of their own', async () => {
+    const { ledger, deadline, cache } = setup(START, { SOTION_RATE_LOGIN_LINKS: ' 5/1 ' });
+    const times: (number | undefined)[] = [];
+    for (let i = 0; i < 5; i += 1)
+      times.push(atOf(await ledger().turn(deadline(), LOGIN_LINK_SITE_LIMIT)));
+    // 5 a second: 204-ms slots, the fifth of each second spare.
+    expect(times.map((t) => t! - START)).toEqual([0, 204, 408, 612, 1_020]);
+    expect(JSON.parse(cache.entries.get(key('lane:login-links'))!.value)).toEqual({
+      head: START + 1_020,
+    });
+    expect(cache.entries.get(key('lane:login-links'))!.expiresAt).toBe(START + 900_000);
+    expect(cache.entries.get(key(`login-links:204:${START / 204}`))!.expiresAt).toBe(
+      START + 120_000,
+    );
+    // The general lane learns the lane is in use.
+    expect(JSON.parse(cache.entries.get(key('state'))!.value)).toEqual({
+      active: { 'login-links': { at: START, count: 5, windowMs: 1_000 } },
+    });
+    // A setting it cannot read leaves the documented 50 a minute.
+    const other = setup(START, { SOTION_RATE_LOGIN_LINKS: '5 per second' });
+    const first = atOf(await other.ledger().turn(other.deadline(), LOGIN_LINK_SITE_LIMIT))!;
+    const second = atOf(await other.ledger().turn(other.deadline(), LOGIN_LINK_SITE_LIMIT))!;
+    expect(second - first).toBe(1_224);
+  });
+
+  it('starts pacing at half the window used by others, not before, and not for its own use', async () => {
+    const answers = async (remaining: number, own: number) => {
+      const { ledger, deadline, clock } = setup(START);
+      const run = ledger();
+      for (let i = 1; i <= own; i += 1)
+        await run.observe({ limit: LIMIT, remaining: LIMIT - i, resetAtMs: START + WINDOW }, START);
+      await run.observe({ limit: LIMIT, remaining, resetAtMs: START + WINDOW }, clock.now);
+      return (await ledger().turn(deadline())).kind;
+    };
+    expect(await answers(15, 1)).toBe('wait');
+    expect(await answers(16, 1)).toBe('free');
+    // 15 used, 14 of them this run's (the last answer is its 14th): one other.
+    expect(await answers(15, 13)).toBe('wait');
+    expect(await answers(15, 14)).toBe('free');
+  });
+
+  it('a 429 while not paced makes everyone pace from the window’s reset', async () => {
+    const { ledger, deadline, clock } = setup(START);
+    const run = ledger();
+    await learn(run, clock.now);
+    await run.observe(
+      { limit: LIMIT, remaining: 0, resetAtMs: START + 8_000, throttled: true },
+      clock.now,
+    );
+    // The first slot after 8 s: 8,160 ms (slot 24).
+    expect(atOf(await ledger().turn(deadline()))).toBe(START + 24 * SLOT);
+  });
+
+  it('reads and writes nothing for an answer that tells it nothing', async () => {
+    const { ledger, cache } = await paced();
+    const run = ledger();
+    const before = cache.calls;
+    await run.observe(undefined, START);
+    // A 429 of the endpoint's own limit says nothing of the general window.
+    await run.observe(
+      { limit: LIMIT, remaining: 12, resetAtMs: START + WINDOW, throttled: true, ownLimit: true },
+      START,
+    );
+    expect(cache.calls).toBe(before);
+    // A paced run's ordinary answer.
+    const pacedRun = ledger();
+    await contend(pacedRun, START);
+    const after = cache.calls;
+    await pacedRun.observe({ limit: LIMIT, remaining: 10, resetAtMs: START + WINDOW }, START);
+    expect(cache.calls).toBe(after);
+  });
+
+  it('ignores a shared state it cannot read, and paces on one it can', async () => {
+    const params = [
+      { limit: 0, windowMs: WINDOW },
+      { limit: '30', windowMs: WINDOW },
+      { limit: LIMIT, windowMs: 0 },
+      { limit: LIMIT, windowMs: '10000' },
+      null,
+    ];
+    for (const p of params) {
+      const { ledger, deadline, cache } = setup(START);
+      cache.entries.set(key('state'), {
+        value: JSON.stringify({ params: p }),
+        expiresAt: Infinity,
+      });
+      cache.entries.set(key('head'), {
+        value: JSON.stringify({ head: START }),
+        expiresAt: Infinity,
+      });
+      expect(await ledger().turn(deadline())).toEqual({ kind: 'free' });
+    }
+    const { ledger, deadline, cache } = setup(START);
+    cache.entries.set(key('state'), {
+      value: JSON.stringify({ params: { limit: LIMIT, windowMs: WINDOW } }),
+      expiresAt: Infinity,
+    });
+    cache.entries.set(key('head'), { value: JSON.stringify({ head: START }), expiresAt: Infinity });
+    expect(await ledger().turn(deadline())).toEqual({ kind: 'wait', at: START + SLOT });
+  });
+
+  it('learns a shorter window only when it is more than 3% shorter, or its own is old', async () => {
+    const windowAfter = async (bound: number, sentAt: number) => {
+      const { ledger, clock, cache } = setup(START);
+      await learn(ledger(), START);
+      clock.now = sentAt;
+      await ledger().observe(
+        { limit: LIMIT, remaining: LIMIT - 1, resetAtMs: sentAt + bound },
+        sentAt,
+      );
+      return (JSON.parse(cache.entries.get(key('state'))!.value) as { params: Params }).params;
+    };
+    type Params = { windowMs: number; freshAt: number };
+    // 9.8 s is within 3% of 10 s: nothing changes (this window's start is no news either).
+    expect(await windowAfter(9_800, START + 10_000)).toEqual({
+      limit: LIMIT,
+      windowMs: WINDOW,
+      freshAt: START,
+    });
+    expect(await windowAfter(9_700, START + 10_000)).toEqual({
+      limit: LIMIT,
+      windowMs: 9_700,
+      freshAt: START + 10_000,
+    });
+    // Its start is older than two windows: the new start is written, the window kept.
+    expect(await windowAfter(9_800, START + 20_000)).toEqual({
+      limit: LIMIT,
+      windowMs: WINDOW,
+      freshAt: START + 20_000,
+    });
   });
 });
