@@ -180,7 +180,7 @@ export class RateLedger {
   private readonly own = new Map<number, number>();
   /** The slowest answer of this run: turns reserved in a row are at least this far apart. */
   private latencyMs = 250;
-  private readonly token = randomUUID().slice(0, 8);
+  private readonly token = randomUUID();
   /** Slots this run claimed, claims refused (another run had the slot), spare slots taken. */
   claims = 0;
   refused = 0;
@@ -406,7 +406,6 @@ export class RateLedger {
     return {
       at: timeOf(general, index),
       lane: GENERAL,
-      keys: [slotKey(general, index)],
       toleranceMs: general.toleranceMs,
     };
   }
@@ -463,7 +462,6 @@ export class RateLedger {
         return {
           at: laneAt,
           lane: own.lane,
-          keys: [slotKey(lane, at)],
           toleranceMs: lane.toleranceMs,
         };
       }
@@ -477,7 +475,6 @@ export class RateLedger {
         return {
           at: timeOf(general, g),
           lane: own.lane,
-          keys: [slotKey(lane, at), slotKey(general, g)],
           toleranceMs: Math.min(lane.toleranceMs, general.toleranceMs),
         };
       }

@@ -2,13 +2,11 @@ import type { ConnectionCache } from './cache';
 
 /**
  * A turn a step holds on the site's rate limit: when its request may be sent, for which kind of
- * request (the general limit, or an endpoint's own lane), the ledger keys it holds, and how late
- * it may still be used.
+ * request (the general limit, or an endpoint's own lane), and how late it may still be used.
  */
 export interface Held {
   at: number;
   lane: string;
-  keys: string[];
   toleranceMs: number;
 }
 
@@ -27,7 +25,6 @@ const isHeld = (value: unknown): value is Held =>
   value !== null &&
   typeof (value as Held).at === 'number' &&
   typeof (value as Held).lane === 'string' &&
-  Array.isArray((value as Held).keys) &&
   typeof (value as Held).toleranceMs === 'number';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -21,10 +21,13 @@ class FaithfulCache implements ScopedCache {
     if (entry && entry.expiresAt <= this.clock.now) this.entries.delete(key);
     return this.entries.get(key);
   }
+  /** Every call after this many fails (the cache goes down in the middle of a try). */
+  failAfter = Infinity;
   private async trip() {
     this.calls += 1;
     await Promise.resolve();
-    if (this.failing) throw new Error('RPC request failed after 3 attempts');
+    if (this.failing || this.calls > this.failAfter)
+      throw new Error('RPC request failed after 3 attempts');
   }
   async get(key: string, scope?: string[]) {
     await this.trip();
@@ -387,12 +390,12 @@ describe('rate ledger rules', () => {
   });
 
   /** A step that went back holding slot 15, with 100 runs queued behind it. */
-  const behindQueue = async () => {
+  const behindQueue = async (queued = 100) => {
     const s = await paced();
     const first = s.ledger('late');
     expect(atOf(await first.turn(new Deadline(1_000, START)))).toBe(START + 15 * SLOT);
     await first.keepTicket();
-    for (let i = 0; i < 100; i += 1) await s.ledger().turn(new Deadline(1_000, START));
+    for (let i = 0; i < queued; i += 1) await s.ledger().turn(new Deadline(1_000, START));
     return s;
   };
 
@@ -419,12 +422,12 @@ describe('rate ledger rules', () => {
     taken(s, [29]);
     s.clock.now = START + 15 * SLOT + 101;
     expect(atOf(await s.ledger('late').turn(s.deadline()))).toBe(START + 59 * SLOT);
-    const t = await behindQueue();
+    // 130 runs queued up to slot 150: the fourth spare (119) is not tried.
+    const t = await behindQueue(130);
     taken(t, [29, 59, 89]);
     t.clock.now = START + 15 * SLOT + 101;
     const replay = t.ledger('late');
-    // The 100 runs queued up to slot 118; 119 is a spare.
-    expect(atOf(await replay.turn(t.deadline()))).toBe(START + 120 * SLOT);
+    expect(atOf(await replay.turn(t.deadline()))).toBe(START + 151 * SLOT);
     expect(replay.spares).toBe(0);
   });
 
@@ -605,7 +608,7 @@ describe('rate ledger rules', () => {
         expiresAt: Infinity,
       });
       cache.entries.set(key('head'), {
-        value: JSON.stringify({ head: START }),
+        value: JSON.stringify({ head: START + 5_000 }),
         expiresAt: Infinity,
       });
       expect(await ledger().turn(deadline())).toEqual({ kind: 'free' });
@@ -615,8 +618,11 @@ describe('rate ledger rules', () => {
       value: JSON.stringify({ params: { limit: LIMIT, windowMs: WINDOW } }),
       expiresAt: Infinity,
     });
-    cache.entries.set(key('head'), { value: JSON.stringify({ head: START }), expiresAt: Infinity });
-    expect(await ledger().turn(deadline())).toEqual({ kind: 'wait', at: START + SLOT });
+    cache.entries.set(key('head'), {
+      value: JSON.stringify({ head: START + 5_000 }),
+      expiresAt: Infinity,
+    });
+    expect(await ledger().turn(deadline())).toEqual({ kind: 'wait', at: START + 15 * SLOT });
   });
 
   it('learns a shorter window only when it is more than 3% shorter, or its own is old', async () => {
@@ -648,5 +654,472 @@ describe('rate ledger rules', () => {
       windowMs: WINDOW,
       freshAt: START + 20_000,
     });
+  });
+});
+
+/** A run with its own cache calls counted from here. */
+const counted = (cache: FaithfulCache) => {
+  const from = cache.calls;
+  return () => cache.calls - from;
+};
+
+const stateOf = (cache: FaithfulCache) =>
+  JSON.parse(cache.entries.get(key('state'))!.value) as {
+    params?: { limit: number; windowMs: number; freshAt?: number };
+    active?: Record<string, { at: number; count: number; windowMs: number }>;
+  };
+
+const put = (cache: FaithfulCache, name: string, value: unknown) =>
+  cache.entries.set(key(name), { value: JSON.stringify(value), expiresAt: Infinity });
+
+const LINKS = LOGIN_LINK_SITE_LIMIT;
+
+describe('rate ledger: what it reads and writes', () => {
+  it('reads SOTION_RATE_<LANE> only when it is whole: count/seconds', async () => {
+    const spacing = async (setting: string) => {
+      const { ledger, deadline } = setup(START, { SOTION_RATE_LOGIN_LINKS: setting });
+      const times: number[] = [];
+      for (let i = 0; i < 3; i += 1) times.push(atOf(await ledger().turn(deadline(), LINKS))!);
+      return Math.min(times[1]! - times[0]!, times[2]! - times[1]!);
+    };
+    // The documented 50 a minute: 1,224-ms slots.
+    for (const unreadable of ['x5/1', '5/1x', '5/1.x'])
+      expect(await spacing(unreadable)).toBe(1_224);
+    expect(await spacing('12/1')).toBe(85);
+    expect(await spacing('5/10')).toBe(2_040);
+    expect(await spacing('5/1.25')).toBe(255);
+  });
+
+  it('reads the shared state again only when its copy is more than a second old', async () => {
+    const { ledger, clock, cache } = setup(START);
+    const run = ledger();
+    await run.turn(new Deadline(25_000, START));
+    const calls = counted(cache);
+    clock.now = START + 1_000;
+    expect(await run.turn(new Deadline(25_000, START))).toEqual({ kind: 'free' });
+    expect(calls()).toBe(0);
+    clock.now = START + 1_001;
+    await run.turn(new Deadline(25_000, START));
+    // The state and the head.
+    expect(calls()).toBe(2);
+  });
+
+  it('a paced claim costs five calls: its memory, the state, the head, the slot and the head written', async () => {
+    const { ledger, deadline, cache } = await paced();
+    const calls = counted(cache);
+    const run = ledger();
+    await run.turn(deadline());
+    expect(calls()).toBe(5);
+    expect(run.claims).toBe(1);
+  });
+
+  it('reads a login-link lane’s head again only when its copy is more than a second old, and writes it once per claim', async () => {
+    const { ledger, clock, cache } = setup(START);
+    const run = ledger();
+    await run.turn(new Deadline(60_000, START), LINKS);
+    let calls = counted(cache);
+    // Its copies are fresh: the slot, and the lane's head.
+    await run.turn(new Deadline(60_000, START), LINKS);
+    expect(calls()).toBe(2);
+    clock.now = START + 1_000;
+    calls = counted(cache);
+    await run.turn(new Deadline(60_000, START), LINKS);
+    expect(calls()).toBe(2);
+    clock.now = START + 1_001;
+    calls = counted(cache);
+    await run.turn(new Deadline(60_000, START), LINKS);
+    // The state, the head and the lane's head read again.
+    expect(calls()).toBe(5);
+    // What it learns next is written without the lane's head again.
+    calls = counted(cache);
+    await run.observe(
+      { limit: LIMIT, remaining: LIMIT - 1, resetAtMs: clock.now + WINDOW },
+      clock.now,
+    );
+    // The state read and written (its copy is of this very moment): not the lane's head.
+    expect(calls()).toBe(2);
+  });
+
+  it('says a lane is in use again when its count changed or 30 s passed', async () => {
+    const { ledger, clock, cache } = setup(START);
+    await ledger().turn(new Deadline(60_000, START), LINKS);
+    const said = () => stateOf(cache).active!['login-links']!;
+    expect(said()).toEqual({ at: START, count: 50, windowMs: 60_000 });
+    clock.now = START + 30_000;
+    await ledger().turn(new Deadline(60_000, clock.now), LINKS);
+    expect(said().at).toBe(START);
+    clock.now = START + 30_001;
+    await ledger().turn(new Deadline(60_000, clock.now), LINKS);
+    expect(said().at).toBe(START + 30_001);
+    // Another count for the lane (a scaled setting) is said at once.
+    const other = setup(START + 30_002, { SOTION_RATE_LOGIN_LINKS: '5/1' });
+    other.cache.entries = cache.entries;
+    await other.ledger().turn(new Deadline(60_000, START + 30_002), LINKS);
+    expect(said()).toEqual({ at: START + 30_002, count: 5, windowMs: 1_000 });
+  });
+
+  it('keeps the newer of what it and the others said: lanes by their time, the limit by its window’s start', async () => {
+    const { ledger, clock, cache } = setup(START);
+    const run = ledger();
+    await learn(run, START);
+    await run.turn(new Deadline(60_000, START), LINKS);
+    // Meanwhile another run learned a later window, and said the lane is in use later still.
+    put(cache, 'state', {
+      params: { limit: LIMIT, windowMs: 9_000, freshAt: START + 20_000 },
+      active: {
+        'login-links': { at: START + 40_000, count: 50, windowMs: 60_000 },
+        other: { at: START, count: 10, windowMs: 60_000 },
+      },
+    });
+    // This run writes the state (a lane of its own said): the newer of each is kept.
+    clock.now = START + 1_001;
+    run.plan(0);
+    await run.turn(new Deadline(60_000, clock.now), { lane: 'exports', count: 10, perSeconds: 60 });
+    expect(stateOf(cache)).toEqual({
+      params: { limit: LIMIT, windowMs: 9_000, freshAt: START + 20_000 },
+      active: {
+        'login-links': { at: START + 40_000, count: 50, windowMs: 60_000 },
+        other: { at: START, count: 10, windowMs: 60_000 },
+        exports: { at: START + 1_001, count: 10, windowMs: 60_000 },
+      },
+    });
+    // On a tie, what is stored stays.
+    put(cache, 'state', {
+      params: { limit: 20, windowMs: 9_000, freshAt: START + 20_000 },
+      active: { exports: { at: START + 1_001, count: 7, windowMs: 60_000 } },
+    });
+    clock.now = START + 2_002;
+    await run.turn(new Deadline(60_000, clock.now), { lane: 'more', count: 10, perSeconds: 60 });
+    expect(stateOf(cache).params).toEqual({ limit: 20, windowMs: 9_000, freshAt: START + 20_000 });
+    expect(stateOf(cache).active!.exports).toEqual({
+      at: START + 1_001,
+      count: 7,
+      windowMs: 60_000,
+    });
+  });
+
+  it('drops stored lanes it cannot read, all of them, and a lane head it cannot read', async () => {
+    const good = { at: START, count: 10, windowMs: 60_000 };
+    for (const bad of [
+      'x',
+      null,
+      { ...good, at: '1' },
+      { ...good, count: '10' },
+      { ...good, count: 0 },
+      { ...good, windowMs: '60000' },
+      { ...good, windowMs: 0 },
+    ]) {
+      const { ledger, cache } = setup(START);
+      put(cache, 'state', { active: { other: good, bad } });
+      await ledger().turn(new Deadline(60_000, START), LINKS);
+      expect(Object.keys(stateOf(cache).active!)).toEqual(['login-links']);
+    }
+    const { ledger, cache } = setup(START);
+    put(cache, 'state', { active: { other: good, more: good } });
+    await ledger().turn(new Deadline(60_000, START), LINKS);
+    expect(Object.keys(stateOf(cache).active!)).toEqual(['other', 'more', 'login-links']);
+    // A lane head that is not a time: the lane starts afresh (at the first slot from now).
+    const s = setup(START, { SOTION_RATE_LOGIN_LINKS: '5/1' });
+    put(s.cache, 'lane:login-links', { head: String(START + 10_000) });
+    expect(atOf(await s.ledger().turn(s.deadline(), LINKS))).toBe(START);
+  });
+
+  it('a request of the general lane does not use a login-link turn, nor a login link a general one', async () => {
+    const { ledger, deadline } = await paced();
+    const run = ledger();
+    run.plan(2);
+    expect(atOf(await run.turn(deadline()))).toBe(START + 15 * SLOT);
+    // It holds slot 16 for its next general request; a login link claims a turn of its own.
+    const link = atOf(await run.turn(deadline(), LINKS))!;
+    expect(link).toBeLessThan(START + 2_000);
+    expect(atOf(await run.turn(deadline()))).toBe(START + 16 * SLOT);
+  });
+
+  it('a login link in between does not use up a plan', async () => {
+    const { ledger, deadline } = await paced();
+    const run = ledger();
+    run.plan(3);
+    await run.turn(deadline(), LINKS);
+    const claims = run.claims;
+    await run.turn(deadline());
+    // The general request and the two that follow it.
+    expect(run.claims - claims).toBe(3);
+  });
+});
+
+describe('rate ledger: edges', () => {
+  const takenSlots = (s: ReturnType<typeof setup>, slots: number[]) => {
+    for (const i of slots)
+      s.cache.entries.set(key(`general:340:${BASE + i}`), { value: '"x"', expiresAt: Infinity });
+  };
+
+  it('a lost turn takes one spare slot: the plan’s next request queues', async () => {
+    const s = await paced();
+    const first = s.ledger('late');
+    await first.turn(new Deadline(1_000, START));
+    await first.keepTicket();
+    for (let i = 0; i < 100; i += 1) await s.ledger().turn(new Deadline(1_000, START));
+    s.clock.now = START + 15 * SLOT + 101;
+    const replay = s.ledger('late');
+    replay.plan(2);
+    expect(atOf(await replay.turn(s.deadline(600_000)))).toBe(START + 29 * SLOT);
+    expect(atOf(await replay.turn(s.deadline(600_000)))).toBe(START + 120 * SLOT);
+  });
+
+  /** Login links at 5 a second: a step holds lane slot 1 and goes back; 20 links queue behind it. */
+  const linksBehind = async () => {
+    const s = setup(START, { SOTION_RATE_LOGIN_LINKS: '5/1' });
+    await s.ledger().turn(s.deadline(), LINKS);
+    const late = s.ledger('late-link');
+    expect(await late.turn(new Deadline(1_000, START), LINKS)).toMatchObject({
+      kind: 'handBack',
+      at: START + 204,
+    });
+    await late.keepTicket();
+    for (let i = 0; i < 20; i += 1) await s.ledger().turn(s.deadline(), LINKS);
+    // The lane's tolerance is 10 ms: missed.
+    s.clock.now = START + 215;
+    return s;
+  };
+  const takenLane = (s: ReturnType<typeof setup>, slots: number[]) => {
+    for (const i of slots)
+      s.cache.entries.set(key(`login-links:204:${START / 204 + i}`), {
+        value: '"x"',
+        expiresAt: Infinity,
+      });
+  };
+
+  it('a missed login-link turn takes the lane’s next spare slot (up to three, a second apart), then its queue', async () => {
+    const s = await linksBehind();
+    const replay = s.ledger('late-link');
+    expect(atOf(await replay.turn(s.deadline(), LINKS))).toBe(START + 4 * 204);
+    expect(replay.spares).toBe(1);
+    // Its next link queues (after slot 26, the last of the 20).
+    expect(atOf(await replay.turn(s.deadline(), LINKS))).toBe(START + 27 * 204);
+    const t = await linksBehind();
+    takenLane(t, [4]);
+    expect(atOf(await t.ledger('late-link').turn(t.deadline(), LINKS))).toBe(START + 9 * 204);
+    const u = await linksBehind();
+    takenLane(u, [4, 9, 14]);
+    expect(atOf(await u.ledger('late-link').turn(u.deadline(), LINKS))).toBe(START + 27 * 204);
+  });
+
+  it('a login link while the general lane paces also takes the general slot at or just after its own', async () => {
+    const s = await paced({ SOTION_RATE_LOGIN_LINKS: '5/1' });
+    expect(await s.ledger().turn(s.deadline(), LINKS)).toEqual({ kind: 'wait', at: START });
+    expect(s.cache.entries.has(key(`general:340:${BASE}`))).toBe(true);
+    // Its general slot taken: the next one, a general slot on at most.
+    const t = await paced({ SOTION_RATE_LOGIN_LINKS: '5/1' });
+    takenSlots(t, [0]);
+    expect(atOf(await t.ledger().turn(t.deadline(), LINKS))).toBe(START + SLOT);
+    // Both taken: its lane slot is given back, and the next lane slots tried, further each time.
+    const u = await paced({ SOTION_RATE_LOGIN_LINKS: '5/1' });
+    takenSlots(u, [0, 1]);
+    expect(atOf(await u.ledger().turn(u.deadline(), LINKS))).toBe(START + 2 * SLOT);
+    const lane = (i: number) => u.cache.entries.has(key(`login-links:204:${START / 204 + i}`));
+    expect([0, 1, 2, 3].map(lane)).toEqual([false, false, false, true]);
+    // A general spare slot is not taken for it.
+    const v = await paced({ SOTION_RATE_LOGIN_LINKS: '5/1' });
+    v.clock.now = START + 48 * 204;
+    expect(atOf(await v.ledger().turn(v.deadline(), LINKS))).toBe(START + 30 * SLOT);
+  });
+
+  it('after a refused slot it reads the head at once, and catches up with the queue others wrote', async () => {
+    const s = await paced();
+    takenSlots(s, [15]);
+    put(s.cache, 'head', { head: START + 20 * SLOT });
+    expect(atOf(await s.ledger().turn(s.deadline()))).toBe(START + 21 * SLOT);
+  });
+
+  it('spreads its next tries the more claims failed (a random share of the failures so far)', async () => {
+    for (const [draw, slot] of [
+      [0, 26],
+      [0.999, 30],
+    ] as const) {
+      const s = await paced();
+      takenSlots(s, [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+      const connection = new ConnectionCache({ cache: s.cache });
+      const run = new RateLedger(
+        connection,
+        new StepMemory(connection, 'spread', () => s.clock.now),
+        () => s.clock.now,
+        () => draw,
+        {},
+      );
+      expect(atOf(await run.turn(s.deadline()))).toBe(START + slot * SLOT);
+    }
+  });
+
+  it('24 refused slots cost 24 claims and 12 reads of the head', async () => {
+    const { cache, deadline, ledger } = await paced();
+    cache.refuseClaims = true;
+    const calls = counted(cache);
+    await ledger().turn(deadline());
+    expect(calls()).toBe(3 + 24 + 12);
+  });
+
+  it('a cache that fails in the middle of a claim ends the claims: the request goes unpaced', async () => {
+    const general = await paced();
+    general.cache.failAfter = general.cache.calls + 3;
+    const run = general.ledger();
+    expect(await run.turn(general.deadline())).toEqual({ kind: 'free' });
+    expect(run.refused).toBe(1);
+    const links = setup(START);
+    links.cache.failAfter = 4;
+    const link = links.ledger();
+    expect(await link.turn(links.deadline(), LINKS)).toEqual({ kind: 'free' });
+    expect(link.refused).toBe(1);
+  });
+
+  it('reads the shared state for an answer only when it may change what it knows', async () => {
+    const { ledger, clock, cache } = setup(START);
+    const run = ledger();
+    await run.turn(new Deadline(25_000, START));
+    clock.now = START + 500;
+    let calls = counted(cache);
+    // No limit known, its copy half a second old: enough for an ordinary answer.
+    await run.observe({ limit: LIMIT, remaining: 20, resetAtMs: START + WINDOW }, START);
+    expect(calls()).toBe(0);
+    // A 429 without the limit known: read again now.
+    calls = counted(cache);
+    await run.observe(
+      { limit: LIMIT, remaining: 0, resetAtMs: START + WINDOW, throttled: true },
+      START + 500,
+    );
+    expect(calls()).toBe(2);
+    // A window's first answer: read again, learned, written.
+    clock.now = START + 600;
+    calls = counted(cache);
+    await run.observe(
+      { limit: LIMIT, remaining: LIMIT - 1, resetAtMs: START + 10_600 },
+      START + 600,
+    );
+    expect(calls()).toBe(4);
+    // With the limit known, a 429 is no reason to read again: the head it pushes is read and
+    // written.
+    const other = ledger();
+    await learn(other, START + 600);
+    clock.now = START + 700;
+    calls = counted(cache);
+    await other.observe(
+      { limit: LIMIT, remaining: 0, resetAtMs: START + 10_600, throttled: true },
+      START + 700,
+    );
+    expect(calls()).toBe(2);
+  });
+
+  it('a 429 for a paced request: the head moves to the reset (never back), and the run takes a spare slot', async () => {
+    const s = await paced();
+    const run = s.ledger();
+    expect(atOf(await run.turn(s.deadline()))).toBe(START + 15 * SLOT);
+    await run.observe(
+      { limit: LIMIT, remaining: 0, resetAtMs: START + 30_000, throttled: true },
+      START + 15 * SLOT,
+    );
+    // Slot 89 (30,260 ms) is a spare.
+    expect(atOf(await s.ledger().turn(s.deadline(600_000)))).toBe(START + 90 * SLOT);
+    const t = await paced();
+    for (let i = 0; i < 100; i += 1) await t.ledger().turn(new Deadline(1_000, START));
+    const refused = t.ledger();
+    expect(atOf(await refused.turn(t.deadline(600_000)))).toBe(START + 118 * SLOT);
+    await refused.observe(
+      { limit: LIMIT, remaining: 0, resetAtMs: START + 8_000, throttled: true },
+      START,
+    );
+    expect(atOf(await refused.turn(t.deadline(600_000), undefined, START + 8_000))).toBe(
+      START + 29 * SLOT,
+    );
+    // The queue goes on after 118 (119 is a spare).
+    expect(atOf(await t.ledger().turn(t.deadline(600_000)))).toBe(START + 120 * SLOT);
+  });
+
+  it('a run that saw others goes on pacing after the shared state has gone quiet', async () => {
+    const { ledger, clock } = setup(START);
+    const run = ledger();
+    await contend(run, START);
+    clock.now = START + 30_000;
+    expect(await ledger().turn(new Deadline(25_000, clock.now))).toEqual({ kind: 'free' });
+    expect(await run.turn(new Deadline(25_000, clock.now))).toEqual({
+      kind: 'wait',
+      at: START + 90 * SLOT,
+    });
+  });
+
+  it('does not learn a window while the general lane has claims ahead', async () => {
+    const learned = async (at: number) => {
+      const s = await paced();
+      s.clock.now = at;
+      await s.ledger().observe({ limit: LIMIT, remaining: LIMIT - 1, resetAtMs: at + 9_000 }, at);
+      return stateOf(s.cache).params!.windowMs;
+    };
+    // The head is at 4.9 s.
+    expect(await learned(START + 1_000)).toBe(WINDOW);
+    expect(await learned(START + 4_900)).toBe(9_000);
+  });
+
+  it('learns a new limit, a start a window after the last, and never a window of no length', async () => {
+    const windowAfter = async (limit: number, bound: number, sentAt: number, first = 10_000) => {
+      const { ledger, clock, cache } = setup(START);
+      await ledger().observe(
+        { limit: LIMIT, remaining: LIMIT - 1, resetAtMs: START + first },
+        START,
+      );
+      clock.now = sentAt;
+      await ledger().observe({ limit, remaining: limit - 1, resetAtMs: sentAt + bound }, sentAt);
+      return stateOf(cache).params;
+    };
+    expect(await windowAfter(60, WINDOW, START + 10_000)).toEqual({
+      limit: 60,
+      windowMs: WINDOW,
+      freshAt: START + 10_000,
+    });
+    // A start 9 s after the last (the reset says 10): the window is at most 9 s.
+    expect(await windowAfter(LIMIT, WINDOW, START + 9_000)).toEqual({
+      limit: LIMIT,
+      windowMs: 9_000,
+      freshAt: START + 9_000,
+    });
+    expect(await windowAfter(LIMIT, 0, START + 10_000)).toEqual({
+      limit: LIMIT,
+      windowMs: WINDOW,
+      freshAt: START,
+    });
+    // Exactly 3% shorter is not shorter; exactly two windows on is not old.
+    expect(await windowAfter(LIMIT, WINDOW, START + 10_300, 10_300)).toEqual({
+      limit: LIMIT,
+      windowMs: 10_300,
+      freshAt: START,
+    });
+    expect(await windowAfter(LIMIT, WINDOW, START + 20_000)).toEqual({
+      limit: LIMIT,
+      windowMs: WINDOW,
+      freshAt: START,
+    });
+  });
+
+  it('while login links are in use, the general queue keeps free the slot at or after each of theirs', async () => {
+    const queue = async (lane: { at: number; count: number }) => {
+      const s = await paced();
+      put(s.cache, 'state', {
+        params: { limit: LIMIT, windowMs: WINDOW, freshAt: START },
+        active: { 'login-links': { ...lane, windowMs: 60_000 } },
+      });
+      const slots: number[] = [];
+      for (let i = 0; i < 20; i += 1)
+        slots.push((atOf(await s.ledger().turn(s.deadline(600_000)))! - START) / SLOT);
+      return slots;
+    };
+    // 50 a minute: 1,224-ms slots; slot 29 is a spare.
+    expect(await queue({ at: START, count: 50 })).toEqual([
+      15, 17, 18, 19, 21, 22, 24, 25, 26, 28, 31, 32, 33, 35, 36, 37, 39, 40, 42, 43,
+    ]);
+    // 90 a minute: slots of 680 ms, twice the general lane's: still kept.
+    expect((await queue({ at: START, count: 90 })).slice(0, 8)).toEqual([
+      15, 17, 19, 21, 23, 25, 27, 31,
+    ]);
+    // Faster than that, or said two minutes ago: not kept.
+    const consecutive = [15, 16, 17, 18, 19, 20, 21, 22];
+    expect((await queue({ at: START, count: 100 })).slice(0, 8)).toEqual(consecutive);
+    expect((await queue({ at: START - 120_000, count: 50 })).slice(0, 8)).toEqual(consecutive);
   });
 });

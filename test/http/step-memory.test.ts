@@ -30,7 +30,6 @@ const setup = (stored?: unknown) => {
 const held = (at: number, lane = 'general'): Held => ({
   at,
   lane,
-  keys: [`k${at}`],
   toleranceMs: 500,
 });
 
@@ -42,7 +41,6 @@ describe('StepMemory: load', () => {
         // Each of these lacks one part of a turn, or has it of the wrong kind.
         { ...held(T0), at: 'soon' },
         { ...held(T0), lane: 1 },
-        { ...held(T0), keys: 'k' },
         { ...held(T0), toleranceMs: undefined },
         held(T0 + 1_000),
         null,
