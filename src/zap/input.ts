@@ -41,8 +41,8 @@ export const toList = (z: ZObject, value: unknown, label: string): string[] => {
   for (const item of items) {
     const text = toText(z, item, label);
     if (text === undefined) continue;
-    for (const part of text.split(/[,;\r\n]+/)) {
-      const words = part.trim().split(/\s+/).filter(Boolean);
+    for (const part of text.split(/[,;\r\n]/)) {
+      const words = part.match(/\S+/g) ?? [];
       if (words.length > 1 && !words.every(isUuid)) out.push(words.join(' '));
       else out.push(...words);
     }

@@ -111,6 +111,15 @@ describe('input coercion', () => {
     expect(toList(z, 'a, b;c', 'L')).toEqual(['a', 'b', 'c']);
     // Spaces split only IDs: words that are not IDs (a group's name) stay one value.
     expect(toList(z, ['a', null, ' ', 'b c'], 'L')).toEqual(['a', 'b c']);
+    const id = '3f0c1a52-7d9e-4b8a-9c41-2a6e5d7b8f10';
+    const other = '9b2e4c61-0a3d-4f5e-8c7b-1d2e3f4a5b6c';
+    expect(toList(z, `${id}  ${other}\n,, Gold  Members ;`, 'L')).toEqual([
+      id,
+      other,
+      'Gold Members',
+    ]);
+    // A phrase with an ID in it is still one value (the message quotes it whole).
+    expect(toList(z, `${id} Gold`, 'L')).toEqual([`${id} Gold`]);
     expect(toList(z, '', 'L')).toEqual([]);
     expect(toList(z, null, 'L')).toEqual([]);
   });
