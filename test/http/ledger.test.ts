@@ -524,10 +524,16 @@ describe('rate ledger rules', () => {
   it('login links follow the lane’s limit as set by SOTION_RATE_LOGIN_LINKS, with a spare slot of their own', async () => {
     const { ledger, deadline, cache } = setup(START, { SOTION_RATE_LOGIN_LINKS: ' 5/1 ' });
     const times: (number | undefined)[] = [];
-    for (let i = 0; i < 5; i += 1)
-      times.push(atOf(await ledger().turn(deadline(), LOGIN_LINK_SITE_LIMIT)));
-    // 5 a second: 204-ms slots, the fifth of each second spare.
+    let refused = 0;
+    for (let i = 0; i < 5; i += 1) {
+      const run = ledger();
+      times.push(atOf(await run.turn(deadline(), LOGIN_LINK_SITE_LIMIT)));
+      refused += run.refused;
+    }
+    // 5 a second: 204-ms slots, the fifth of each second spare; each run claims the slot after
+    // the lane's head at its first try.
     expect(times.map((t) => t! - START)).toEqual([0, 204, 408, 612, 1_020]);
+    expect(refused).toBe(0);
     expect(JSON.parse(cache.entries.get(key('lane:login-links'))!.value)).toEqual({
       head: START + 1_020,
     });
@@ -1125,5 +1131,84 @@ describe('rate ledger: edges', () => {
     const consecutive = [15, 16, 17, 18, 19, 20, 21, 22];
     expect((await queue({ at: START, count: 100 })).slice(0, 8)).toEqual(consecutive);
     expect((await queue({ at: START - 120_000, count: 50 })).slice(0, 8)).toEqual(consecutive);
+  });
+});
+
+describe('rate ledger: turns held together', () => {
+  it('a lost turn’s spare slot comes before a later turn of the plan it still holds', async () => {
+    const s = await paced();
+    const first = s.ledger('pair');
+    // Its answers take 5 s: the plan's second turn is 5.05 s after the first (slot 30).
+    await first.observe({ limit: LIMIT, remaining: 10, resetAtMs: START + WINDOW }, START - 9_000);
+    first.plan(2);
+    expect(await first.turn(new Deadline(1_000, START))).toMatchObject({
+      kind: 'handBack',
+      at: START + 15 * SLOT,
+    });
+    await first.keepTicket();
+    for (let i = 0; i < 100; i += 1) await s.ledger().turn(new Deadline(1_000, START));
+    s.clock.now = START + 15 * SLOT + 101;
+    const replay = s.ledger('pair');
+    expect(atOf(await replay.turn(s.deadline()))).toBe(START + 29 * SLOT);
+    expect(atOf(await replay.turn(s.deadline()))).toBe(START + 30 * SLOT);
+  });
+
+  it('a login link later than a general turn the run holds gets its own turn', async () => {
+    const s = await paced({ SOTION_RATE_LOGIN_LINKS: '5/1' });
+    put(s.cache, 'lane:login-links', { head: START + 8_000 });
+    const run = s.ledger();
+    run.plan(2);
+    expect(atOf(await run.turn(s.deadline()))).toBe(START + 15 * SLOT);
+    // Lane slot 40 (8,160 ms), and the general slot that starts with it (24).
+    expect(atOf(await run.turn(s.deadline(), LINKS))).toBe(START + 24 * SLOT);
+    expect(run.refused).toBe(0);
+  });
+
+  it('a login link held with a general slot may be late by the smaller tolerance of the two', async () => {
+    const s = await paced({ SOTION_RATE_LOGIN_LINKS: '5/1' });
+    put(s.cache, 'lane:login-links', { head: START + 8_000 });
+    const link = s.ledger('link');
+    expect(await link.turn(new Deadline(1_000, START), LINKS)).toMatchObject({
+      kind: 'handBack',
+      at: START + 8_160,
+    });
+    await link.keepTicket();
+    // 50 ms late: within the general lane's 100 ms, not the login-link lane's 10 ms. Lost: lane
+    // slot 41 (8,364 ms) and the general slot after it (25).
+    s.clock.now = START + 8_210;
+    expect(atOf(await s.ledger('link').turn(s.deadline(), LINKS))).toBe(START + 25 * SLOT);
+  });
+
+  it('a head pushed on by a 429 is written as the furthest of its own and the one stored', async () => {
+    const s = await paced();
+    const run = s.ledger();
+    await run.turn(s.deadline());
+    put(s.cache, 'head', { head: START + 20_000 });
+    await run.observe(
+      { limit: LIMIT, remaining: 0, resetAtMs: START + 10_000, throttled: true },
+      START + 15 * SLOT,
+    );
+    expect(JSON.parse(s.cache.entries.get(key('head'))!.value)).toEqual({ head: START + 20_000 });
+  });
+
+  it('a run already pacing still learns from a window’s first answer and from a 429', async () => {
+    const s = await paced();
+    const run = s.ledger();
+    await contend(run, START);
+    s.clock.now = START + 5_000;
+    await run.observe({ limit: 60, remaining: 59, resetAtMs: START + 15_000 }, START + 5_000);
+    expect(stateOf(s.cache).params).toEqual({
+      limit: 60,
+      windowMs: WINDOW,
+      freshAt: START + 5_000,
+    });
+    const t = await paced();
+    const other = t.ledger();
+    await contend(other, START);
+    await other.observe(
+      { limit: LIMIT, remaining: 0, resetAtMs: START + 30_000, throttled: true },
+      START,
+    );
+    expect(JSON.parse(t.cache.entries.get(key('head'))!.value)).toEqual({ head: START + 30_000 });
   });
 });
