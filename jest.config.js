@@ -1,3 +1,6 @@
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS config file
+const { availableParallelism } = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   // The node environment, printing console output only for failing tests (TEST_LOGS=1: all of it).
@@ -28,8 +31,9 @@ module.exports = {
   // jest's default is one worker less than the cores: a single worker on 2 cores. Most tests are
   // CPU-bound (their waits run on test/fast-clock.ts), but the end-to-end files wait on the
   // sandbox over real HTTP (the flood test about 20 s): a third worker on 2 cores uses what they
-  // leave idle (130.5 s against 143.8 s for the suite, cold, one run each; docs/development.md).
-  maxWorkers: '150%',
+  // leave idle (docs/development.md). Computed: jest reads a percentage above 100% as a number
+  // of workers ('150%' would start 150).
+  maxWorkers: Math.ceil(availableParallelism() * 1.5),
   // zapier-platform-core exits a process past 450 MB after 250 runs (its memory checker): a
   // worker that has grown is replaced between test files instead.
   workerIdleMemoryLimit: '350MB',
