@@ -5,6 +5,7 @@
  */
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import type { BulkEntry } from '../../src/bulk/entries';
+import type { StepOutput } from '../../src/bulk/output';
 import { BulkMemory } from '../../src/bulk/memory';
 import {
   bulkAddMembers,
@@ -45,6 +46,25 @@ export const memberWith = (n: number, email: string) => listedMember(n, { email 
 export const newEmail = (n: number) => `new${n}@example.com`;
 export const newMember = (n: number) => listedMember(2000 + n, { email: newEmail(n) });
 export const range = (count: number) => Array.from({ length: count }, (_, i) => i);
+
+/**
+ * A step's output as its progress sentence reads it: every count 0 unless given (only the counts
+ * are read, so the email lists are left out).
+ */
+export const countsOf = <S extends string>(counts: Partial<Record<string, number>>) =>
+  ({
+    total: 0,
+    unchangedCount: 0,
+    addedCount: 0,
+    createdCount: 0,
+    removedCount: 0,
+    notInGroupCount: 0,
+    notAMemberCount: 0,
+    invalidCount: 0,
+    duplicateCount: 0,
+    failedCount: 0,
+    ...counts,
+  }) as unknown as StepOutput<S>;
 
 /** The emails, in order, as email list entries; `paid[i]` is entry i's Paid, when given. */
 export const entriesOf = (emails: string[], paid: Array<boolean | undefined> = []): BulkEntry[] =>

@@ -1,11 +1,20 @@
 import { perform } from '../../creates/bulk_remove_members_from_access_group';
 import { REMOVE_REASONS, REMOVE_STEP } from '../../src/bulk/remove';
-import type { StepOutput } from '../../src/bulk/output';
 import type { RemoveStatus } from '../../src/bulk/remove';
 import type { BulkReport } from '../../src/bulk/state';
 import { api, appTester, headers, makeBundle, pageOf, PREFIX } from '../helpers';
 import { fullMember } from '../member-fixtures';
-import { emailOf, existingMember, G1, groupPage, groupWith, idOf, lookup, removal } from './engine';
+import {
+  countsOf,
+  emailOf,
+  existingMember,
+  G1,
+  groupPage,
+  groupWith,
+  idOf,
+  lookup,
+  removal,
+} from './engine';
 
 /**
  * bulkRemoveMembers: how each way of finding the members (the group's own list, the site's list,
@@ -139,17 +148,7 @@ describe('bulkRemoveMembers: finding the members', () => {
 });
 
 describe('REMOVE_STEP: the wording of a run that stopped', () => {
-  const out = (counts: Partial<Record<string, number>>) =>
-    ({
-      total: 0,
-      removedCount: 0,
-      notInGroupCount: 0,
-      notAMemberCount: 0,
-      invalidCount: 0,
-      duplicateCount: 0,
-      failedCount: 0,
-      ...counts,
-    }) as unknown as StepOutput<RemoveStatus>;
+  const out = countsOf<RemoveStatus>;
 
   it('counts each outcome, naming the members not checked yet apart from those that failed', () => {
     expect(REMOVE_STEP.progress(out({ total: 1, removedCount: 1 }), {})).toBe(

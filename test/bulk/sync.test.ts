@@ -8,9 +8,11 @@ import { BulkMemory } from '../../src/bulk/memory';
 import {
   defaultMaxRemovals,
   NOT_IN_LIST,
+  SYNC_STEP,
   syncGroupMembers,
   type SyncOptions,
   type SyncReport,
+  type SyncStatus,
 } from '../../src/bulk/sync';
 import { SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
@@ -29,6 +31,7 @@ import {
 import { recordCalls } from './calls';
 import {
   bulk,
+  countsOf,
   emailOf,
   entriesOf,
   existingMember,
@@ -324,6 +327,13 @@ describe('sync engine: the removal guard', () => {
         'would remove everyone from the group, so nothing was done. Fill in Emails, Members or ' +
         'the CSV file, for example `ada@example.com`.',
     );
+    // Up to three quoted, then how many more.
+    expect(messageOf(await rejection(runSync(entriesOf(['a', 'b', 'c']))))).toMatch(
+      /^The list has no valid email \(3 invalid: a, b, c\), and/,
+    );
+    expect(messageOf(await rejection(runSync(entriesOf(['a', 'b', 'c', 'd', 'e']))))).toMatch(
+      /^The list has no valid email \(5 invalid: a, b, c and 2 more\), and/,
+    );
     const off = await rejection(runSync([], { removeOthers: false }));
     expect(messageOf(off)).toBe(
       'The list has no valid email, so there is nothing to sync. Fill in Emails, Members or the ' +
@@ -601,5 +611,36 @@ describe('sync engine: across runs', () => {
       ),
     );
     expect(sent.filter((r) => r === `GET /access-groups/${G1}`)).toHaveLength(1);
+  });
+});
+
+describe('SYNC_STEP: what a run did, in one sentence of its error', () => {
+  const out = countsOf<SyncStatus>;
+
+  it('names every count that is not zero, and leaves out those that are', () => {
+    expect(
+      SYNC_STEP.progress(
+        out({
+          total: 1_200,
+          unchangedCount: 1_000,
+          addedCount: 2,
+          createdCount: 1,
+          notAMemberCount: 4,
+          invalidCount: 5,
+          duplicateCount: 6,
+          removedCount: 3,
+          notInGroupCount: 7,
+          failedCount: 11,
+        }),
+        { notSent: 8 },
+      ),
+    ).toBe(
+      'Of 1,200 emails in the list: 1,000 unchanged, 2 added, 1 created, 4 of no member, ' +
+        '5 invalid, 6 duplicates in the list; 3 removed from the group, 7 out of it already, ' +
+        '8 not done yet, 3 failed.',
+    );
+    expect(SYNC_STEP.progress(out({ total: 1, unchangedCount: 1 }), {})).toBe(
+      'Of 1 email in the list: 1 unchanged, 0 added, 0 created; 0 removed from the group.',
+    );
   });
 });

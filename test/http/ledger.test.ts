@@ -326,6 +326,46 @@ const paced = async (env: NodeJS.ProcessEnv = {}) => {
   return s;
 };
 
+type Setup = ReturnType<typeof setup>;
+
+/** Cache calls from here on. */
+const counted = (cache: FaithfulCache) => {
+  const from = cache.calls;
+  return () => cache.calls - from;
+};
+
+const stateOf = (cache: FaithfulCache) =>
+  JSON.parse(cache.entries.get(key('state'))!.value) as {
+    params?: { limit: number; windowMs: number; freshAt?: number };
+    active?: Record<string, { at: number; count: number; windowMs: number }>;
+  };
+
+/** Stores an entry as another run would have (no expiry). */
+const put = (cache: FaithfulCache, name: string, value: unknown) =>
+  cache.entries.set(key(name), { value: JSON.stringify(value), expiresAt: Infinity });
+
+/** General slots (numbered from START) another run holds. */
+const takenSlots = (s: Setup, slots: number[]) => {
+  for (const i of slots) put(s.cache, `general:340:${BASE + i}`, 'x');
+};
+
+/** Login-link slots at 5 a second (204 ms, numbered from START) another run holds. */
+const takenLane = (s: Setup, slots: number[]) => {
+  for (const i of slots) put(s.cache, `login-links:204:${START / 204 + i}`, 'x');
+};
+
+const LINKS = LOGIN_LINK_SITE_LIMIT;
+
+/** A step that went back holding slot 15, with `queued` runs queued behind it. */
+const behindQueue = async (queued = 100) => {
+  const s = await paced();
+  const first = s.ledger('late');
+  expect(atOf(await first.turn(new Deadline(1_000, START)))).toBe(START + 15 * SLOT);
+  await first.keepTicket();
+  for (let i = 0; i < queued; i += 1) await s.ledger().turn(new Deadline(1_000, START));
+  return s;
+};
+
 describe('rate ledger rules', () => {
   it('has the slots its limit allows: 2% wider than the window, the last of every limit spare, 1% tolerance either side', () => {
     expect(latticeOf('x', 30, 10_000)).toEqual({
@@ -389,16 +429,6 @@ describe('rate ledger rules', () => {
     });
   });
 
-  /** A step that went back holding slot 15, with 100 runs queued behind it. */
-  const behindQueue = async (queued = 100) => {
-    const s = await paced();
-    const first = s.ledger('late');
-    expect(atOf(await first.turn(new Deadline(1_000, START)))).toBe(START + 15 * SLOT);
-    await first.keepTicket();
-    for (let i = 0; i < queued; i += 1) await s.ledger().turn(new Deadline(1_000, START));
-    return s;
-  };
-
   it('a replay within the tolerance keeps its slot; a millisecond later it takes the next spare slot', async () => {
     const s = await behindQueue();
     s.clock.now = START + 15 * SLOT + 100;
@@ -414,17 +444,13 @@ describe('rate ledger rules', () => {
   });
 
   it('a spare slot another run took sends it to the next spare a window on; three taken, to the queue', async () => {
-    const taken = (s: Awaited<ReturnType<typeof behindQueue>>, slots: number[]) => {
-      for (const i of slots)
-        s.cache.entries.set(key(`general:340:${BASE + i}`), { value: '"x"', expiresAt: Infinity });
-    };
     const s = await behindQueue();
-    taken(s, [29]);
+    takenSlots(s, [29]);
     s.clock.now = START + 15 * SLOT + 101;
     expect(atOf(await s.ledger('late').turn(s.deadline()))).toBe(START + 59 * SLOT);
     // 130 runs queued up to slot 150: the fourth spare (119) is not tried.
     const t = await behindQueue(130);
-    taken(t, [29, 59, 89]);
+    takenSlots(t, [29, 59, 89]);
     t.clock.now = START + 15 * SLOT + 101;
     const replay = t.ledger('late');
     expect(atOf(await replay.turn(t.deadline()))).toBe(START + 151 * SLOT);
@@ -609,25 +635,13 @@ describe('rate ledger rules', () => {
     ];
     for (const p of params) {
       const { ledger, deadline, cache } = setup(START);
-      cache.entries.set(key('state'), {
-        value: JSON.stringify({ params: p }),
-        expiresAt: Infinity,
-      });
-      cache.entries.set(key('head'), {
-        value: JSON.stringify({ head: START + 5_000 }),
-        expiresAt: Infinity,
-      });
+      put(cache, 'state', { params: p });
+      put(cache, 'head', { head: START + 5_000 });
       expect(await ledger().turn(deadline())).toEqual({ kind: 'free' });
     }
     const { ledger, deadline, cache } = setup(START);
-    cache.entries.set(key('state'), {
-      value: JSON.stringify({ params: { limit: LIMIT, windowMs: WINDOW } }),
-      expiresAt: Infinity,
-    });
-    cache.entries.set(key('head'), {
-      value: JSON.stringify({ head: START + 5_000 }),
-      expiresAt: Infinity,
-    });
+    put(cache, 'state', { params: { limit: LIMIT, windowMs: WINDOW } });
+    put(cache, 'head', { head: START + 5_000 });
     expect(await ledger().turn(deadline())).toEqual({ kind: 'wait', at: START + 15 * SLOT });
   });
 
@@ -662,23 +676,6 @@ describe('rate ledger rules', () => {
     });
   });
 });
-
-/** A run with its own cache calls counted from here. */
-const counted = (cache: FaithfulCache) => {
-  const from = cache.calls;
-  return () => cache.calls - from;
-};
-
-const stateOf = (cache: FaithfulCache) =>
-  JSON.parse(cache.entries.get(key('state'))!.value) as {
-    params?: { limit: number; windowMs: number; freshAt?: number };
-    active?: Record<string, { at: number; count: number; windowMs: number }>;
-  };
-
-const put = (cache: FaithfulCache, name: string, value: unknown) =>
-  cache.entries.set(key(name), { value: JSON.stringify(value), expiresAt: Infinity });
-
-const LINKS = LOGIN_LINK_SITE_LIMIT;
 
 describe('rate ledger: what it reads and writes', () => {
   it('reads SOTION_RATE_<LANE> only when it is whole: count/seconds', async () => {
@@ -858,17 +855,8 @@ describe('rate ledger: what it reads and writes', () => {
 });
 
 describe('rate ledger: edges', () => {
-  const takenSlots = (s: ReturnType<typeof setup>, slots: number[]) => {
-    for (const i of slots)
-      s.cache.entries.set(key(`general:340:${BASE + i}`), { value: '"x"', expiresAt: Infinity });
-  };
-
   it('a lost turn takes one spare slot: the plan’s next request queues', async () => {
-    const s = await paced();
-    const first = s.ledger('late');
-    await first.turn(new Deadline(1_000, START));
-    await first.keepTicket();
-    for (let i = 0; i < 100; i += 1) await s.ledger().turn(new Deadline(1_000, START));
+    const s = await behindQueue();
     s.clock.now = START + 15 * SLOT + 101;
     const replay = s.ledger('late');
     replay.plan(2);
@@ -890,13 +878,6 @@ describe('rate ledger: edges', () => {
     // The lane's tolerance is 10 ms: missed.
     s.clock.now = START + 215;
     return s;
-  };
-  const takenLane = (s: ReturnType<typeof setup>, slots: number[]) => {
-    for (const i of slots)
-      s.cache.entries.set(key(`login-links:204:${START / 204 + i}`), {
-        value: '"x"',
-        expiresAt: Infinity,
-      });
   };
 
   it('a missed login-link turn takes the lane’s next spare slot (up to three, a second apart), then its queue', async () => {
