@@ -1,20 +1,29 @@
+import type { Bundle, ZObject } from 'zapier-platform-core';
 import { perform } from '../../creates/bulk_remove_members_from_access_group';
-import { REMOVE_REASONS, REMOVE_STEP } from '../../src/bulk/remove';
+import { BulkMemory } from '../../src/bulk/memory';
+import { bulkRemoveMembers, REMOVE_REASONS, REMOVE_STEP } from '../../src/bulk/remove';
 import type { RemoveStatus } from '../../src/bulk/remove';
 import type { BulkReport } from '../../src/bulk/state';
-import { api, appTester, headers, makeBundle, pageOf, PREFIX } from '../helpers';
+import { SotionClient } from '../../src/http/client';
+import { useFastClock } from '../fast-clock';
+import { api, appTester, headers, makeBundle, pageOf, PREFIX, uuid } from '../helpers';
 import { fullMember } from '../member-fixtures';
 import {
   countsOf,
   emailOf,
+  entriesOf,
   existingMember,
   G1,
   groupPage,
   groupWith,
   idOf,
   lookup,
+  MovableDeadline,
   removal,
 } from './engine';
+
+// Back-off before a retry is waited out on a clock that skips the waiting (test/fast-clock.ts).
+useFastClock();
 
 /**
  * bulkRemoveMembers: how each way of finding the members (the group's own list, the site's list,
@@ -144,6 +153,136 @@ describe('bulkRemoveMembers: finding the members', () => {
     expect(rows(out)).toEqual([
       [emailOf(1), 'email list entry 1', 'not_a_member', idOf(1), REMOVE_REASONS.deleted],
     ]);
+  });
+});
+
+describe('bulkRemoveMembers: what is known before any request', () => {
+  it('an input without a valid email sends no request, not even the group check', async () => {
+    // "Never" fail: the output says what became of each email.
+    const out = await run({ emails: ['not-an-email', 'example.com'], fail_when: 'never' });
+    expect(rows(out)).toEqual([
+      ['not-an-email', 'email list entry 1', 'invalid', null, 'Not sent: the email has no @.'],
+      ['example.com', 'email list entry 2', 'invalid', null, 'Not sent: the email has no @.'],
+    ]);
+    expect(out).toMatchObject({ total: 2, invalidCount: 2, failedCount: 0, apiRequests: 0 });
+  });
+
+  /** What an earlier run of the step left in its memory (G1 checked, with `memberCount` members). */
+  type Earlier = { memberCount: number; found: Array<{ n: number; paid?: boolean }> };
+
+  /**
+   * Runs bulkRemoveMembers directly on G1 for `emails`, replaying an earlier run of the same step
+   * that checked the group and found members `found` in it (with Paid when given) before it stopped.
+   */
+  const replay = async (emails: string[], { memberCount, found }: Earlier) => {
+    let report: BulkReport<RemoveStatus> | undefined;
+    await appTester(async (z: ZObject, bundle: Bundle) => {
+      const earlier = new BulkMemory(z, REMOVE_STEP.key, 'replayed input');
+      earlier.setCheckedGroup(G1, memberCount);
+      await earlier.save(
+        [],
+        found.map(({ n, paid }) => ({
+          email: emailOf(n),
+          memberId: idOf(n),
+          ...(paid === undefined ? {} : { paid, status: 'active' as const }),
+          groups: [G1],
+        })),
+      );
+      report = await bulkRemoveMembers(
+        new SotionClient(z, bundle, new MovableDeadline()),
+        entriesOf(emails),
+        { groupId: G1, memory: new BulkMemory(z, REMOVE_STEP.key, 'replayed input') },
+      );
+      return null;
+    }, makeBundle({}));
+    if (report === undefined) throw new Error('the step returned no report');
+    return report;
+  };
+
+  const outcomes = (report: BulkReport<RemoveStatus>) =>
+    report.results.map((r) => [r.email, r.status, r.memberId, r.reason]);
+
+  it("counts only the members whose place in the group is unknown against the group's list", async () => {
+    // 2 pages of the group's list against 1 member not known there: a look-up and a read instead.
+    lookup(1);
+    memberRead(1, [102]);
+    removal(0);
+    const report = await replay([emailOf(0), emailOf(1)], {
+      memberCount: 150,
+      found: [{ n: 0, paid: false }],
+    });
+    expect(outcomes(report)).toEqual([
+      [emailOf(0), 'removed', idOf(0), null],
+      [emailOf(1), 'not_in_group', idOf(1), REMOVE_REASONS.notInGroup],
+    ]);
+    expect(report).toMatchObject({ apiRequests: 3, lookups: 1, memberPages: 0, notSent: 0 });
+  });
+
+  it('needs no Paid: members known by their id alone are removed without being looked for', async () => {
+    // Remembered with an id and their group, but not read (no Paid, no status).
+    for (const n of [0, 1, 2]) removal(n);
+    const report = await replay([0, 1, 2].map(emailOf), {
+      memberCount: 3,
+      found: [{ n: 0 }, { n: 1 }, { n: 2 }],
+    });
+    expect(outcomes(report)).toEqual([0, 1, 2].map((n) => [emailOf(n), 'removed', idOf(n), null]));
+    expect(report).toMatchObject({ apiRequests: 3, lookups: 0, memberPages: 0 });
+  });
+});
+
+describe('bulkRemoveMembers: what a DELETE answers', () => {
+  it("tells the group's id from a member's groups whatever its case", async () => {
+    // A group id with letters, given in capitals: Sotion's answers write it as they like.
+    const group = uuid(0xabc);
+    groupWith(group, 5_000);
+    for (const [n, listed] of [
+      [1, group],
+      [2, group.toUpperCase()],
+    ] as const) {
+      lookup(n);
+      api()
+        .get(`${PREFIX}/members/${idOf(n)}`)
+        .reply(
+          200,
+          {
+            data: fullMember(n, [], {
+              email: emailOf(n),
+              accessGroups: [{ id: listed, name: 'Group abc' }],
+            }),
+          },
+          headers('read'),
+        );
+      api()
+        .delete(`${PREFIX}/access-groups/${group}/members/${idOf(n)}`)
+        .reply(204, '', headers(`del${n}`));
+    }
+    const out = await run({ access_group_id: group.toUpperCase(), emails: [1, 2].map(emailOf) });
+    expect(rows(out)).toEqual([
+      [emailOf(1), 'email list entry 1', 'removed', idOf(1), null],
+      [emailOf(2), 'email list entry 2', 'removed', idOf(2), null],
+    ]);
+    expect(out).toMatchObject({ accessGroupIds: [group], apiRequests: 7 });
+  });
+
+  it("a 404 after a DELETE whose answer was lost may be this step's own removal, and says so", async () => {
+    groupWith(G1, 1);
+    groupPage([1]);
+    api()
+      .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(1)}`)
+      .reply(503, { error: 'Service unavailable' }, headers('del1-lost'));
+    removal(1, 404);
+    const out = await run({ emails: [emailOf(1)] });
+    expect(rows(out)).toEqual([
+      [
+        emailOf(1),
+        'email list entry 1',
+        'not_in_group',
+        idOf(1),
+        "The group's member list showed this member, but Sotion answered that it is no longer in the group (HTTP 404, X-Request-Id: req-del1): it was removed meanwhile, perhaps by this step's own earlier request, whose answer was lost.",
+      ],
+    ]);
+    // The group, its page, the DELETE and its resend.
+    expect(out.apiRequests).toBe(4);
   });
 });
 

@@ -607,4 +607,159 @@ describe('bulk resolve: the phase on its own (as other bulk steps use it)', () =
     });
     expect(run.client.requestsSent).toBe(0);
   });
+
+  it('reads no page of a group whose wanted members are all known to be in it already', async () => {
+    const run = await onRun(async (r) => {
+      for (const n of [0, 1]) r.learn(emailOf(n), existingMember(n)).groups.add(G1);
+      await resolveMembers(r, [emailOf(0), emailOf(1)], {
+        groups: [{ id: G1, memberCount: 150 }],
+        created: 0,
+        needPaid: false,
+        readGroupLists: true,
+      });
+    });
+    expect(run.client.requestsSent).toBe(0);
+    // The list was not read: who else is in the group is still unknown.
+    expect([0, 1, 2].map((n) => inGroup(run, emailOf(n), G1))).toEqual([true, true, undefined]);
+  });
+
+  it("stops a group's list at the page showing the last member not yet known in it, whoever the page leaves out", async () => {
+    // e0 is known in G1 already and is on no page read; e1 is on the first of three.
+    groupList(G1, [existingMember(1, { paid: true })], undefined, 'c1');
+    const run = await onRun(async (r) => {
+      r.learn(emailOf(0), existingMember(0)).groups.add(G1);
+      await resolveMembers(r, [emailOf(0), emailOf(1)], {
+        groups: [{ id: G1, memberCount: 250 }],
+        created: 0,
+        needPaid: false,
+        readGroupLists: true,
+      });
+      expect(r.memory?.position(G1)).toEqual({ after: 'c1', pages: 1 });
+    });
+    expect(run.client.requestsSent).toBe(1);
+    expect(run.report.memberPages).toBe(0);
+    expect(run.facts.get(emailOf(1))).toEqual({
+      id: idOf(1),
+      paid: true,
+      status: 'active',
+      groups: new Set([G1]),
+    });
+    expect([0, 1].map((n) => inGroup(run, emailOf(n), G1))).toEqual([true, true]);
+  });
+
+  it('a member known by its id alone is resolved without Paid, and read from the member list when Paid is needed', async () => {
+    const emails = range(3).map(emailOf);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(
+        200,
+        pageOf([
+          existingMember(0, { paid: true }),
+          existingMember(1),
+          existingMember(2, { status: 'blocked' }),
+        ]),
+        headers(),
+      );
+    const run = await onRun(async (r) => {
+      for (const n of range(3)) r.facts.set(emailOf(n), { id: idOf(n), groups: new Set() });
+      expect([isResolved(r, emailOf(0), false), isResolved(r, emailOf(0), true)]).toEqual([
+        true,
+        false,
+      ]);
+      const plan = { groups: [], created: 0, readGroupLists: false };
+      await resolveMembers(r, emails, { ...plan, needPaid: false });
+      expect(r.client.requestsSent).toBe(0);
+      // Three look-ups left: the list's one page (and two to spare) costs no more.
+      await resolveMembers(r, emails, { ...plan, needPaid: true });
+    });
+    expect(run.client.requestsSent).toBe(1);
+    expect(run.report).toMatchObject({ memberPages: 1, lookups: 0 });
+    expect(emails.map((email) => run.facts.get(email))).toEqual([
+      { id: idOf(0), paid: true, status: 'active', groups: new Set() },
+      { id: idOf(1), paid: false, status: 'active', groups: new Set() },
+      { id: idOf(2), paid: false, status: 'blocked', groups: new Set() },
+    ]);
+    expect(emails.map((email) => isResolved(run, email, true))).toEqual([true, true, true]);
+  });
+});
+
+describe("bulk resolve: going on with the site's member list where an earlier run stopped", () => {
+  /**
+   * Runs resolveMembers for `emails` on a fresh client, the member list's position as `start`:
+   * members `known` (by number) are found already, the rest unknown.
+   */
+  const resumeMembers = async (
+    emails: string[],
+    start: { after: string | null; pages: number },
+    created = 0,
+    known: number[] = [],
+  ) => {
+    let run: BulkRun<'removed'> | undefined;
+    await appTester(async (z: ZObject, bundle: Bundle) => {
+      run = new BulkRun<'removed'>(
+        new SotionClient(z, bundle, new MovableDeadline()),
+        [],
+        new Set(['removed']),
+        new BulkMemory(z, 'test_step', 'input'),
+      );
+      await run.memory?.load();
+      run.memory?.setPosition(MEMBER_LIST, start);
+      for (const n of known) run.learn(emailOf(n), existingMember(n));
+      await resolveMembers(run, emails, {
+        groups: [],
+        created,
+        needPaid: false,
+        readGroupLists: false,
+      });
+      return null;
+    }, makeBundle({}));
+    if (run === undefined) throw new Error('no run');
+    return run;
+  };
+
+  it('reads the member list no more once an earlier run read it to the end', async () => {
+    const run = await resumeMembers(range(3).map(emailOf), { after: null, pages: 1 });
+    expect(run.client.requestsSent).toBe(0);
+    expect(run.report.memberPages).toBe(0);
+    // Read to the end without them: not members, with no look-up.
+    expect(range(3).map((n) => onSite(run, emailOf(n)))).toEqual([false, false, false]);
+  });
+
+  it('reads on no more once the pages read past the new members are as many as the look-ups left', async () => {
+    const run = await resumeMembers(range(3).map(emailOf), { after: 'c3', pages: 3 });
+    expect(run.client.requestsSent).toBe(0);
+    expect(run.report.memberPages).toBe(0);
+    expect(run.memory?.position(MEMBER_LIST)).toEqual({ after: 'c3', pages: 3 });
+    expect(range(3).map((n) => onSite(run, emailOf(n)))).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("reads on where an earlier run stopped when the pages it read were mostly the step's new members", async () => {
+    // Three pages read, two of them the 200 members the step created: one page past them, fewer
+    // than the two look-ups left.
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100', after: 'c3' })
+      .reply(200, pageOf([existingMember(1), existingMember(0, { paid: true })], 'c4'), headers());
+    const run = await resumeMembers([emailOf(0), emailOf(1)], { after: 'c3', pages: 3 }, 200);
+    expect(run.client.requestsSent).toBe(1);
+    expect(run.report).toMatchObject({ memberPages: 1, lookups: 0 });
+    expect(run.memory?.position(MEMBER_LIST)).toEqual({ after: 'c4', pages: 4 });
+    expect([0, 1].map((n) => run.facts.get(emailOf(n)))).toEqual([
+      { id: idOf(0), paid: true, status: 'active', groups: new Set() },
+      { id: idOf(1), paid: false, status: 'active', groups: new Set() },
+    ]);
+  });
+
+  it('reads no page when every member is known already, even where an earlier read stopped short of the new members', async () => {
+    // One page read, before the step created 300 members: the list has more to show.
+    const run = await resumeMembers(
+      [emailOf(0), emailOf(1)],
+      { after: 'c1', pages: 1 },
+      300,
+      [0, 1],
+    );
+    expect(run.client.requestsSent).toBe(0);
+    expect(run.report.memberPages).toBe(0);
+  });
 });

@@ -20,9 +20,9 @@ const manifests = (): unknown =>
         '--input-type=module',
         '-e',
         `import { createRequire } from 'node:module';
-const { Config, Plugin } = createRequire(${JSON.stringify(join(cliRoot, 'package.json'))})('@oclif/core');
-const config = await Config.load({ root: ${JSON.stringify(cliRoot)} });
-const atStart = config.plugins.get('zapier-platform-cli');
+const { Plugin } = createRequire(${JSON.stringify(join(cliRoot, 'package.json'))})('@oclif/core');
+const atStart = new Plugin({ isRoot: true, root: ${JSON.stringify(cliRoot)} });
+await atStart.load();
 const fresh = new Plugin({ isRoot: true, root: ${JSON.stringify(cliRoot)}, ignoreManifest: true });
 await fresh.load();
 process.stdout.write(JSON.stringify({
