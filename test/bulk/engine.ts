@@ -156,7 +156,8 @@ type BulkItem = {
 
 /**
  * POST /members/bulk for exactly `emails`, answered per email (created unless `answer` says
- * otherwise; a created member's id is uuid(5000 + its place in the batch)).
+ * otherwise; a created member's id is uuid(5000 + its place in the batch)). Returns the nock scope
+ * (its `request` event: the moment Sotion has the request).
  */
 export const bulk = (
   emails: string[],
@@ -177,7 +178,7 @@ export const bulk = (
     return [{ email, status, error: { code: status, message: `said ${status}` } }];
   });
   const created = data.filter((item) => item.status === 'created').length;
-  api()
+  return api()
     .post(`${PREFIX}/members/bulk`, body)
     .delay(delayMs)
     .reply(

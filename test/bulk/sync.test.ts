@@ -27,6 +27,7 @@ import {
   pageOf,
   PREFIX,
   rejection,
+  uuid,
 } from '../helpers';
 import { recordCalls } from './calls';
 import {
@@ -42,6 +43,7 @@ import {
   idOf,
   lookup,
   MovableDeadline,
+  newEmail,
   range,
   THROTTLED,
 } from './engine';
@@ -642,5 +644,434 @@ describe('SYNC_STEP: what a run did, in one sentence of its error', () => {
     expect(SYNC_STEP.progress(out({ total: 1, unchangedCount: 1 }), {})).toBe(
       'Of 1 email in the list: 1 unchanged, 0 added, 0 created; 0 removed from the group.',
     );
+  });
+});
+
+describe('sync engine: reading the group list', () => {
+  it('with Remove Others on, reads every page even once every email of the list is found', async () => {
+    groupWith(G1, 3);
+    groupList(G1, [existingMember(0), existingMember(5)], undefined, 'c1');
+    groupList(G1, [existingMember(6)], 'c1');
+    removal(5);
+    removal(6);
+    const report = await runSync(entriesOf([emailOf(0)]));
+    expect(rows(report)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED],
+      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
+      [emailOf(6), NOT_IN_LIST, 'removed', idOf(6), REMOVED],
+    ]);
+    expect(report).toMatchObject({ apiRequests: 5, notSent: 0 });
+  });
+
+  it('with Remove Others off, reads on while an email is not found, and stops at the page that finds the last', async () => {
+    groupWith(G1, 300);
+    groupList(G1, [existingMember(0)], undefined, 'c1');
+    groupList(G1, [existingMember(5), existingMember(1)], 'c1', 'c2');
+    const report = await runSync(entriesOf([emailOf(0), emailOf(1)]), { removeOthers: false });
+    expect(rows(report)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED],
+      [emailOf(1), L(2), 'unchanged', idOf(1), UNCHANGED],
+    ]);
+    expect(sent).toEqual([
+      `GET /access-groups/${G1}`,
+      `GET /access-groups/${G1}/members?limit=100`,
+      `GET /access-groups/${G1}/members?limit=100&after=c1`,
+    ]);
+  });
+
+  it('with Remove Others off, the group members not in the list do not count toward its size', async () => {
+    // Sotion's count lags: the list shows 110 other members. Max Removals stays the default of
+    // a group of 5, and nobody is removed.
+    groupWith(G1, 5);
+    groupList(
+      G1,
+      range(100).map((n) => existingMember(n + 10)),
+      undefined,
+      'c1',
+    );
+    groupList(
+      G1,
+      range(10).map((n) => existingMember(n + 110)),
+      'c1',
+    );
+    lookup(1);
+    groupAdd(G1, 1);
+    const report = await runSync(entriesOf([emailOf(1)]), {
+      removeOthers: false,
+      createMissing: false,
+    });
+    expect(rows(report)).toEqual([[emailOf(1), L(1), 'added', idOf(1), ADDED]]);
+    expect(report).toMatchObject({ maxRemovals: 10, memberCount: 5, apiRequests: 5 });
+  });
+
+  it("the guard's default counts the members the list showed, when more than Sotion's count", async () => {
+    groupWith(G1, 3);
+    groupList(G1, [existingMember(0), ...range(12).map((n) => existingMember(n + 10))]);
+    const error = await rejection(runSync(entriesOf([emailOf(0), 'new@example.com'])));
+    // 13: e0 and the 12 others; not the list's new email, who is not in the group.
+    expect(messageOf(error)).toMatch(
+      /^Sync Access Group Members stopped before changing anything: it would remove 12 members from "Group 101" \(those not in the list\), and Max Removals allows 10 \(the default: 10% of its 13 members, at least 10\)\./,
+    );
+  });
+
+  it('a page that cannot be read as time runs out hands the run back, without stopping it', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 150);
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(() => {
+        // Time for one more page, barely.
+        deadline.left = 1_600;
+        return [200, pageOf([existingMember(0)], 'c1'), headers()];
+      });
+    // A 5xx, and no time left to try again.
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100', after: 'c1' })
+      .reply(() => {
+        deadline.left = 1_000;
+        return [503, { error: 'Service unavailable' }, headers('503')];
+      });
+    const entries = entriesOf([emailOf(0), emailOf(1)]);
+    const first = await runSync(entries, { memory: 'step' }, deadline);
+    expect(first.fatal).toBeUndefined();
+    expect(rows(first)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED],
+      [emailOf(1), L(2), 'failed', null, LEFT],
+    ]);
+    expect(first).toMatchObject({ notSent: 1, apiRequests: 3 });
+
+    // The replay reads that page again.
+    groupList(G1, [existingMember(1)], 'c1');
+    const replay = await runSync(entries, { memory: 'step' });
+    expect(rows(replay)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
+      [emailOf(1), L(2), 'unchanged', idOf(1), UNCHANGED],
+    ]);
+    expect(replay.apiRequests).toBe(1);
+  });
+
+  it('a run stopped part way through the list, every email found, leaves the rest of the list (the removals) to the replay', async () => {
+    groupWith(G1, 150);
+    groupList(G1, [existingMember(0)], undefined, 'c1');
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100', after: 'c1' })
+      .reply(...THROTTLED);
+    const entries = entriesOf([emailOf(0)]);
+    const first = await runSync(entries, { memory: 'step' });
+    expect(errorInfo(first.fatal)?.status).toBe(429);
+    expect(rows(first)).toEqual([[emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED]]);
+
+    // Nothing of the list is left, but the group's others on the pages not read yet are.
+
+    groupList(G1, [existingMember(5)], 'c1');
+    removal(5);
+    const replay = await runSync(entries, { memory: 'step' });
+    expect(rows(replay)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
+      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
+    ]);
+    expect(replay).toMatchObject({ apiRequests: 2, notSent: 0 });
+  });
+
+  it('a replay reading on finds the last email, even when a shifted page shows an email found before', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 300);
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(() => {
+        deadline.left = 1_000;
+        return [200, pageOf([existingMember(0)], 'c1'), headers()];
+      });
+    const entries = entriesOf([emailOf(0), emailOf(1)]);
+    const first = await runSync(entries, { memory: 'step', removeOthers: false }, deadline);
+    expect(rows(first)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED],
+      [emailOf(1), L(2), 'failed', null, LEFT],
+    ]);
+    expect(first).toMatchObject({ notSent: 1, apiRequests: 2 });
+
+    // Members joined meanwhile: e0 shows again on the next page, with e1; more pages follow.
+    sent.length = 0;
+    groupList(G1, [existingMember(0), existingMember(1)], 'c1', 'c2');
+    const replay = await runSync(entries, { memory: 'step', removeOthers: false });
+    expect(rows(replay)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
+      [emailOf(1), L(2), 'unchanged', idOf(1), UNCHANGED],
+    ]);
+    expect(sent).toEqual([`GET /access-groups/${G1}/members?limit=100&after=c1`]);
+  });
+});
+
+describe('sync engine: time running out, and failures, while adding and removing', () => {
+  it('a look-up that cannot be tried again in the time left is left for the replay', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 0);
+    groupList(G1, []);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: emailOf(1), limit: '1' })
+      .reply(() => {
+        deadline.left = 1_000;
+        return [503, { error: 'Service unavailable' }, headers('503')];
+      });
+    const entries = entriesOf([emailOf(1)]);
+    const first = await runSync(entries, { memory: 'step', createMissing: false }, deadline);
+    // Handed back (notSent), not stopped on the time-out.
+    expect(first.fatal).toBeUndefined();
+    expect(rows(first)).toEqual([[emailOf(1), L(1), 'failed', null, LEFT]]);
+    expect(first).toMatchObject({ notSent: 1, apiRequests: 3 });
+
+    lookup(1);
+    groupAdd(G1, 1);
+    const replay = await runSync(entries, { memory: 'step', createMissing: false });
+    expect(rows(replay)).toEqual([[emailOf(1), L(1), 'added', idOf(1), ADDED]]);
+    expect(replay).toMatchObject({ notSent: 0, apiRequests: 2 });
+  });
+
+  it('an add Sotion refuses as time runs out fails for good, and is not left for later', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 0);
+    groupList(G1, []);
+    lookup(1);
+    api()
+      .post(`${PREFIX}/access-groups/${G1}/members`, { memberId: idOf(1) })
+      .reply(() => {
+        deadline.left = 1_000;
+        return [404, { error: 'Member not found' }, headers('404')];
+      });
+    const report = await runSync(entriesOf([emailOf(1)]), { createMissing: false }, deadline);
+    expect(report.fatal).toBeUndefined();
+    expect(rows(report)).toEqual([
+      [
+        emailOf(1),
+        L(1),
+        'failed',
+        null,
+        `Sotion could not find member ${idOf(1)}. It may have been deleted, or the ID may belong to another site (each API key sees only its own site). Check the ID or pick it from the dropdown. Sotion said: "Member not found". (X-Request-Id: req-404)`,
+      ],
+    ]);
+    expect(report).toMatchObject({ notSent: 0, apiRequests: 4 });
+  });
+
+  it('a removal that cannot be tried again in the time left is left for the replay', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 2);
+    groupList(G1, [existingMember(0), existingMember(5)]);
+    api()
+      .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(5)}`)
+      .reply(() => {
+        deadline.left = 1_000;
+        return [503, { error: 'Service unavailable' }, headers('503')];
+      });
+    const entries = entriesOf([emailOf(0)]);
+    const first = await runSync(entries, { memory: 'step' }, deadline);
+    expect(first.fatal).toBeUndefined();
+    expect(rows(first)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED],
+      [emailOf(5), NOT_IN_LIST, 'failed', idOf(5), LEFT],
+    ]);
+    expect(first).toMatchObject({ notSent: 1, apiRequests: 3 });
+
+    removal(5);
+    const replay = await runSync(entries, { memory: 'step' });
+    expect(rows(replay)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
+      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
+    ]);
+    expect(replay).toMatchObject({ notSent: 0, apiRequests: 1 });
+  });
+
+  it('a removal Sotion refuses as time runs out fails for good, and is not left for later', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 2);
+    groupList(G1, [existingMember(0), existingMember(5)]);
+    api()
+      .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(5)}`)
+      .reply(() => {
+        deadline.left = 1_000;
+        return [400, { error: 'Invalid member id' }, headers('400')];
+      });
+    const report = await runSync(entriesOf([emailOf(0)]), {}, deadline);
+    expect(report.fatal).toBeUndefined();
+    expect(rows(report)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED],
+      [
+        emailOf(5),
+        NOT_IN_LIST,
+        'failed',
+        idOf(5),
+        `Sotion rejected the request while removing member ${idOf(5)} from access group ${G1} (HTTP 400). Check the values in this step's fields. Sotion said: "Invalid member id". (X-Request-Id: req-400)`,
+      ],
+    ]);
+    expect(report).toMatchObject({ notSent: 0, apiRequests: 3 });
+  });
+
+  it('an email Sotion said exists but no look-up finds is forgotten: the next replay sends it again', async () => {
+    let deadline = new MovableDeadline();
+    groupWith(G1, 1);
+    groupList(G1, [existingMember(5)]);
+    bulk([emailOf(1)], { [emailOf(1)]: 'conflict' }, [G1]).on('request', () => {
+      deadline.left = 1_000;
+    });
+    const entries = entriesOf([emailOf(1)]);
+    const first = await runSync(entries, { memory: 'step' }, deadline);
+    expect(rows(first)).toEqual([
+      [emailOf(1), L(1), 'failed', null, LEFT],
+      [emailOf(5), NOT_IN_LIST, 'failed', idOf(5), LEFT],
+    ]);
+    expect(first).toMatchObject({ notSent: 2, apiRequests: 3 });
+
+    // The replay looks it up (Sotion said it exists), finds nobody, and runs out of time.
+    deadline = new MovableDeadline();
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ email: emailOf(1), limit: '1' })
+      .reply(() => {
+        deadline.left = 1_000;
+        return [200, pageOf([]), headers('nobody')];
+      });
+    const second = await runSync(entries, { memory: 'step' }, deadline);
+    expect(rows(second)).toEqual([
+      [
+        emailOf(1),
+        L(1),
+        'failed',
+        null,
+        'Sotion said this email already exists but could not find the member by email, so it was not added to the group. Replay the step.',
+      ],
+      [emailOf(5), NOT_IN_LIST, 'failed', idOf(5), LEFT],
+    ]);
+    expect(second).toMatchObject({ notSent: 1, apiRequests: 1, lookups: 1 });
+
+    // The next one creates it (no look-up), and removes e5.
+    sent.length = 0;
+    bulk([emailOf(1)], {}, [G1]);
+    removal(5);
+    const third = await runSync(entries, { memory: 'step' });
+    expect(rows(third)).toEqual([
+      [emailOf(1), L(1), 'created', uuid(5000), CREATED],
+      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
+    ]);
+    expect(sent).toEqual(['POST /members/bulk', `DELETE /access-groups/${G1}/members/${idOf(5)}`]);
+  });
+});
+
+describe('sync engine: finding members the cheapest way', () => {
+  const known = [1, 2, 3].map(emailOf);
+  const conflicts = Object.fromEntries(known.map((email) => [email, 'conflict' as const]));
+
+  it('Create Missing off: the site list read to its end tells who is nobody, without a look-up each', async () => {
+    groupWith(G1, 0);
+    groupList(G1, []);
+    const emails = range(5).map(newEmail);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([existingMember(1), existingMember(2)]), headers());
+    groupAdd(G1, 1);
+    const report = await runSync(entriesOf([...emails, emailOf(1)]), { createMissing: false });
+    expect(report.results.map((r) => r.status)).toEqual([
+      ...emails.map(() => 'not_a_member'),
+      'added',
+    ]);
+    expect(report).toMatchObject({ apiRequests: 4, lookups: 0, memberPages: 1 });
+  });
+
+  it('after creating 97, reads the site list for the 3 Sotion said exist, and looks up the one it does not show', async () => {
+    groupWith(G1, 0);
+    groupList(G1, []);
+    // The site list holds at least the 97 new members and the 3: one page, fewer requests than
+    // 3 look-ups. Read to its end, it does not show e3, whom Sotion said exists: looked up.
+    const fresh = range(97).map(newEmail);
+    bulk([...fresh, ...known], conflicts, [G1]);
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([existingMember(1), existingMember(2)]), headers());
+    lookup(3);
+    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    const report = await runSync(entriesOf([...fresh, ...known]));
+    expect(report.results.filter((r) => r.status === 'created')).toHaveLength(97);
+    expect(rows(report).slice(97)).toEqual(
+      [1, 2, 3].map((n) => [emailOf(n), L(97 + n), 'added', idOf(n), ADDED]),
+    );
+    expect(report).toMatchObject({ apiRequests: 8, lookups: 1, memberPages: 1, notSent: 0 });
+  });
+
+  it('after creating 98, looks the 3 up rather than read the site list', async () => {
+    groupWith(G1, 0);
+    groupList(G1, []);
+    // 101 members at least: two pages, not worth it for 3 look-ups.
+    const fresh = range(98).map(newEmail);
+    bulk([...fresh, ...known], conflicts, [G1]);
+    for (const n of [1, 2, 3]) lookup(n);
+    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    const report = await runSync(entriesOf([...fresh, ...known]));
+    expect(report.results.filter((r) => r.status === 'created')).toHaveLength(98);
+    expect(rows(report).slice(98)).toEqual(
+      [1, 2, 3].map((n) => [emailOf(n), L(98 + n), 'added', idOf(n), ADDED]),
+    );
+    expect(report).toMatchObject({ apiRequests: 9, lookups: 3, memberPages: 0, notSent: 0 });
+  });
+
+  it('a replay counts the members the earlier run created: 98 of them, then a look-up each', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 0);
+    groupList(G1, []);
+    const fresh = range(98).map(newEmail);
+    bulk([...fresh, ...known], conflicts, [G1]).on('request', () => {
+      deadline.left = 1_000;
+    });
+    const entries = entriesOf([...fresh, ...known]);
+    const first = await runSync(entries, { memory: 'step' }, deadline);
+    expect(rows(first).slice(98)).toEqual(
+      [1, 2, 3].map((n) => [emailOf(n), L(98 + n), 'failed', null, LEFT]),
+    );
+    expect(first).toMatchObject({ notSent: 3, apiRequests: 3 });
+
+    // The replay creates nobody, but counts the 98 of the run before: a look-up each, as above.
+    for (const n of [1, 2, 3]) lookup(n);
+    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    const replay = await runSync(entries, { memory: 'step' });
+    expect(replay.results.filter((r) => r.status === 'created')).toHaveLength(98);
+    expect(rows(replay).slice(98)).toEqual(
+      [1, 2, 3].map((n) => [emailOf(n), L(98 + n), 'added', idOf(n), ADDED]),
+    );
+    expect(replay).toMatchObject({ notSent: 0, apiRequests: 6, lookups: 3, memberPages: 0 });
+  });
+
+  it('a replay counts only the members created, not the other emails, when it weighs the site list', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 0);
+    groupList(G1, []);
+    const fresh = range(48).map(newEmail);
+    const invalid = range(50).map((n) => `not-an-email-${n}`);
+    // Time runs out as Sotion creates the 48: too little is left for any other request.
+    bulk([...fresh, ...known], conflicts, [G1]).on('request', () => {
+      deadline.left = 400;
+    });
+    const entries = entriesOf([...fresh, ...known, ...invalid]);
+    const first = await runSync(entries, { memory: 'step' }, deadline);
+    expect(rows(first).slice(48, 51)).toEqual(
+      [1, 2, 3].map((n) => [emailOf(n), L(48 + n), 'failed', null, LEFT]),
+    );
+    expect(first).toMatchObject({ notSent: 3, apiRequests: 3 });
+
+    // 48 created: the site list fits one page, fewer requests than 3 look-ups. Counted as
+    // well, the other 53 results (invalid, failed) would have tipped it to a look-up each.
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([1, 2, 3].map((n) => existingMember(n))), headers());
+    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    const replay = await runSync(entries, { memory: 'step' });
+    expect(rows(replay).slice(48, 51)).toEqual(
+      [1, 2, 3].map((n) => [emailOf(n), L(48 + n), 'added', idOf(n), ADDED]),
+    );
+    expect(replay).toMatchObject({ notSent: 0, apiRequests: 4, lookups: 0, memberPages: 1 });
   });
 });
