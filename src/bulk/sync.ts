@@ -116,6 +116,8 @@ class Sync {
   readonly roster = new Map<string, RosterMember>();
   /** Removals left for a later run. */
   removalsLeft = 0;
+  /** Members this run created (those of earlier runs are in its memory). */
+  created = 0;
 
   constructor(
     client: SotionClient,
@@ -147,9 +149,10 @@ class Sync {
     const { run } = this;
     const memory = run.memory;
     run.report.apiRequests = run.client.requestsSent;
-    run.report.notSent = run.leftOver.size + this.removalsLeft;
+    const left = run.leftOver.size + this.removalsLeft;
+    run.report.notSent = left;
     if (!memory) return;
-    if (run.leftOver.size + this.removalsLeft === 0 && !run.stopped()) {
+    if (left === 0 && !run.report.listUnread && !run.stopped()) {
       await memory.finished();
       return;
     }
@@ -170,7 +173,7 @@ class Sync {
           status: known.status,
           groups: [...known.groups],
         })),
-      run.report.results.filter((r) => r.status === 'created' && !this.options.dryRun).length,
+      this.created,
     );
   }
 }
@@ -250,7 +253,10 @@ export const SYNC_STEP: BulkStep<SyncStatus> = {
     ' Replaying the step is safe: within the hour it goes on where this run stopped, and it ' +
     'only ever changes what still differs.',
   progress: syncProgress,
-  leftUndone: ({ notSent }) => (notSent ? [`syncing ${plural(notSent, 'member')}`] : []),
+  leftUndone: ({ notSent, listUnread }) => [
+    ...(listUnread ? ["reading the rest of the group's member list"] : []),
+    ...(notSent ? [`syncing ${plural(notSent, 'member')}`] : []),
+  ],
   total: (results) => results.filter((r) => r.source !== NOT_IN_LIST).length,
   handBack: true,
 };
@@ -347,6 +353,9 @@ export const syncGroupMembers = async (
       // Not acting on a part of the list: the run is handed back (rate limit, time), or stops
       // on what ended the list (a broken cursor, a page Sotion kept failing).
       if (ended !== undefined && !run.outOfTime()) run.report.fatal ??= ended;
+      // With Remove Others on, the rest of the list is work left even when every email is
+      // found: the members on the pages not read are still to be removed.
+      if (removeOthers) run.report.listUnread = true;
       for (const item of unique) if (!sync.settled.has(item)) sync.leave(item);
       await sync.finish();
       return report;
@@ -416,6 +425,7 @@ export const syncGroupMembers = async (
     for (const item of toSend) {
       if (conflicts.has(item)) continue;
       if (item.result.status === 'created') {
+        sync.created += 1;
         sync.settle(item, 'created', item.result.memberId, reasonFor('created', false));
       } else if (!run.leftOver.has(item.result.email)) sync.settled.add(item);
     }
@@ -423,8 +433,8 @@ export const syncGroupMembers = async (
   }
 
   // Whoever is still unknown: the site's member list when cheaper than a look-up each.
-  const created =
-    results.filter((r) => r.status === 'created').length + (dryRun ? 0 : (memory?.created ?? 0));
+  // Members the step created, this run and earlier ones: the site's list holds them too.
+  const created = sync.created + (memory?.created ?? 0);
   const unknown = toAdd
     .map(({ result }) => result.email)
     .filter((email) => !isFound(run.facts.get(email)));

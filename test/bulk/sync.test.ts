@@ -776,6 +776,42 @@ describe('sync engine: reading the group list', () => {
     expect(replay).toMatchObject({ apiRequests: 2, notSent: 0 });
   });
 
+  it('out of time after the page that finds every email: the rest of the list (the removals) is left to the replay', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 150);
+    api()
+      .get(`${PREFIX}/access-groups/${G1}/members`)
+      .query({ limit: '100' })
+      .reply(() => {
+        deadline.left = 1_000;
+        return [200, pageOf([existingMember(0)], 'c1'), headers()];
+      });
+    const entries = entriesOf([emailOf(0)]);
+    const first = await runSync(entries, { memory: 'step' }, deadline);
+    // Every email is found, but not the group's others on the pages not read: not finished.
+    expect(rows(first)).toEqual([[emailOf(0), L(1), 'unchanged', idOf(0), UNCHANGED]]);
+    expect(first).toMatchObject({ notSent: 0, listUnread: true, apiRequests: 2 });
+    expect(first.fatal).toBeUndefined();
+    expect(SYNC_STEP.leftUndone(first)).toEqual(["reading the rest of the group's member list"]);
+
+    // The replay reads on from the second page and removes the member it shows.
+    sent.length = 0;
+    groupList(G1, [existingMember(5)], 'c1');
+    removal(5);
+    const replay = await runSync(entries, { memory: 'step' });
+    expect(rows(replay)).toEqual([
+      [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
+      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
+    ]);
+    expect(replay).toMatchObject({ notSent: 0, apiRequests: 2 });
+    expect(replay.listUnread).toBeUndefined();
+    expect(SYNC_STEP.leftUndone(replay)).toEqual([]);
+    expect(sent).toEqual([
+      `GET /access-groups/${G1}/members?limit=100&after=c1`,
+      `DELETE /access-groups/${G1}/members/${idOf(5)}`,
+    ]);
+  });
+
   it('a replay reading on finds the last email, even when a shifted page shows an email found before', async () => {
     const deadline = new MovableDeadline();
     groupWith(G1, 300);
@@ -1042,6 +1078,39 @@ describe('sync engine: finding members the cheapest way', () => {
       [1, 2, 3].map((n) => [emailOf(n), L(98 + n), 'added', idOf(n), ADDED]),
     );
     expect(replay).toMatchObject({ notSent: 0, apiRequests: 6, lookups: 3, memberPages: 0 });
+  });
+
+  it('replay after replay, the members the first run created are counted once', async () => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 0);
+    groupList(G1, []);
+    const fresh = range(97).map(newEmail);
+    bulk([...fresh, ...known], conflicts, [G1]).on('request', () => {
+      deadline.left = 400;
+    });
+    const entries = entriesOf([...fresh, ...known]);
+    const first = await runSync(entries, { memory: 'step' }, deadline);
+    expect(first).toMatchObject({ notSent: 3, apiRequests: 3 });
+
+    // A replay with no time for a request: it sends nothing and keeps its memory.
+    const late = new MovableDeadline();
+    late.left = 400;
+    const second = await runSync(entries, { memory: 'step' }, late);
+    expect(second.results.filter((r) => r.status === 'created')).toHaveLength(97);
+    expect(second).toMatchObject({ notSent: 3, apiRequests: 0 });
+
+    // Still 97 created, not 194: the site list is one page, as after creating 97 above.
+    api()
+      .get(`${PREFIX}/members`)
+      .query({ limit: '100' })
+      .reply(200, pageOf([existingMember(1), existingMember(2)]), headers());
+    lookup(3);
+    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    const third = await runSync(entries, { memory: 'step' });
+    expect(rows(third).slice(97)).toEqual(
+      [1, 2, 3].map((n) => [emailOf(n), L(97 + n), 'added', idOf(n), ADDED]),
+    );
+    expect(third).toMatchObject({ notSent: 0, apiRequests: 5, lookups: 1, memberPages: 1 });
   });
 
   it('a replay counts only the members created, not the other emails, when it weighs the site list', async () => {

@@ -319,7 +319,8 @@ describe('sync_access_group_members: across runs', () => {
       const body = JSON.parse(error.message) as { message: string; delay: number };
       expect(body.message).toBe(
         'Sync Access Group Members needs more than the 30 seconds Zapier allows a step, so ' +
-          'Zapier runs it again in a few seconds to finish syncing 1 member. Of 2 emails in the ' +
+          "Zapier runs it again in a few seconds to finish reading the rest of the group's " +
+          'member list and syncing 1 member. Of 2 emails in the ' +
           'list: 1 unchanged, 0 added, 0 created; 0 removed from the group, 1 not done yet. ' +
           'Replaying the step is safe: within the hour it goes on where this run stopped, and it ' +
           'only ever changes what still differs.',
