@@ -829,6 +829,9 @@ describe('sync engine: reading the group list', () => {
       [emailOf(1), L(2), 'failed', null, LEFT],
     ]);
     expect(first).toMatchObject({ notSent: 1, apiRequests: 2 });
+    // With Remove Others off, only the email not found yet is work left, not the list's rest.
+    expect(first.listUnread).toBeUndefined();
+    expect(SYNC_STEP.leftUndone(first)).toEqual(['syncing 1 member']);
 
     // Members joined meanwhile: e0 shows again on the next page, with e1; more pages follow.
     sent.length = 0;
