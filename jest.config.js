@@ -34,8 +34,6 @@ module.exports = {
   // leave idle (docs/development.md). Computed: jest reads a percentage above 100% as a number
   // of workers ('150%' would start 150).
   maxWorkers: Math.ceil(availableParallelism() * 1.5),
-  // The end-to-end files, which wait on real time, start first (test/sequencer.cjs).
-  testSequencer: '<rootDir>/test/sequencer.cjs',
   // zapier-platform-core exits a process past 450 MB after 250 runs (its memory checker): a
   // worker that has grown is replaced between test files instead.
   workerIdleMemoryLimit: '350MB',
