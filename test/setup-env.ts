@@ -11,8 +11,7 @@ nock.disableNetConnect();
 // Core's memory checker ends a Lambda process past 450 MB after 250 runs, so that Zapier starts a
 // fresh one. Here the process is a jest worker that runs many files, and its count starts again
 // with each file (each loads core anew): a file past 250 runs (test/e2e/hooks.e2e.test.ts makes
-// about 300) would end the worker whenever an earlier file left it past 450 MB. Workers are not
-// recycled between files for that (docs/development.md).
+// about 300) would end the worker whenever it is past 450 MB by then.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- core's constants, no types
 const coreConstants = require('zapier-platform-core/src/constants') as { KILL_MIN_LIMIT: number };
 coreConstants.KILL_MIN_LIMIT = Number.POSITIVE_INFINITY;
