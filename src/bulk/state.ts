@@ -46,7 +46,7 @@ export interface BulkReport<Own extends string = MemberStatus> {
   groupsUnchecked?: number;
   /** Members that were not sent because time ran out or the run stopped. */
   notSent: number;
-  /** A group's member list the run needed whole but did not read to its end (time ran out). */
+  /** A group's member list the run needed whole but did not read to its end (time, a stop). */
   listUnread?: boolean;
   /** How existing members' ids were found: look-ups, and pages of the site's member list. */
   lookups: number;

@@ -510,25 +510,25 @@ describe('bulk resolve: which list positions a failure keeps', () => {
   });
 });
 
-describe('bulk resolve: the phase on its own (as other bulk steps use it)', () => {
-  /** Runs `phase` on a BulkRun of a fresh client, with a step memory. */
-  const onRun = async (phase: (run: BulkRun<'removed'>) => Promise<void>) => {
-    let run: BulkRun<'removed'> | undefined;
-    await appTester(async (z: ZObject, bundle: Bundle) => {
-      run = new BulkRun<'removed'>(
-        new SotionClient(z, bundle, new MovableDeadline()),
-        [],
-        new Set(['removed']),
-        new BulkMemory(z, 'test_step', 'input'),
-      );
-      await run.memory?.load();
-      await phase(run);
-      return null;
-    }, makeBundle({}));
-    if (run === undefined) throw new Error('no run');
-    return run;
-  };
+/** Runs `phase` on a BulkRun of a fresh client, with a step memory. */
+const onRun = async (phase: (run: BulkRun<'removed'>) => Promise<void>) => {
+  let run: BulkRun<'removed'> | undefined;
+  await appTester(async (z: ZObject, bundle: Bundle) => {
+    run = new BulkRun<'removed'>(
+      new SotionClient(z, bundle, new MovableDeadline()),
+      [],
+      new Set(['removed']),
+      new BulkMemory(z, 'test_step', 'input'),
+    );
+    await run.memory?.load();
+    await phase(run);
+    return null;
+  }, makeBundle({}));
+  if (run === undefined) throw new Error('no run');
+  return run;
+};
 
+describe('bulk resolve: the phase on its own (as other bulk steps use it)', () => {
   it('tells who a group list read to the end shows in the group, and who it does not', async () => {
     groupList(G1, [existingMember(0)], undefined, 'c1');
     groupList(G1, [existingMember(1, { paid: true })], 'c1');
@@ -689,21 +689,13 @@ describe("bulk resolve: going on with the site's member list where an earlier ru
    * Runs resolveMembers for `emails` on a fresh client, the member list's position as `start`:
    * members `known` (by number) are found already, the rest unknown.
    */
-  const resumeMembers = async (
+  const resumeMembers = (
     emails: string[],
     start: { after: string | null; pages: number },
     created = 0,
     known: number[] = [],
-  ) => {
-    let run: BulkRun<'removed'> | undefined;
-    await appTester(async (z: ZObject, bundle: Bundle) => {
-      run = new BulkRun<'removed'>(
-        new SotionClient(z, bundle, new MovableDeadline()),
-        [],
-        new Set(['removed']),
-        new BulkMemory(z, 'test_step', 'input'),
-      );
-      await run.memory?.load();
+  ) =>
+    onRun(async (run) => {
       run.memory?.setPosition(MEMBER_LIST, start);
       for (const n of known) run.learn(emailOf(n), existingMember(n));
       await resolveMembers(run, emails, {
@@ -712,11 +704,7 @@ describe("bulk resolve: going on with the site's member list where an earlier ru
         needPaid: false,
         readGroupLists: false,
       });
-      return null;
-    }, makeBundle({}));
-    if (run === undefined) throw new Error('no run');
-    return run;
-  };
+    });
 
   it('reads the member list no more once an earlier run read it to the end', async () => {
     const run = await resumeMembers(range(3).map(emailOf), { after: null, pages: 1 });

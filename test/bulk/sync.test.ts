@@ -45,6 +45,7 @@ import {
   MovableDeadline,
   newEmail,
   range,
+  removal,
   THROTTLED,
 } from './engine';
 
@@ -53,11 +54,6 @@ const nobody = (email: string) =>
     .get(`${PREFIX}/members`)
     .query({ email, limit: '1' })
     .reply(200, pageOf([]), headers('nobody'));
-
-const removal = (n: number, status = 204) =>
-  api()
-    .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(n)}`)
-    .reply(status, status === 204 ? '' : { error: 'Not found' }, headers('rm'));
 
 const sent = recordCalls();
 
@@ -101,6 +97,17 @@ const OUT_ALREADY =
 const LEFT =
   'Not done yet: the step was handed back to Zapier before it got here (the rate limit or the ' +
   'time Zapier allows a step); the replay goes on from here.';
+
+/** The replay of a list of e0 alone (found in the group earlier), which removes e5 from it. */
+const replayRemovingE5 = async (entries: BulkEntry[]) => {
+  removal(5);
+  const replay = await runSync(entries, { memory: 'step' });
+  expect(rows(replay)).toEqual([
+    [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
+    [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
+  ]);
+  return replay;
+};
 
 describe('sync engine: the normal path', () => {
   it('keeps, creates, adds and removes with the fewest requests, writes after every read', async () => {
@@ -767,12 +774,7 @@ describe('sync engine: reading the group list', () => {
     // Nothing of the list is left, but the group's others on the pages not read yet are.
 
     groupList(G1, [existingMember(5)], 'c1');
-    removal(5);
-    const replay = await runSync(entries, { memory: 'step' });
-    expect(rows(replay)).toEqual([
-      [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
-      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
-    ]);
+    const replay = await replayRemovingE5(entries);
     expect(replay).toMatchObject({ apiRequests: 2, notSent: 0 });
   });
 
@@ -797,12 +799,7 @@ describe('sync engine: reading the group list', () => {
     // The replay reads on from the second page and removes the member it shows.
     sent.length = 0;
     groupList(G1, [existingMember(5)], 'c1');
-    removal(5);
-    const replay = await runSync(entries, { memory: 'step' });
-    expect(rows(replay)).toEqual([
-      [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
-      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
-    ]);
+    const replay = await replayRemovingE5(entries);
     expect(replay).toMatchObject({ notSent: 0, apiRequests: 2 });
     expect(replay.listUnread).toBeUndefined();
     expect(SYNC_STEP.leftUndone(replay)).toEqual([]);
@@ -846,6 +843,23 @@ describe('sync engine: reading the group list', () => {
 });
 
 describe('sync engine: time running out, and failures, while adding and removing', () => {
+  /**
+   * G1 holds e0 and e5 (not in the list); Sotion answers the DELETE of e5 with `status`, when 1 s
+   * of the run is left. Returns the run's deadline.
+   */
+  const e5Removal = (status: number, error: string) => {
+    const deadline = new MovableDeadline();
+    groupWith(G1, 2);
+    groupList(G1, [existingMember(0), existingMember(5)]);
+    api()
+      .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(5)}`)
+      .reply(() => {
+        deadline.left = 1_000;
+        return [status, { error }, headers(String(status))];
+      });
+    return deadline;
+  };
+
   it('a look-up that cannot be tried again in the time left is left for the replay', async () => {
     const deadline = new MovableDeadline();
     groupWith(G1, 0);
@@ -897,15 +911,7 @@ describe('sync engine: time running out, and failures, while adding and removing
   });
 
   it('a removal that cannot be tried again in the time left is left for the replay', async () => {
-    const deadline = new MovableDeadline();
-    groupWith(G1, 2);
-    groupList(G1, [existingMember(0), existingMember(5)]);
-    api()
-      .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(5)}`)
-      .reply(() => {
-        deadline.left = 1_000;
-        return [503, { error: 'Service unavailable' }, headers('503')];
-      });
+    const deadline = e5Removal(503, 'Service unavailable');
     const entries = entriesOf([emailOf(0)]);
     const first = await runSync(entries, { memory: 'step' }, deadline);
     expect(first.fatal).toBeUndefined();
@@ -915,25 +921,12 @@ describe('sync engine: time running out, and failures, while adding and removing
     ]);
     expect(first).toMatchObject({ notSent: 1, apiRequests: 3 });
 
-    removal(5);
-    const replay = await runSync(entries, { memory: 'step' });
-    expect(rows(replay)).toEqual([
-      [emailOf(0), L(1), 'unchanged', idOf(0), `${UNCHANGED} ${EARLIER}`],
-      [emailOf(5), NOT_IN_LIST, 'removed', idOf(5), REMOVED],
-    ]);
+    const replay = await replayRemovingE5(entries);
     expect(replay).toMatchObject({ notSent: 0, apiRequests: 1 });
   });
 
   it('a removal Sotion refuses as time runs out fails for good, and is not left for later', async () => {
-    const deadline = new MovableDeadline();
-    groupWith(G1, 2);
-    groupList(G1, [existingMember(0), existingMember(5)]);
-    api()
-      .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(5)}`)
-      .reply(() => {
-        deadline.left = 1_000;
-        return [400, { error: 'Invalid member id' }, headers('400')];
-      });
+    const deadline = e5Removal(400, 'Invalid member id');
     const report = await runSync(entriesOf([emailOf(0)]), {}, deadline);
     expect(report.fatal).toBeUndefined();
     expect(rows(report)).toEqual([
@@ -1003,14 +996,49 @@ describe('sync engine: finding members the cheapest way', () => {
   const known = [1, 2, 3].map(emailOf);
   const conflicts = Object.fromEntries(known.map((email) => [email, 'conflict' as const]));
 
-  it('Create Missing off: the site list read to its end tells who is nobody, without a look-up each', async () => {
+  const emptyGroup = () => {
     groupWith(G1, 0);
     groupList(G1, []);
-    const emails = range(5).map(newEmail);
+  };
+  /** The site's member list: one page showing members `ns`. */
+  const siteList = (ns: number[]) =>
     api()
       .get(`${PREFIX}/members`)
       .query({ limit: '100' })
-      .reply(200, pageOf([existingMember(1), existingMember(2)]), headers());
+      .reply(200, pageOf(ns.map((n) => existingMember(n))), headers());
+  const addTheKnown = () => {
+    for (const n of [1, 2, 3]) groupAdd(G1, n);
+  };
+  /** The rows of the 3 known members, list entries `at + 1` to `at + 3`. */
+  const knownRows = (report: SyncReport, at: number) => rows(report).slice(at, at + 3);
+  const knownAdded = (at: number) =>
+    [1, 2, 3].map((n) => [emailOf(n), L(at + n), 'added', idOf(n), ADDED]);
+
+  /**
+   * A first run with a memory: Sotion creates `created` new members and says the 3 known exist,
+   * leaving `left` ms, too little to go on: the 3 are left for the replay. Returns the entries
+   * (`extra` after the 3).
+   */
+  const firstRun = async (created: number, left: number, extra: string[] = []) => {
+    const deadline = new MovableDeadline();
+    emptyGroup();
+    const fresh = range(created).map(newEmail);
+    bulk([...fresh, ...known], conflicts, [G1]).on('request', () => {
+      deadline.left = left;
+    });
+    const entries = entriesOf([...fresh, ...known, ...extra]);
+    const first = await runSync(entries, { memory: 'step' }, deadline);
+    expect(knownRows(first, created)).toEqual(
+      [1, 2, 3].map((n) => [emailOf(n), L(created + n), 'failed', null, LEFT]),
+    );
+    expect(first).toMatchObject({ notSent: 3, apiRequests: 3 });
+    return entries;
+  };
+
+  it('Create Missing off: the site list read to its end tells who is nobody, without a look-up each', async () => {
+    emptyGroup();
+    const emails = range(5).map(newEmail);
+    siteList([1, 2]);
     groupAdd(G1, 1);
     const report = await runSync(entriesOf([...emails, emailOf(1)]), { createMissing: false });
     expect(report.results.map((r) => r.status)).toEqual([
@@ -1021,79 +1049,47 @@ describe('sync engine: finding members the cheapest way', () => {
   });
 
   it('after creating 97, reads the site list for the 3 Sotion said exist, and looks up the one it does not show', async () => {
-    groupWith(G1, 0);
-    groupList(G1, []);
+    emptyGroup();
     // The site list holds at least the 97 new members and the 3: one page, fewer requests than
     // 3 look-ups. Read to its end, it does not show e3, whom Sotion said exists: looked up.
     const fresh = range(97).map(newEmail);
     bulk([...fresh, ...known], conflicts, [G1]);
-    api()
-      .get(`${PREFIX}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([existingMember(1), existingMember(2)]), headers());
+    siteList([1, 2]);
     lookup(3);
-    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    addTheKnown();
     const report = await runSync(entriesOf([...fresh, ...known]));
     expect(report.results.filter((r) => r.status === 'created')).toHaveLength(97);
-    expect(rows(report).slice(97)).toEqual(
-      [1, 2, 3].map((n) => [emailOf(n), L(97 + n), 'added', idOf(n), ADDED]),
-    );
+    expect(knownRows(report, 97)).toEqual(knownAdded(97));
     expect(report).toMatchObject({ apiRequests: 8, lookups: 1, memberPages: 1, notSent: 0 });
   });
 
   it('after creating 98, looks the 3 up rather than read the site list', async () => {
-    groupWith(G1, 0);
-    groupList(G1, []);
+    emptyGroup();
     // 101 members at least: two pages, not worth it for 3 look-ups.
     const fresh = range(98).map(newEmail);
     bulk([...fresh, ...known], conflicts, [G1]);
     for (const n of [1, 2, 3]) lookup(n);
-    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    addTheKnown();
     const report = await runSync(entriesOf([...fresh, ...known]));
     expect(report.results.filter((r) => r.status === 'created')).toHaveLength(98);
-    expect(rows(report).slice(98)).toEqual(
-      [1, 2, 3].map((n) => [emailOf(n), L(98 + n), 'added', idOf(n), ADDED]),
-    );
+    expect(knownRows(report, 98)).toEqual(knownAdded(98));
     expect(report).toMatchObject({ apiRequests: 9, lookups: 3, memberPages: 0, notSent: 0 });
   });
 
   it('a replay counts the members the earlier run created: 98 of them, then a look-up each', async () => {
-    const deadline = new MovableDeadline();
-    groupWith(G1, 0);
-    groupList(G1, []);
-    const fresh = range(98).map(newEmail);
-    bulk([...fresh, ...known], conflicts, [G1]).on('request', () => {
-      deadline.left = 1_000;
-    });
-    const entries = entriesOf([...fresh, ...known]);
-    const first = await runSync(entries, { memory: 'step' }, deadline);
-    expect(rows(first).slice(98)).toEqual(
-      [1, 2, 3].map((n) => [emailOf(n), L(98 + n), 'failed', null, LEFT]),
-    );
-    expect(first).toMatchObject({ notSent: 3, apiRequests: 3 });
+    const entries = await firstRun(98, 1_000);
 
     // The replay creates nobody, but counts the 98 of the run before: a look-up each, as above.
     for (const n of [1, 2, 3]) lookup(n);
-    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    addTheKnown();
     const replay = await runSync(entries, { memory: 'step' });
     expect(replay.results.filter((r) => r.status === 'created')).toHaveLength(98);
-    expect(rows(replay).slice(98)).toEqual(
-      [1, 2, 3].map((n) => [emailOf(n), L(98 + n), 'added', idOf(n), ADDED]),
-    );
+    expect(knownRows(replay, 98)).toEqual(knownAdded(98));
     expect(replay).toMatchObject({ notSent: 0, apiRequests: 6, lookups: 3, memberPages: 0 });
   });
 
   it('replay after replay, the members the first run created are counted once', async () => {
-    const deadline = new MovableDeadline();
-    groupWith(G1, 0);
-    groupList(G1, []);
-    const fresh = range(97).map(newEmail);
-    bulk([...fresh, ...known], conflicts, [G1]).on('request', () => {
-      deadline.left = 400;
-    });
-    const entries = entriesOf([...fresh, ...known]);
-    const first = await runSync(entries, { memory: 'step' }, deadline);
-    expect(first).toMatchObject({ notSent: 3, apiRequests: 3 });
+    const entries = await firstRun(97, 400);
 
     // A replay with no time for a request: it sends nothing and keeps its memory.
     const late = new MovableDeadline();
@@ -1103,47 +1099,25 @@ describe('sync engine: finding members the cheapest way', () => {
     expect(second).toMatchObject({ notSent: 3, apiRequests: 0 });
 
     // Still 97 created, not 194: the site list is one page, as after creating 97 above.
-    api()
-      .get(`${PREFIX}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([existingMember(1), existingMember(2)]), headers());
+    siteList([1, 2]);
     lookup(3);
-    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    addTheKnown();
     const third = await runSync(entries, { memory: 'step' });
-    expect(rows(third).slice(97)).toEqual(
-      [1, 2, 3].map((n) => [emailOf(n), L(97 + n), 'added', idOf(n), ADDED]),
-    );
+    expect(knownRows(third, 97)).toEqual(knownAdded(97));
     expect(third).toMatchObject({ notSent: 0, apiRequests: 5, lookups: 1, memberPages: 1 });
   });
 
   it('a replay counts only the members created, not the other emails, when it weighs the site list', async () => {
-    const deadline = new MovableDeadline();
-    groupWith(G1, 0);
-    groupList(G1, []);
-    const fresh = range(48).map(newEmail);
-    const invalid = range(50).map((n) => `not-an-email-${n}`);
     // Time runs out as Sotion creates the 48: too little is left for any other request.
-    bulk([...fresh, ...known], conflicts, [G1]).on('request', () => {
-      deadline.left = 400;
-    });
-    const entries = entriesOf([...fresh, ...known, ...invalid]);
-    const first = await runSync(entries, { memory: 'step' }, deadline);
-    expect(rows(first).slice(48, 51)).toEqual(
-      [1, 2, 3].map((n) => [emailOf(n), L(48 + n), 'failed', null, LEFT]),
-    );
-    expect(first).toMatchObject({ notSent: 3, apiRequests: 3 });
+    const invalid = range(50).map((n) => `not-an-email-${n}`);
+    const entries = await firstRun(48, 400, invalid);
 
     // 48 created: the site list fits one page, fewer requests than 3 look-ups. Counted as
     // well, the other 53 results (invalid, failed) would have tipped it to a look-up each.
-    api()
-      .get(`${PREFIX}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([1, 2, 3].map((n) => existingMember(n))), headers());
-    for (const n of [1, 2, 3]) groupAdd(G1, n);
+    siteList([1, 2, 3]);
+    addTheKnown();
     const replay = await runSync(entries, { memory: 'step' });
-    expect(rows(replay).slice(48, 51)).toEqual(
-      [1, 2, 3].map((n) => [emailOf(n), L(48 + n), 'added', idOf(n), ADDED]),
-    );
+    expect(knownRows(replay, 48)).toEqual(knownAdded(48));
     expect(replay).toMatchObject({ notSent: 0, apiRequests: 4, lookups: 0, memberPages: 1 });
   });
 });
