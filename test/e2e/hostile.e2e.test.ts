@@ -2,7 +2,7 @@ import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import type { BulkOutput } from '../../src/bulk/output';
 import { DEMO_KEY } from '../../sandbox/store';
 import { useFastClock } from '../fast-clock';
-import { appTester, messageOf } from '../helpers';
+import { appTester, clearCache, messageOf } from '../helpers';
 import { configure, demoSite, e2eBundle, expectMembersInGroups, http, useSandbox } from './harness';
 
 /**
@@ -152,7 +152,7 @@ describe('a replay without memory of a long import converges, each run going on 
     const bundle = e2eBundle({ emails: [emails.join('\n')], access_group_ids: [groupId] });
     // The import itself, then a replay that has no memory of it.
     await appTester(bulkAddMembers, bundle);
-    await appTester(async () => undefined, e2eBundle({}), true);
+    clearCache();
     // 2.5 s runs as before: 1 s of requests after the 1.5 s kept back for the output, plus the
     // 2.5 s kept back for its results file (3,000 results).
     process.env.SOTION_RUN_BUDGET_MS = '5000';

@@ -21,6 +21,7 @@ import {
   pageOf,
   PREFIX,
   rejection,
+  testerCache,
   uuid,
 } from '../helpers';
 import { listedMember } from '../member-fixtures';
@@ -51,8 +52,7 @@ const rowsOf = (upload: Upload | undefined): string[][] =>
   parse(upload?.content ?? Buffer.alloc(0), { bom: true }) as string[][];
 
 /** The cache as the app tester keeps it (core's in-memory stand-in for z.cache). */
-const cache = (): Record<string, string> =>
-  (appTester as unknown as { zcacheTestObj: Record<string, string> }).zcacheTestObj;
+const cache = (): Record<string, string> => testerCache.zcacheTestObj;
 
 const NOW = Date.now();
 
