@@ -1,27 +1,21 @@
+/**
+ * What the unit tests share: nock, which answers for Sotion and refuses any request it was not
+ * told to expect, the pipeline's headers, and list pages. The end-to-end tests, which talk to the
+ * sandbox over real HTTP, import ./tester instead (everything here but nock), and so run without
+ * nock's interception of every request.
+ */
 import nock from 'nock';
-import { createAppTester, version as coreVersion, type Bundle } from 'zapier-platform-core';
-import App from '../index';
-import authentication from '../src/zap/authentication';
+import { version as coreVersion } from 'zapier-platform-core';
 import { APP_VERSION } from '../src/http/config';
 import type { AccessGroup } from '../src/api/schemas';
+import { KEY, uuid } from './tester';
+
+export * from './tester';
+
+nock.disableNetConnect();
 
 export const BASE = 'https://api.sotion.so';
 export const PREFIX = '/api/v1';
-export const KEY = 'so_live_unit_test_key_0123456789';
-
-export const appTester = createAppTester(App);
-
-/**
- * The z.cache the app tester keeps in memory for its runs: core's own property, which its
- * `clearZcacheBeforeUse` argument replaces the same way (test/helpers.test.ts checks that
- * each test starts with it empty).
- */
-export const testerCache = appTester as unknown as { zcacheTestObj: Record<string, string> };
-
-/** Forgets what earlier steps of the connection remembered in z.cache, without running a step. */
-export const clearCache = () => {
-  testerCache.zcacheTestObj = {};
-};
 
 /** A nock scope that only matches requests carrying exactly the headers the pipeline adds. */
 export const api = (key: string = KEY) =>
@@ -33,28 +27,6 @@ export const api = (key: string = KEY) =>
       'user-agent': `Zapier, sotion-zapier/${APP_VERSION} zapier-platform-core/${coreVersion}`,
     },
   });
-
-/**
- * A bundle as Zapier delivers it. Input arrives untyped at run time (booleans as "true"/"false",
- * numbers as text, fields missing), whatever the field definitions infer, so tests send it raw.
- */
-export const makeBundle = (
-  inputData: Record<string, unknown>,
-  meta: Partial<Bundle['meta']> = {},
-  apiKey: string = KEY,
-) => ({ authData: { apiKey }, inputData: inputData as never, meta });
-
-/**
- * A connection made the way Zapier makes one with session auth: sessionConfig.perform, its
- * result merged into authData (where Zapier keeps computed fields), then the connection test
- * with that authData. Returns both.
- */
-export const connect = async <B extends ReturnType<typeof makeBundle>>(bundle: B) => {
-  const computed = await appTester(authentication.sessionConfig.perform, bundle);
-  const authData: Record<string, string> = { ...bundle.authData, ...computed };
-  const tested = await appTester(authentication.test, { ...bundle, authData });
-  return { computed, authData, tested };
-};
 
 export const rid = (n: number | string) => `req-${n}`;
 
@@ -75,8 +47,6 @@ export const pageOf = <T>(items: T[], nextCursor: string | null = null) => ({
 });
 
 let seq = 0;
-export const uuid = (n: number): string =>
-  `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 
 export const group = (n: number, over: Partial<AccessGroup> = {}): AccessGroup => ({
   id: uuid(n),
@@ -94,31 +64,8 @@ export const nextId = () => {
   return seq;
 };
 
-/** Parses the JSON message core's z.errors.Error carries. */
-export const messageOf = (error: unknown): string => {
-  const text = error instanceof Error ? error.message : String(error);
-  try {
-    const parsed = JSON.parse(text) as { message?: string };
-    return parsed.message ?? text;
-  } catch {
-    return text;
-  }
-};
-
-/** Runs a promise that must reject and returns the error. */
-export const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-};
-
 afterEach(async () => {
   const pending = nock.pendingMocks();
   nock.cleanAll();
-  // Each test starts without what an earlier test's step remembered in z.cache.
-  clearCache();
   if (pending.length) throw new Error(`Requests expected but not made: ${pending.join(', ')}`);
 });

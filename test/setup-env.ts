@@ -1,12 +1,47 @@
-// Loaded before every test file: nock must patch http before zapier-platform-core loads.
-import nock from 'nock';
+// Loaded before every test file.
+import net from 'node:net';
 
-// Unit tests run against the documented base URL, intercepted by nock; never the internet.
-// (End-to-end tests under test/e2e allow loopback only.)
+// Unit tests run against the documented base URL, intercepted by nock (test/helpers.ts);
+// end-to-end tests point it at the sandbox (test/e2e/harness.ts).
 delete process.env.SOTION_API_BASE_URL;
 delete process.env.SOTION_RUN_BUDGET_MS;
 process.env.NODE_ENV = 'test';
-nock.disableNetConnect();
+
+/**
+ * Tests never reach the internet: a socket connects to loopback only (the sandbox, a test's own
+ * server), whatever made it (core's client, fetch, nock letting a request through). Put once on
+ * the process's net.Socket, which every test file shares. A refused connection fails as a
+ * connection error does, with the host in its message.
+ */
+type Target = { host?: string; port?: unknown; path?: string | null };
+const GUARD = Symbol.for('sotion.tests.loopbackOnly');
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|::ffff:127(\.\d{1,3}){3})$/;
+const socket = net.Socket.prototype as net.Socket & { [GUARD]?: true };
+if (!socket[GUARD]) {
+  socket[GUARD] = true;
+  const connect = socket.connect;
+  /**
+   * Where a connect call goes: node passes [options, callback] from net.connect, options from
+   * tls.connect, or the caller's arguments. A `path` is a local socket, as net itself reads it.
+   */
+  const targetOf = (args: unknown[]): Target => {
+    const first: unknown = Array.isArray(args[0]) ? args[0][0] : args[0];
+    if (typeof first === 'object' && first !== null) return first as Target;
+    if (typeof first === 'string' && !/^\d+$/.test(first)) return { path: first };
+    return { port: first, host: typeof args[1] === 'string' ? args[1] : undefined };
+  };
+  socket.connect = function (this: net.Socket, ...args: unknown[]) {
+    const { host = 'localhost', port, path } = targetOf(args);
+    if (path || LOOPBACK.test(host)) {
+      return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+    }
+    const refused = new Error(
+      `tests reach loopback only: refused a connection to ${host}:${String(port)}`,
+    );
+    process.nextTick(() => this.destroy(refused));
+    return this;
+  } as typeof socket.connect;
+}
 
 // Core's memory checker ends a Lambda process past 450 MB after 250 runs, so that Zapier starts a
 // fresh one. Here the process is a jest worker that runs many files, and its count starts again

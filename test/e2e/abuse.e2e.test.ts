@@ -6,7 +6,7 @@ import { testAuth } from '../../src/zap/authentication';
 import type { BulkOutput } from '../../src/bulk/output';
 import { DEMO_KEY, OTHER_KEY } from '../../sandbox/store';
 import { useFastClock } from '../fast-clock';
-import { appTester, messageOf } from '../helpers';
+import { appTester, messageOf } from '../tester';
 import { bulkInput, demoSite, e2eBundle, groupByName, useSandbox } from './harness';
 
 type Perform = (z: ZObject, bundle: Bundle) => Promise<unknown>;

@@ -8,7 +8,7 @@ import { DEMO_KEY } from '../../sandbox/store';
 import { perform as createAccessGroup } from '../../creates/create_access_group';
 import { perform as findMember } from '../../searches/find_member';
 import { findApiBase, testAuth } from '../../src/zap/authentication';
-import { appTester, connect, messageOf, rejection } from '../helpers';
+import { appTester, connect, messageOf, rejection } from '../tester';
 import { demoSite, e2eBundle, useSandbox } from './harness';
 
 describe.each([

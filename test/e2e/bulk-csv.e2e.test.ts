@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import { makeMember } from '../../sandbox/store';
-import { appTester } from '../helpers';
+import { appTester } from '../tester';
 import { mockStash } from '../stash-rpc';
 import {
   demoSite,

@@ -4,7 +4,7 @@ import {
   perform as bulkRemove,
   type BulkRemoveOutput,
 } from '../../creates/bulk_remove_members_from_access_group';
-import { appTester, clearCache, messageOf } from '../helpers';
+import { appTester, clearCache, messageOf } from '../tester';
 import { configure, demoSite, e2eBundle, putFile, useSandbox } from './harness';
 
 /**

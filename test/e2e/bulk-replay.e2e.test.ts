@@ -1,7 +1,7 @@
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import type { BulkOutput } from '../../src/bulk/output';
 import { makeGroup, makeMember } from '../../sandbox/store';
-import { appTester, messageOf } from '../helpers';
+import { appTester, messageOf } from '../tester';
 import { configure, demoSite, e2eBundle, expectMembersInGroups, useSandbox } from './harness';
 
 /**

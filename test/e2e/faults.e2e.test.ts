@@ -6,7 +6,7 @@ import { MAX_EMPTY_PAGES } from '../../src/http/pagination';
 import type { BulkOutput } from '../../src/bulk/output';
 import { DEMO_KEY } from '../../sandbox/store';
 import { useFastClock } from '../fast-clock';
-import { appTester, messageOf } from '../helpers';
+import { appTester, messageOf } from '../tester';
 import {
   bulkInput,
   demoSite,

@@ -7,7 +7,7 @@ import { parseCsv, readCsvFile } from '../../src/files/csv-in';
 import { EXPORT_HEADER, GROUP_SEPARATOR } from '../../src/files/member-export';
 import { SotionClient } from '../../src/http/client';
 import { RUN_BUDGET_ENV } from '../../src/http/config';
-import { appTester, messageOf, rejection } from '../helpers';
+import { appTester, messageOf, rejection } from '../tester';
 import { mockStash } from '../stash-rpc';
 import { configure, demoSite, e2eBundle, groupByName, useSandbox } from './harness';
 

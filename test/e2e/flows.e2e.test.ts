@@ -7,7 +7,7 @@ import { perform as removeFromGroup } from '../../creates/remove_member_from_acc
 import { perform as updateMember } from '../../creates/update_member';
 import { perform as findMember } from '../../searches/find_member';
 import App from '../../index';
-import { appTester } from '../helpers';
+import { appTester } from '../tester';
 import { demoSite, e2eBundle, groupByName, useSandbox } from './harness';
 
 /**

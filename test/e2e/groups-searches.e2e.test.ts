@@ -9,7 +9,7 @@ import { perform as memberChoices } from '../../triggers/member_choices';
 import { perform as newMember } from '../../triggers/new_member';
 import { makeMember } from '../../sandbox/store';
 import { cursorStore, mockCursorRpc } from '../cursor-rpc';
-import { appTester, messageOf, rejection } from '../helpers';
+import { appTester, messageOf, rejection } from '../tester';
 import { demoSite, e2eBundle, groupByName, http, useSandbox } from './harness';
 
 jest.setTimeout(60_000);

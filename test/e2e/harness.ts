@@ -1,6 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import nock from 'nock';
 import type { Behaviour } from '../../sandbox/decisions';
 import {
   startSandbox,
@@ -13,12 +12,11 @@ import { DEMO_KEY, type SiteData } from '../../sandbox/store';
 
 /**
  * Starts an in-process sandbox on a free loopback port for a describe block and points the
- * integration at it. Only loopback traffic is allowed; everything else stays blocked by nock.
+ * integration at it, over real HTTP (no nock). Sockets reach loopback only (test/setup-env.ts).
  */
 export const useSandbox = (options: SandboxOptions = {}): (() => Sandbox) => {
   let sandbox: Sandbox | undefined;
   beforeAll(async () => {
-    nock.enableNetConnect('127.0.0.1');
     sandbox = await startSandbox({ rateLimit: 100_000, ...options });
     // The documented base on the sandbox's host, whatever path the sandbox serves the API under:
     // the integration finds the API there as it would find Sotion's (src/http/config.ts).
@@ -26,7 +24,6 @@ export const useSandbox = (options: SandboxOptions = {}): (() => Sandbox) => {
   });
   afterAll(async () => {
     delete process.env.SOTION_API_BASE_URL;
-    nock.disableNetConnect();
     await sandbox?.close();
   });
   return () => {

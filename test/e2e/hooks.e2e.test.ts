@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Behaviour } from '../../sandbox/decisions';
 import { DEMO_KEY } from '../../sandbox/store';
-import { appTester, messageOf, rejection } from '../helpers';
+import { appTester, messageOf, rejection } from '../tester';
 import { hookOp } from '../zap/hooks/helpers';
 import {
   configure,

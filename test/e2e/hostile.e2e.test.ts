@@ -2,7 +2,7 @@ import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import type { BulkOutput } from '../../src/bulk/output';
 import { DEMO_KEY } from '../../sandbox/store';
 import { useFastClock } from '../fast-clock';
-import { appTester, clearCache, messageOf } from '../helpers';
+import { appTester, clearCache, messageOf } from '../tester';
 import { configure, demoSite, e2eBundle, expectMembersInGroups, http, useSandbox } from './harness';
 
 /**

@@ -9,7 +9,7 @@ import { perform as removeFromGroup, REASONS } from '../../creates/remove_member
 import { perform as sendLoginLink } from '../../creates/send_login_link';
 import { perform as unblockMember } from '../../creates/unblock_member';
 import { perform as updateMember } from '../../creates/update_member';
-import { appTester, messageOf, rejection } from '../helpers';
+import { appTester, messageOf, rejection } from '../tester';
 import { OTHER_KEY } from '../../sandbox/store';
 import { demoSite, e2eBundle, groupByName, useSandbox } from './harness';
 import { useFastClock } from '../fast-clock';

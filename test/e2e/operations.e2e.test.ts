@@ -4,7 +4,7 @@ import { testAuth } from '../../src/zap/authentication';
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import { perform as createAccessGroup } from '../../creates/create_access_group';
 import { perform as newAccessGroup } from '../../triggers/new_access_group';
-import { appTester, messageOf, rejection } from '../helpers';
+import { appTester, messageOf, rejection } from '../tester';
 import {
   bulkInput,
   demoSite,

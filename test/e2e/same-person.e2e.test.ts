@@ -1,7 +1,7 @@
 import { perform as bulkAddMembers } from '../../creates/bulk_add_members';
 import { perform as createMember } from '../../creates/create_member';
 import { perform as findMember } from '../../searches/find_member';
-import { appTester, messageOf, rejection } from '../helpers';
+import { appTester, messageOf, rejection } from '../tester';
 import { demoSite, e2eBundle, useSandbox } from './harness';
 
 /**

@@ -1,7 +1,7 @@
 import type { Behaviour } from '../../sandbox/decisions';
 import type { SiteData } from '../../sandbox/store';
 import { perform as setGroups } from '../../creates/set_member_access_groups';
-import { appTester, messageOf, rejection } from '../helpers';
+import { appTester, messageOf, rejection } from '../tester';
 import { demoSite, e2eBundle, groupByName, http, useSandbox } from './harness';
 
 /**

@@ -1,7 +1,7 @@
 import { perform as syncMembers } from '../../creates/sync_access_group_members';
 import type { SyncOutput } from '../../creates/sync_access_group_members';
 import { makeGroup, makeMember } from '../../sandbox/store';
-import { appTester, messageOf } from '../helpers';
+import { appTester, messageOf } from '../tester';
 import { configure, demoSite, e2eBundle, useSandbox } from './harness';
 
 /**

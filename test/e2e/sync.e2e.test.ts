@@ -4,7 +4,7 @@ import type { Sandbox } from '../../sandbox/server';
 import { makeGroup, makeMember, type SiteData } from '../../sandbox/store';
 import { perform as syncMembers } from '../../creates/sync_access_group_members';
 import type { SyncOutput } from '../../creates/sync_access_group_members';
-import { appTester, messageOf, rejection } from '../helpers';
+import { appTester, messageOf, rejection } from '../tester';
 import { mockStash } from '../stash-rpc';
 import { configure, demoSite, e2eBundle, useSandbox } from './harness';
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import App from '../../../index';
-import { KEY, uuid } from '../../helpers';
+import { KEY, uuid } from '../../tester';
 
 /** Shared by the instant-trigger tests: deliveries and bundles as Sotion and Zapier make them. */
 

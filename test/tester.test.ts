@@ -1,11 +1,11 @@
 /**
- * The shared test set-up (test/helpers.ts): each test starts with an empty z.cache. It is emptied
- * through the app tester's own property rather than by running a step, so this checks that the
- * property is the one the tester's steps use. The tests run in order: the second reads what the
- * first wrote.
+ * The app tester every test shares (test/tester.ts): each test starts with an empty z.cache. It
+ * is emptied through the tester's own property rather than by running a step, so this checks
+ * that the property is the one the tester's steps use. The tests run in order: the second reads
+ * what the first wrote.
  */
 import type { ZObject } from 'zapier-platform-core';
-import { appTester, makeBundle, testerCache } from './helpers';
+import { appTester, makeBundle, testerCache } from './tester';
 
 const read = (z: ZObject) => z.cache.get('helpers-test');
 
