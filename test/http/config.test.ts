@@ -22,6 +22,7 @@ describe('base URL candidates', () => {
     expect(baseUrlOf({ apiKey: KEY }, {})).toBe(`${BASE}/api/v1`);
     expect(baseUrlOf({ apiBaseUrl: `${BASE}/v1` }, {})).toBe(`${BASE}/v1`);
     expect(baseUrlOf({ apiBaseUrl: ` ${BASE}/v1/ ` }, {})).toBe(`${BASE}/v1`);
+    expect(baseUrlOf({ apiBaseUrl: `${BASE}/v1///` }, {})).toBe(`${BASE}/v1`);
     expect(baseUrlOf({ apiBaseUrl: '' }, {})).toBe(`${BASE}/api/v1`);
     expect(baseUrlOf({ apiBaseUrl: 42 }, {})).toBe(`${BASE}/api/v1`);
     // Never an address of its own: only Sotion's bases (or the override's) are used.
