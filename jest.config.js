@@ -14,7 +14,13 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/build/', '<rootDir>/.stryker-tmp/'],
+  // Built copies (`npm start` writes .tools/, with a package.json of its own).
+  modulePathIgnorePatterns: [
+    '<rootDir>/dist/',
+    '<rootDir>/build/',
+    '<rootDir>/.tools/',
+    '<rootDir>/.stryker-tmp/',
+  ],
   setupFiles: ['<rootDir>/test/reset-http.ts', '<rootDir>/test/setup-env.ts'],
   collectCoverageFrom: [
     'index.ts',

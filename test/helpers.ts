@@ -1,6 +1,7 @@
 /**
  * What the unit tests share: nock, which answers for Sotion and refuses any request it was not
- * told to expect, the pipeline's headers, and list pages. The end-to-end tests, which talk to the
+ * told to expect (a failing test's output names it), and fails a test whose expected requests
+ * were not all made ("Requests expected but not made"); the pipeline's headers, and list pages. The end-to-end tests, which talk to the
  * sandbox over real HTTP, import ./tester instead (everything here but nock), and so run without
  * nock's interception of every request.
  */
@@ -13,6 +14,11 @@ import { KEY, uuid } from './tester';
 export * from './tester';
 
 nock.disableNetConnect();
+// The integration reports a refused request as Sotion not being reached; this names the request,
+// in the output a failing test prints.
+nock.emitter.on('no match', (req: { method?: string; path?: string; href?: string }) =>
+  console.error(`nock: no interceptor for ${req.method ?? ''} ${req.href ?? req.path ?? ''}`),
+);
 
 export const BASE = 'https://api.sotion.so';
 export const PREFIX = '/api/v1';

@@ -31,6 +31,7 @@ describe('sockets in tests', () => {
     expect(byOptions.message).toBe(
       'tests reach loopback only: refused a connection to 192.0.2.1:443',
     );
+    expect((byOptions as NodeJS.ErrnoException).code).toBe('E_TESTS_LOOPBACK_ONLY');
     const byArgs = await failure(net.connect(80, 'example.com'));
     expect(byArgs.message).toBe(
       'tests reach loopback only: refused a connection to example.com:80',

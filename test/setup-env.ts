@@ -11,7 +11,7 @@ process.env.NODE_ENV = 'test';
  * Tests never reach the internet: a socket connects to loopback only (the sandbox, a test's own
  * server), whatever made it (core's client, fetch, nock letting a request through). Put once on
  * the process's net.Socket, which every test file shares. A refused connection fails as a
- * connection error does, with the host in its message.
+ * connection error does, with the host in its message and the code E_TESTS_LOOPBACK_ONLY.
  */
 type Target = { host?: string; port?: unknown; path?: string | null };
 const GUARD = Symbol.for('sotion.tests.loopbackOnly');
@@ -35,8 +35,10 @@ if (!socket[GUARD]) {
     if (path || LOOPBACK.test(host)) {
       return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
     }
-    const refused = new Error(
-      `tests reach loopback only: refused a connection to ${host}:${String(port)}`,
+    // The code is what the integration's "could not be reached (…)" message shows.
+    const refused = Object.assign(
+      new Error(`tests reach loopback only: refused a connection to ${host}:${String(port)}`),
+      { code: 'E_TESTS_LOOPBACK_ONLY' },
     );
     process.nextTick(() => this.destroy(refused));
     return this;

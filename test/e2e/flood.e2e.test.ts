@@ -61,7 +61,7 @@ describe('flood: runs sharing a site limit take turns', () => {
             )
             .join(' | ')} ${r.failure ?? ''}\n`,
         );
-    process.stdout.write(`${floodTable(result)}\n`);
+    console.log(floodTable(result));
   });
 
   afterAll(() => {
