@@ -3,6 +3,7 @@
  * controls, so the report's counters and every request are exact; and the Sotion answers its
  * tests need, as nock interceptors. Shared by the tests of each phase (test/bulk/*.test.ts).
  */
+import type nock from 'nock';
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import type { BulkEntry } from '../../src/bulk/entries';
 import type { StepOutput } from '../../src/bulk/output';
@@ -221,16 +222,26 @@ export const groupAdd = (groupId: string, n: number, status = 201) =>
     );
 
 /** One page of a group's member list: the first without `after`, `next` when more follow. */
+/** A read of a group's member list, from its first page or from the cursor `after`. */
+export const groupListRead = (groupId: string, after?: string) =>
+  api()
+    .get(`${PREFIX}/access-groups/${groupId}/members`)
+    .query(after === undefined ? { limit: '100' } : { limit: '100', after });
+
 export const groupList = (
   groupId: string,
   members: unknown[],
   after?: string,
   next: string | null = null,
-) =>
-  api()
-    .get(`${PREFIX}/access-groups/${groupId}/members`)
-    .query(after === undefined ? { limit: '100' } : { limit: '100', after })
-    .reply(200, pageOf(members, next), headers('list'));
+) => groupListRead(groupId, after).reply(200, pageOf(members, next), headers('list'));
+
+/** A nock reply that leaves the run `left` ms before it answers: the answer comes as time runs out. */
+export const leaving =
+  (deadline: MovableDeadline, left: number, ...answer: [number, nock.Body, nock.ReplyHeaders]) =>
+  () => {
+    deadline.left = left;
+    return answer;
+  };
 
 /** Each result as [email, status, memberId]. */
 export const statuses = (report: BulkReport) =>
@@ -245,14 +256,9 @@ export const removal = (n: number, status = 204, times = 1) =>
 
 /** One page of G1's member list: the first without `after`, `next` when more follow. */
 export const groupPage = (ns: number[], after?: string, next: string | null = null) =>
-  api()
-    .get(`${PREFIX}/access-groups/${G1}/members`)
-    .query(after === undefined ? { limit: '100' } : { limit: '100', after })
-    .reply(
-      200,
-      pageOf(
-        ns.map((n) => existingMember(n)),
-        next,
-      ),
-      headers('list'),
-    );
+  groupList(
+    G1,
+    ns.map((n) => existingMember(n)),
+    after,
+    next,
+  );

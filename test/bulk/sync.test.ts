@@ -39,8 +39,10 @@ import {
   G1,
   groupAdd,
   groupList,
+  groupListRead,
   groupWith,
   idOf,
+  leaving,
   lookup,
   MovableDeadline,
   newEmail,
@@ -313,10 +315,7 @@ describe('sync engine: the removal guard', () => {
       undefined,
       'c1',
     );
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(...THROTTLED);
+    groupListRead(G1, 'c1').reply(...THROTTLED);
     const error = await rejection(runSync(entriesOf([emailOf(0)]), { memory: 'step' }));
     expect(messageOf(error)).toMatch(
       /^Sync Access Group Members stopped before changing anything: it would remove at least 100 members .* set Max Removals to 100 or more, or turn Remove Others off\./,
@@ -417,10 +416,7 @@ describe('sync engine: across runs', () => {
     expect(first.results.map((r) => r.status)).toEqual(['created', 'removed']);
     expect(first.apiRequests).toBe(4);
 
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([{ ...existingMember(1), id: idOf(1) }]), headers());
+    groupListRead(G1).reply(200, pageOf([{ ...existingMember(1), id: idOf(1) }]), headers());
     const second = await runSync(entriesOf([emailOf(1)]), { memory: 'step' });
     expect(rows(second)).toEqual([[emailOf(1), L(1), 'unchanged', idOf(1), UNCHANGED]]);
     expect(second.apiRequests).toBe(1);
@@ -463,18 +459,15 @@ describe('sync engine: across runs', () => {
     expect(replay.fatal).toBeUndefined();
 
     // Done: the next run reads the group again (and only that).
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(
-        200,
-        pageOf([
-          existingMember(0),
-          existingMember(1),
-          { ...existingMember(2), email: 'new@example.com' },
-        ]),
-        headers(),
-      );
+    groupListRead(G1).reply(
+      200,
+      pageOf([
+        existingMember(0),
+        existingMember(1),
+        { ...existingMember(2), email: 'new@example.com' },
+      ]),
+      headers(),
+    );
     const third = await runSync(entries, { memory: 'step' });
     expect(third.results.map((r) => r.status)).toEqual(['unchanged', 'unchanged', 'unchanged']);
     expect(third.apiRequests).toBe(1);
@@ -483,13 +476,15 @@ describe('sync engine: across runs', () => {
   it('a group list longer than the run can read goes on where it stopped, writing nothing before its end', async () => {
     const deadline = new MovableDeadline();
     groupWith(G1, 150);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(() => {
-        deadline.left = 1_000;
-        return [200, pageOf([existingMember(0), existingMember(5)], 'c1'), headers()];
-      });
+    groupListRead(G1).reply(
+      leaving(
+        deadline,
+        1_000,
+        200,
+        pageOf([existingMember(0), existingMember(5)], 'c1'),
+        headers(),
+      ),
+    );
     const entries = entriesOf([emailOf(0), emailOf(1)]);
     const first = await runSync(entries, { memory: 'step' }, deadline);
     expect(first.fatal).toBeUndefined();
@@ -515,10 +510,7 @@ describe('sync engine: across runs', () => {
   it('a group list that breaks part way stops the step with what broke it, before any write', async () => {
     groupWith(G1, 150);
     groupList(G1, [existingMember(0)], undefined, 'c1');
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(200, pageOf([], 'c1'), headers('loop'));
+    groupListRead(G1, 'c1').reply(200, pageOf([], 'c1'), headers('loop'));
     const report = await runSync(entriesOf([emailOf(0), emailOf(1)]));
     expect(messageOf(report.fatal)).toMatch(
       /^Sotion said more members of access group .* follow but repeated the cursor c1/,
@@ -529,17 +521,11 @@ describe('sync engine: across runs', () => {
   it('out of time before an add or a removal: left for the replay, with nothing claimed', async () => {
     const deadline = new MovableDeadline();
     groupWith(G1, 1);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([existingMember(5)]), headers());
+    groupListRead(G1).reply(200, pageOf([existingMember(5)]), headers());
     api()
       .get(`${PREFIX}/members`)
       .query({ email: emailOf(1), limit: '1' })
-      .reply(() => {
-        deadline.left = 1_000;
-        return [200, pageOf([existingMember(1)]), headers()];
-      });
+      .reply(leaving(deadline, 1_000, 200, pageOf([existingMember(1)]), headers()));
     const entries = entriesOf([emailOf(1)]);
     const first = await runSync(entries, { memory: 'step', createMissing: false }, deadline);
     expect(rows(first)).toEqual([
@@ -724,22 +710,14 @@ describe('sync engine: reading the group list', () => {
   it('a page that cannot be read as time runs out hands the run back, without stopping it', async () => {
     const deadline = new MovableDeadline();
     groupWith(G1, 150);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(() => {
-        // Time for one more page, barely.
-        deadline.left = 1_600;
-        return [200, pageOf([existingMember(0)], 'c1'), headers()];
-      });
+    // Time for one more page, barely.
+    groupListRead(G1).reply(
+      leaving(deadline, 1_600, 200, pageOf([existingMember(0)], 'c1'), headers()),
+    );
     // A 5xx, and no time left to try again.
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(() => {
-        deadline.left = 1_000;
-        return [503, { error: 'Service unavailable' }, headers('503')];
-      });
+    groupListRead(G1, 'c1').reply(
+      leaving(deadline, 1_000, 503, { error: 'Service unavailable' }, headers('503')),
+    );
     const entries = entriesOf([emailOf(0), emailOf(1)]);
     const first = await runSync(entries, { memory: 'step' }, deadline);
     expect(first.fatal).toBeUndefined();
@@ -762,10 +740,7 @@ describe('sync engine: reading the group list', () => {
   it('a run stopped part way through the list, every email found, leaves the rest of the list (the removals) to the replay', async () => {
     groupWith(G1, 150);
     groupList(G1, [existingMember(0)], undefined, 'c1');
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(...THROTTLED);
+    groupListRead(G1, 'c1').reply(...THROTTLED);
     const entries = entriesOf([emailOf(0)]);
     const first = await runSync(entries, { memory: 'step' });
     expect(errorInfo(first.fatal)?.status).toBe(429);
@@ -781,13 +756,9 @@ describe('sync engine: reading the group list', () => {
   it('out of time after the page that finds every email: the rest of the list (the removals) is left to the replay', async () => {
     const deadline = new MovableDeadline();
     groupWith(G1, 150);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(() => {
-        deadline.left = 1_000;
-        return [200, pageOf([existingMember(0)], 'c1'), headers()];
-      });
+    groupListRead(G1).reply(
+      leaving(deadline, 1_000, 200, pageOf([existingMember(0)], 'c1'), headers()),
+    );
     const entries = entriesOf([emailOf(0)]);
     const first = await runSync(entries, { memory: 'step' }, deadline);
     // Every email is found, but not the group's others on the pages not read: not finished.
@@ -812,13 +783,9 @@ describe('sync engine: reading the group list', () => {
   it('a replay reading on finds the last email, even when a shifted page shows an email found before', async () => {
     const deadline = new MovableDeadline();
     groupWith(G1, 300);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(() => {
-        deadline.left = 1_000;
-        return [200, pageOf([existingMember(0)], 'c1'), headers()];
-      });
+    groupListRead(G1).reply(
+      leaving(deadline, 1_000, 200, pageOf([existingMember(0)], 'c1'), headers()),
+    );
     const entries = entriesOf([emailOf(0), emailOf(1)]);
     const first = await runSync(entries, { memory: 'step', removeOthers: false }, deadline);
     expect(rows(first)).toEqual([
@@ -853,10 +820,7 @@ describe('sync engine: time running out, and failures, while adding and removing
     groupList(G1, [existingMember(0), existingMember(5)]);
     api()
       .delete(`${PREFIX}/access-groups/${G1}/members/${idOf(5)}`)
-      .reply(() => {
-        deadline.left = 1_000;
-        return [status, { error }, headers(String(status))];
-      });
+      .reply(leaving(deadline, 1_000, status, { error }, headers(String(status))));
     return deadline;
   };
 
@@ -867,10 +831,7 @@ describe('sync engine: time running out, and failures, while adding and removing
     api()
       .get(`${PREFIX}/members`)
       .query({ email: emailOf(1), limit: '1' })
-      .reply(() => {
-        deadline.left = 1_000;
-        return [503, { error: 'Service unavailable' }, headers('503')];
-      });
+      .reply(leaving(deadline, 1_000, 503, { error: 'Service unavailable' }, headers('503')));
     const entries = entriesOf([emailOf(1)]);
     const first = await runSync(entries, { memory: 'step', createMissing: false }, deadline);
     // Handed back (notSent), not stopped on the time-out.
@@ -892,10 +853,7 @@ describe('sync engine: time running out, and failures, while adding and removing
     lookup(1);
     api()
       .post(`${PREFIX}/access-groups/${G1}/members`, { memberId: idOf(1) })
-      .reply(() => {
-        deadline.left = 1_000;
-        return [404, { error: 'Member not found' }, headers('404')];
-      });
+      .reply(leaving(deadline, 1_000, 404, { error: 'Member not found' }, headers('404')));
     const report = await runSync(entriesOf([emailOf(1)]), { createMissing: false }, deadline);
     expect(report.fatal).toBeUndefined();
     expect(rows(report)).toEqual([
@@ -962,10 +920,7 @@ describe('sync engine: time running out, and failures, while adding and removing
     api()
       .get(`${PREFIX}/members`)
       .query({ email: emailOf(1), limit: '1' })
-      .reply(() => {
-        deadline.left = 1_000;
-        return [200, pageOf([]), headers('nobody')];
-      });
+      .reply(leaving(deadline, 1_000, 200, pageOf([]), headers('nobody')));
     const second = await runSync(entries, { memory: 'step' }, deadline);
     expect(rows(second)).toEqual([
       [
