@@ -5,35 +5,32 @@
  * when the search finds nobody.
  */
 import { makeGroup, makeMember, type SiteData } from '../sandbox/store';
+import type { Cli, Part } from './demo-parts';
 
-type Check = (ok: boolean, text: string) => void;
-type Invoke = (args: string[]) => Promise<{ code: number; json: unknown; stderr: string }>;
 type Item = Record<string, unknown>;
 
-const run = async (invoke: Invoke, kind: string, key: string, input: object): Promise<Item> => {
-  const result = await invoke([kind, key, '--non-interactive', '-i', JSON.stringify(input)]);
-  if (result.code !== 0) {
-    console.log(`    ${key} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
-    return {};
-  }
-  const json = result.json;
-  return (Array.isArray(json) ? { found: json } : json) as Item;
-};
+/** The CLI's steps for one part of the transcript: `run` a step, `show` what it returned. */
+const runner = (invoke: Cli, log: Part['log']) => ({
+  run: async (kind: string, key: string, input: object): Promise<Item> => {
+    const result = await invoke([kind, key, '--non-interactive', '-i', JSON.stringify(input)]);
+    if (result.code !== 0) {
+      log(`    ${key} failed: ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      return {};
+    }
+    const json = result.json;
+    return (Array.isArray(json) ? { found: json } : json) as Item;
+  },
+  show: (key: string, input: object, out: Item, keys: string[]) =>
+    log(
+      `    ${key} ${JSON.stringify(input)}\n      → ${JSON.stringify(
+        Object.fromEntries(keys.map((k) => [k, out[k]])),
+      )}`,
+    ),
+});
 
-const show = (key: string, input: object, out: Item, keys: string[]) =>
-  console.log(
-    `    ${key} ${JSON.stringify(input)}\n      → ${JSON.stringify(
-      Object.fromEntries(keys.map((k) => [k, out[k]])),
-    )}`,
-  );
-
-export const demoFlows = async (
-  site: SiteData,
-  invoke: Invoke,
-  check: Check,
-  step: (n: number, title: string, input: string) => void,
-  n: number,
-) => {
+export const demoFlows = async (site: SiteData, invoke: Cli, part: Part, n: number) => {
+  const { log, step, check } = part;
+  const { run, show } = runner(invoke, log);
   const email = 'stripe.buyer@example.org';
   const premium = site.groups.find((g) => g.name === 'Premium Members')?.id ?? '';
   const memberNow = () => site.members.find((m) => m.email === email);
@@ -44,23 +41,23 @@ export const demoFlows = async (
 
   step(n, 'A sale (Stripe → Sotion)', `a new customer ${email} buys the premium plan`);
   const search = { email };
-  const found = await run(invoke, 'search', 'find_member', search);
+  const found = await run('search', 'find_member', search);
   show('search find_member', search, found, ['found']);
   const create = { email, display_name: 'Stripe Buyer', paid: 'true' };
   let buyer: Item = ((found.found as Item[] | undefined) ?? [])[0] ?? {};
   if (!buyer.id) {
-    buyer = await run(invoke, 'create', 'create_member', create);
+    buyer = await run('create', 'create_member', create);
     show('create create_member', create, buyer, ['id', 'email', 'paid', 'alreadyExisted']);
   }
   const add = { access_group_id: premium, member: String(buyer.id) };
-  const added = await run(invoke, 'create', 'add_member_to_access_group', add);
+  const added = await run('create', 'add_member_to_access_group', add);
   show('create add_member_to_access_group', add, added, [
     'email',
     'accessGroupNames',
     'alreadyInGroup',
   ]);
   const linkInput = { member: email };
-  const link = await run(invoke, 'create', 'create_login_link', linkInput);
+  const link = await run('create', 'create_login_link', linkInput);
   show(
     'create create_login_link',
     linkInput,
@@ -81,13 +78,13 @@ export const demoFlows = async (
   step(n + 1, 'A cancellation (subscription ended)', `${email} cancels; the Zap runs twice`);
   for (const time of [1, 2]) {
     const remove = { access_group_id: premium, member: email };
-    const removed = await run(invoke, 'create', 'remove_member_from_access_group', remove);
+    const removed = await run('create', 'remove_member_from_access_group', remove);
     show('create remove_member_from_access_group', remove, removed, ['removed', 'reason']);
     const update = { member: email, paid: 'false' };
-    const updated = await run(invoke, 'create', 'update_member', update);
+    const updated = await run('create', 'update_member', update);
     show('create update_member', update, updated, ['email', 'paid']);
     const block = { member: email };
-    const blocked = await run(invoke, 'create', 'block_member', block);
+    const blocked = await run('create', 'block_member', block);
     show('create block_member', block, blocked, ['status', 'changed']);
     check(
       removed.removed === (time === 1) && blocked.changed === (time === 1),
@@ -106,7 +103,7 @@ export const demoFlows = async (
   const text = refused.stderr.replace(/\n\s*›\s*/g, '').replace(/^\s*›\s*/, '');
   const error = /\{"message":.*?"status":\d+\}/.exec(text)?.[0];
   const said = error ? (JSON.parse(error) as { message: string }).message : text.trim();
-  console.log(`    create add_member_to_access_group ${JSON.stringify(bad)}\n      → ${said}`);
+  log(`    create add_member_to_access_group ${JSON.stringify(bad)}\n      → ${said}`);
   check(
     refused.code !== 0 && said.startsWith("Member must be a member's email or Sotion member ID"),
     'a name where an email belongs is refused, naming the field',
@@ -128,11 +125,12 @@ export const demoFlows = async (
 export const demoNewFlows = async (
   site: SiteData,
   origin: string,
-  invoke: Invoke,
-  check: Check,
-  step: (n: number, title: string, input: string) => void,
+  invoke: Cli,
+  part: Part,
   n: number,
 ) => {
+  const { step, check } = part;
+  const { run, show } = runner(invoke, part.log);
   const groupNamed = (name: string) => {
     const found = site.groups.find((g) => g.name === name);
     if (found) return found.id;
@@ -177,7 +175,7 @@ export const demoNewFlows = async (
     managed_access_group_ids: [silver, gold],
   };
   for (const time of [1, 2]) {
-    const out = await run(invoke, 'create', 'set_member_access_groups', upgrade);
+    const out = await run('create', 'set_member_access_groups', upgrade);
     show('create set_member_access_groups', upgrade, out, planKeys);
     check(
       JSON.stringify(groupNames(subscriber)) === '["Gold Plan","Premium Members"]',
@@ -202,7 +200,7 @@ export const demoNewFlows = async (
     paid: 'false',
   };
   for (const time of [1, 2]) {
-    const out = await run(invoke, 'create', 'set_member_access_groups', cancel);
+    const out = await run('create', 'set_member_access_groups', cancel);
     show('create set_member_access_groups', cancel, out, planKeys);
     check(
       JSON.stringify(groupNames(subscriber)) === '["Premium Members"]' &&
@@ -246,7 +244,7 @@ export const demoNewFlows = async (
   ];
   const before = JSON.stringify({ group: inGroup(nightly), members: site.members.length });
   const dryInput = { ...syncInput, dry_run: 'true' };
-  const dry = await run(invoke, 'create', 'sync_access_group_members', dryInput);
+  const dry = await run('create', 'sync_access_group_members', dryInput);
   show('create sync_access_group_members', { ...dryInput, emails: '(the list)' }, dry, syncKeys);
   check(
     JSON.stringify({ group: inGroup(nightly), members: site.members.length }) === before,
@@ -262,7 +260,7 @@ export const demoNewFlows = async (
     `the dry run reports ${joins.length} to add, ${fresh.length} to create, ${leaves.length} to remove`,
   );
   for (const time of [1, 2]) {
-    const out = await run(invoke, 'create', 'sync_access_group_members', syncInput);
+    const out = await run('create', 'sync_access_group_members', syncInput);
     show('create sync_access_group_members', { ...syncInput, emails: '(the list)' }, out, syncKeys);
     check(
       JSON.stringify(inGroup(nightly)) === JSON.stringify([...list].sort()),
@@ -300,7 +298,7 @@ export const demoNewFlows = async (
     'A CSV import (Bulk Add Members from a CSV File)',
     `${csvUrl}: a BOM, semicolons, a quoted name with a comma, one bad row`,
   );
-  const imported = await run(invoke, 'create', 'bulk_add_members', csvInput);
+  const imported = await run('create', 'bulk_add_members', csvInput);
   show('create bulk_add_members', csvInput, imported, [
     'total',
     'createdCount',

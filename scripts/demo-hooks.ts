@@ -1,18 +1,17 @@
 /**
  * `npm start`, the instant-trigger part: "Member Created" end to end against the sandbox, using
- * the built app (dist/). `zapier-platform invoke` does not run hooks locally, so the built app's
+ * the built app (.tools/, which the CLI steps load too). `zapier-platform invoke` does not run hooks locally, so the built app's
  * performSubscribe / perform / performUnsubscribe run through createAppTester, with a loopback
  * receiver standing in for Zapier's hook endpoint and a bundle built as Zapier builds it.
  */
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
 import { createAppTester } from 'zapier-platform-core';
 import type { Sandbox } from '../sandbox/server';
 import { DEMO_KEY } from '../sandbox/store';
+import { built, type Part } from './demo-parts';
 
-type Check = (ok: boolean, text: string) => void;
 type Item = Record<string, unknown>;
 type Fn = (z: never, bundle: never) => Promise<unknown>;
 interface HookOperation {
@@ -20,8 +19,6 @@ interface HookOperation {
   perform: Fn;
   performUnsubscribe: Fn;
 }
-
-const root = resolve(__dirname, '..', '..');
 
 /** Zapier hands a hook's headers Title-Cased with an `Http-` prefix. */
 const zapierHeaders = (headers: IncomingHttpHeaders) =>
@@ -32,9 +29,10 @@ const zapierHeaders = (headers: IncomingHttpHeaders) =>
     ]),
   );
 
-export const demoInstantTrigger = async (sandbox: Sandbox, check: Check, n: number) => {
+export const demoInstantTrigger = async (sandbox: Sandbox, part: Part, n: number) => {
+  const { log, check } = part;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const app = (require(join(root, 'dist', 'index.js')) as { default: object }).default;
+  const app = (require(built) as { default: object }).default;
   const op = (app as { triggers: Record<string, { operation: HookOperation }> }).triggers
     .member_created?.operation as HookOperation;
   const tester = createAppTester(app);
@@ -48,7 +46,7 @@ export const demoInstantTrigger = async (sandbox: Sandbox, check: Check, n: numb
     } finally {
       console.log = print;
       for (const line of logged.filter((l) => l.trim() && !l.startsWith('ZID:')))
-        print(`    log: ${line.trim()}`);
+        log(`    log: ${line.trim()}`);
     }
   };
 
@@ -68,12 +66,12 @@ export const demoInstantTrigger = async (sandbox: Sandbox, check: Check, n: numb
   const site = sandbox.store.siteForKey(DEMO_KEY);
   const base = { authData: { apiKey: DEMO_KEY }, inputData: {}, meta: {}, targetUrl };
 
-  console.log(`\n${n}. Member Created (instant trigger: REST hook, built app via createAppTester)`);
-  console.log(`    in:  Zapier's hook URL stand-in ${targetUrl}`);
+  log(`\n${n}. Member Created (instant trigger: REST hook, built app via createAppTester)`);
+  log(`    in:  Zapier's hook URL stand-in ${targetUrl}`);
   try {
     const sub = await run<{ id: string; secret: string }>(op.performSubscribe, base);
     const held = site?.webhooks.find((w) => w.id === sub.id);
-    console.log(
+    log(
       `    subscribed: ${sub.id} "${held?.name}" (signing secret kept in subscribeData, not shown)`,
     );
     check(
@@ -90,7 +88,7 @@ export const demoInstantTrigger = async (sandbox: Sandbox, check: Check, n: numb
     for (let i = 0; i < 100 && received.length === 0; i += 1)
       await new Promise((r) => setTimeout(r, 20));
     const delivery = received[0];
-    console.log(
+    log(
       `    event: POST /members instant.member@example.org → delivery in ${Date.now() - started} ms ` +
         `(${delivery?.headers['x-webhook-signature']?.toString().slice(0, 20)}…)`,
     );
@@ -109,7 +107,7 @@ export const demoInstantTrigger = async (sandbox: Sandbox, check: Check, n: numb
     const headers = delivery?.headers ?? {};
     const items = await run<Item[]>(op.perform, bundle(body, headers));
     const item = items[0] ?? {};
-    console.log(
+    log(
       `    out: ${JSON.stringify({ id: item.id, eventType: item.eventType, memberId: item.memberId, email: item.email })}`,
     );
     check(
