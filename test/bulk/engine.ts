@@ -221,13 +221,13 @@ export const groupAdd = (groupId: string, n: number, status = 201) =>
       headers('add'),
     );
 
-/** One page of a group's member list: the first without `after`, `next` when more follow. */
 /** A read of a group's member list, from its first page or from the cursor `after`. */
 export const groupListRead = (groupId: string, after?: string) =>
   api()
     .get(`${PREFIX}/access-groups/${groupId}/members`)
     .query(after === undefined ? { limit: '100' } : { limit: '100', after });
 
+/** One page of a group's member list: the first without `after`, `next` when more follow. */
 export const groupList = (
   groupId: string,
   members: unknown[],

@@ -32,6 +32,7 @@ import {
   G2,
   groupAdd,
   groupList,
+  groupListRead,
   groupWith,
   idOf,
   IN_EVERY_GROUP,
@@ -60,17 +61,14 @@ describe('bulk resolve: reading the chosen groups', () => {
   it("stops reading a group's list at the page where the last wanted member shows up", async () => {
     groupWith(G1, 150);
     bulkAnswers(entriesOf(four.map(emailOf)), new Set(four.map(emailOf)), [G1]);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(
-        200,
-        pageOf(
-          four.map((n) => existingMember(n)),
-          'c1',
-        ),
-        headers(),
-      );
+    groupListRead(G1).reply(
+      200,
+      pageOf(
+        four.map((n) => existingMember(n)),
+        'c1',
+      ),
+      headers(),
+    );
     const report = await runEngine(entriesOf(four.map(emailOf)), { groupIds: [G1] });
     expect(outcomes(report)).toEqual(
       four.map((n) => [emailOf(n), 'existing', idOf(n), IN_EVERY_GROUP]),
@@ -82,14 +80,8 @@ describe('bulk resolve: reading the chosen groups', () => {
   it("reads the next page of a group's list while wanted members are still missing", async () => {
     groupWith(G1, 150);
     bulkAnswers(entriesOf(four.map(emailOf)), new Set(four.map(emailOf)), [G1]);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([existingMember(0), existingMember(1)], 'c1'), headers());
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(200, pageOf([existingMember(2), existingMember(3)]), headers());
+    groupListRead(G1).reply(200, pageOf([existingMember(0), existingMember(1)], 'c1'), headers());
+    groupListRead(G1, 'c1').reply(200, pageOf([existingMember(2), existingMember(3)]), headers());
     const report = await runEngine(entriesOf(four.map(emailOf)), { groupIds: [G1] });
     expect(outcomes(report)).toEqual(
       four.map((n) => [emailOf(n), 'existing', idOf(n), IN_EVERY_GROUP]),
@@ -134,10 +126,11 @@ describe('bulk resolve: reading the chosen groups', () => {
     const entries = entriesOf([newEmail(0), newEmail(1), emailOf(0), emailOf(1)]);
     groupWith(G1, 1);
     bulkAnswers(entries, new Set([emailOf(0), emailOf(1)]), [G1]);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([newMember(0), newMember(1), existingMember(0)]), headers());
+    groupListRead(G1).reply(
+      200,
+      pageOf([newMember(0), newMember(1), existingMember(0)]),
+      headers(),
+    );
     lookup(1);
     groupAdd(G1, 1);
     const report = await runEngine(entries, { groupIds: [G1] });
@@ -154,15 +147,8 @@ describe('bulk resolve: reading the chosen groups', () => {
     groupWith(G1, 10);
     groupWith(G2, 10);
     bulkAnswers(entries, new Set(four.map(emailOf)), [G1, G2]);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(403, { error: 'forbidden' }, headers('g1'));
-    api()
-      .get(`${PREFIX}/access-groups/${G2}/members`)
-      .query({ limit: '100' })
-      .delay(300)
-      .reply(401, { error: 'unauthorized' }, headers('g2'));
+    groupListRead(G1).reply(403, { error: 'forbidden' }, headers('g1'));
+    groupListRead(G2).delay(300).reply(401, { error: 'unauthorized' }, headers('g2'));
     const report = await runEngine(entries, { groupIds: [G1, G2] });
     expect(errorInfo(report.fatal)?.status).toBe(403);
     expect(outcomes(report)).toEqual(four.map((n) => [emailOf(n), 'failed', null, STOPPED]));
@@ -361,10 +347,7 @@ describe('bulk resolve: where a list read stopped, across runs', () => {
     groupWith(G1, 150);
     bulkAnswers(entriesOf(emails), new Set(emails), [G1]);
     groupList(G1, [existingMember(0), existingMember(1)], undefined, 'c1');
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(...THROTTLED);
+    groupListRead(G1, 'c1').reply(...THROTTLED);
     const first = await runEngine(entriesOf(emails), { groupIds: [G1], memory: 'step' });
     expect(nock.pendingMocks()).toEqual([]);
     expect(errorInfo(first.fatal)?.status).toBe(429);
@@ -437,9 +420,7 @@ describe('bulk resolve: where a list read stopped, across runs', () => {
       G1,
       range(4).map((n) => existingMember(n)),
     );
-    api()
-      .get(`${PREFIX}/access-groups/${G2}/members`)
-      .query({ limit: '100' })
+    groupListRead(G2)
       .delay(100)
       .reply(...THROTTLED);
     const first = await runEngine(entriesOf(emails), { groupIds: [G1, G2], memory: 'step' });
@@ -466,10 +447,7 @@ describe('bulk resolve: where a list read stopped, across runs', () => {
     groupWith(G1, 150);
     bulkAnswers(entriesOf(emails), new Set(emails), [G1]);
     groupList(G1, [existingMember(0)], undefined, 'c1');
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(400, { error: 'Invalid cursor' }, headers());
+    groupListRead(G1, 'c1').reply(400, { error: 'Invalid cursor' }, headers());
     api()
       .get(`${PREFIX}/members`)
       .query({ limit: '100' })
@@ -533,9 +511,7 @@ describe('bulk resolve: the phase on its own (as other bulk steps use it)', () =
     groupList(G1, [existingMember(0)], undefined, 'c1');
     groupList(G1, [existingMember(1, { paid: true })], 'c1');
     groupList(G2, [existingMember(0)], undefined, 'd1');
-    api()
-      .get(`${PREFIX}/access-groups/${G2}/members`)
-      .query({ limit: '100', after: 'd1' })
+    groupListRead(G2, 'd1')
       .delay(100)
       .reply(...THROTTLED);
     const run = await onRun(async (r) => {

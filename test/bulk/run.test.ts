@@ -18,6 +18,7 @@ import {
   G2,
   groupAdd,
   groupList,
+  groupListRead,
   groupWith,
   idOf,
   lookup,
@@ -223,10 +224,7 @@ describe('bulk run: what a replay of the same step remembers', () => {
       groupIds,
     );
     groupList(G1, [memberWith(1, 'e1@example.com')], undefined, 'c1');
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(403, { error: 'Forbidden' }, headers('stop'));
+    groupListRead(G1, 'c1').reply(403, { error: 'Forbidden' }, headers('stop'));
     const first = await runEngine(entries, { groupIds, memory: 'step' });
     expect(nock.pendingMocks()).toEqual([]);
     expect(errorInfo(first.fatal)?.status).toBe(403);

@@ -16,6 +16,7 @@ import {
   G1,
   G2,
   groupAdd,
+  groupListRead,
   groupWith,
   idOf,
   IN_EVERY_GROUP,
@@ -57,18 +58,15 @@ describe('bulk settle: existing members the lists show in every chosen group', (
       const deadline = new MovableDeadline();
       groupWith(G1, 4);
       bulkAnswers(entries, new Set(four.map(emailOf)), [G1]);
-      api()
-        .get(`${PREFIX}/access-groups/${G1}/members`)
-        .query({ limit: '100' })
-        .reply(
-          200,
-          () => {
-            // The page comes back with only a second left.
-            deadline.left = 1_000;
-            return pageOf(four.map((n) => existingMember(n, { paid: false, ...members[n] })));
-          },
-          headers(),
-        );
+      groupListRead(G1).reply(
+        200,
+        () => {
+          // The page comes back with only a second left.
+          deadline.left = 1_000;
+          return pageOf(four.map((n) => existingMember(n, { paid: false, ...members[n] })));
+        },
+        headers(),
+      );
       const report = await runEngine(entries, { groupIds: [G1], updateExisting: mode }, deadline);
       expect(outcomes(report)).toEqual(
         four.map((n) =>
@@ -86,10 +84,11 @@ describe('bulk settle: existing members the lists show in every chosen group', (
     const entries = entriesOf([emailOf(0), emailOf(1)], [false, false]);
     groupWith(G1, 2);
     bulkAnswers(entries, new Set([emailOf(0), emailOf(1)]), [G1]);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([existingMember(0, { status: 'blocked' }), existingMember(1)]), headers());
+    groupListRead(G1).reply(
+      200,
+      pageOf([existingMember(0, { status: 'blocked' }), existingMember(1)]),
+      headers(),
+    );
     api()
       .patch(`${PREFIX}/members/${idOf(0)}`, { status: 'active' })
       .reply(200, { data: fullMember(0, [], { email: emailOf(0) }) }, headers());

@@ -16,6 +16,7 @@ import {
   rejection,
   uuid,
 } from '../helpers';
+import { groupListRead } from '../bulk/engine';
 import { useFastClock } from '../fast-clock';
 
 // Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.
@@ -866,18 +867,12 @@ describe('bulk_add_members: hostile conditions (issue 11)', () => {
     groupWith(G1, 19);
     groupWith(G2, 18);
     bulkReplies(new Set(existing), []);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(
-        200,
-        groupPage([...existing.slice(0, 18), inG1, 'outsider@example.com'], null),
-        headers(),
-      );
-    api()
-      .get(`${PREFIX}/access-groups/${G2}/members`)
-      .query({ limit: '100' })
-      .reply(200, groupPage(existing.slice(0, 18), null), headers());
+    groupListRead(G1).reply(
+      200,
+      groupPage([...existing.slice(0, 18), inG1, 'outsider@example.com'], null),
+      headers(),
+    );
+    groupListRead(G2).reply(200, groupPage(existing.slice(0, 18), null), headers());
     api()
       .get(`${PREFIX}/members`)
       .query({ email: unlisted, limit: '1' })
@@ -982,9 +977,7 @@ describe('bulk_add_members: hostile conditions (issue 11)', () => {
   it('a group list that keeps resetting is skipped, the rest found another way; a 401 there stops the step', async () => {
     groupWith(G1, 5);
     bulkReplies(new Set(existing), []);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
+    groupListRead(G1)
       .times(4)
       .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     api()
@@ -1005,10 +998,7 @@ describe('bulk_add_members: hostile conditions (issue 11)', () => {
 
     groupWith(G1, 5);
     bulkReplies(new Set(existing), []);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(401, { error: 'unauthorized' }, headers('revoked'));
+    groupListRead(G1).reply(401, { error: 'unauthorized' }, headers('revoked'));
     const error = await rejection(
       appTester(perform, makeBundle({ emails: existing, access_group_ids: [G1] }), true),
     );
@@ -1019,17 +1009,14 @@ describe('bulk_add_members: hostile conditions (issue 11)', () => {
     const [a, b] = existing.slice(0, 2) as [string, string];
     groupWith(G1, 2);
     bulkReplies(new Set([a, b]), []);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(
-        200,
-        pageOf([
-          { ...listed(a), paid: false },
-          { ...listed(b), paid: true },
-        ]),
-        headers(),
-      );
+    groupListRead(G1).reply(
+      200,
+      pageOf([
+        { ...listed(a), paid: false },
+        { ...listed(b), paid: true },
+      ]),
+      headers(),
+    );
     api()
       .patch(`${PREFIX}/members/${idOf(a)}`, { paid: true })
       .reply(200, { data: { ...listed(a), paid: true, accessGroups: [] } }, headers());

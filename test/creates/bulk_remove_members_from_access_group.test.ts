@@ -13,7 +13,16 @@ import {
   PREFIX,
   rejection,
 } from '../helpers';
-import { emailOf, G1, groupPage, groupWith, idOf, removal, THROTTLED } from '../bulk/engine';
+import {
+  emailOf,
+  G1,
+  groupListRead,
+  groupPage,
+  groupWith,
+  idOf,
+  removal,
+  THROTTLED,
+} from '../bulk/engine';
 import { mockStash, STASH_UPLOAD } from '../stash-rpc';
 import { useFastClock } from '../fast-clock';
 
@@ -76,10 +85,7 @@ describe('bulk_remove_members_from_access_group: stops and replays', () => {
   it('a rate limit part way hands the step back to Zapier; the replay goes on from where the list stopped', async () => {
     groupWith(G1, 150);
     groupPage([1, ...Array.from({ length: 99 }, (_, i) => 100 + i)], undefined, 'c1');
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100', after: 'c1' })
-      .reply(...THROTTLED);
+    groupListRead(G1, 'c1').reply(...THROTTLED);
     const input = { emails: [emailOf(1), emailOf(2)] };
     const error = await rejection(run(input));
     expect([error.name, messageOf(error)]).toEqual([

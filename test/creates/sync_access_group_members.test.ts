@@ -18,6 +18,7 @@ import {
   G1,
   groupAdd,
   groupList,
+  groupListRead,
   groupWith,
   idOf,
   lookup,
@@ -309,9 +310,7 @@ describe('sync_access_group_members: across runs', () => {
     process.env.SOTION_RUN_BUDGET_MS = '2000';
     try {
       groupWith(G1, 2);
-      api()
-        .get(`${PREFIX}/access-groups/${G1}/members`)
-        .query({ limit: '100' })
+      groupListRead(G1)
         .delay(600)
         .reply(200, pageOf([existingMember(0)], 'c1'), headers());
       const error = await rejection(sync({ emails: [emailOf(0), emailOf(1)] }));
@@ -384,10 +383,7 @@ describe('sync_access_group_members: failures are never silent', () => {
 
   it('a revoked key stops the step as ExpiredAuthError', async () => {
     groupWith(G1, 2);
-    api()
-      .get(`${PREFIX}/access-groups/${G1}/members`)
-      .query({ limit: '100' })
-      .reply(401, '', headers('gone'));
+    groupListRead(G1).reply(401, '', headers('gone'));
     const error = await rejection(sync({ emails: [emailOf(0)] }));
     expect(error.name).toBe('ExpiredAuthError');
   });
