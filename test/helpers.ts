@@ -54,6 +54,12 @@ export const pageOf = <T>(items: T[], nextCursor: string | null = null) => ({
 
 let seq = 0;
 
+/** A read of a group's member list, from its first page or from the cursor `after`. */
+export const groupListRead = (groupId: string, after?: string) =>
+  api()
+    .get(`${PREFIX}/access-groups/${groupId}/members`)
+    .query(after === undefined ? { limit: '100' } : { limit: '100', after });
+
 export const group = (n: number, over: Partial<AccessGroup> = {}): AccessGroup => ({
   id: uuid(n),
   name: `Group ${n}`,

@@ -17,7 +17,17 @@ import {
 import type { MemberListItem } from '../../src/api/schemas';
 import { SotionClient } from '../../src/http/client';
 import { Deadline } from '../../src/http/deadline';
-import { api, appTester, group, headers, makeBundle, pageOf, PREFIX, uuid } from '../helpers';
+import {
+  api,
+  appTester,
+  group,
+  groupListRead,
+  headers,
+  makeBundle,
+  pageOf,
+  PREFIX,
+  uuid,
+} from '../helpers';
 import { fullMember, listedMember } from '../member-fixtures';
 
 export const G1 = uuid(101);
@@ -220,12 +230,6 @@ export const groupAdd = (groupId: string, n: number, status = 201) =>
         : { error: 'This member cannot be added to the group' },
       headers('add'),
     );
-
-/** A read of a group's member list, from its first page or from the cursor `after`. */
-export const groupListRead = (groupId: string, after?: string) =>
-  api()
-    .get(`${PREFIX}/access-groups/${groupId}/members`)
-    .query(after === undefined ? { limit: '100' } : { limit: '100', after });
 
 /** One page of a group's member list: the first without `after`, `next` when more follow. */
 export const groupList = (

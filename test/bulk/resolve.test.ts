@@ -20,7 +20,16 @@ import { BulkRun } from '../../src/bulk/state';
 import { SotionClient } from '../../src/http/client';
 import { UPDATE_EXISTING } from '../../src/bulk/settle';
 import { errorInfo, withInfo } from '../../src/http/errors';
-import { api, appTester, headers, makeBundle, pageOf, PREFIX, uuid } from '../helpers';
+import {
+  api,
+  appTester,
+  headers,
+  makeBundle,
+  pageOf,
+  PREFIX,
+  uuid,
+  groupListRead,
+} from '../helpers';
 import { fullMember, listedMember } from '../member-fixtures';
 import {
   bulk,
@@ -32,7 +41,6 @@ import {
   G2,
   groupAdd,
   groupList,
-  groupListRead,
   groupWith,
   idOf,
   IN_EVERY_GROUP,

@@ -6,7 +6,16 @@ import nock from 'nock';
 import type { ZObject } from 'zapier-platform-core';
 import { BulkMemory } from '../../src/bulk/memory';
 import { errorInfo } from '../../src/http/errors';
-import { api, appTester, headers, makeBundle, pageOf, PREFIX, uuid } from '../helpers';
+import {
+  api,
+  appTester,
+  headers,
+  makeBundle,
+  pageOf,
+  PREFIX,
+  uuid,
+  groupListRead,
+} from '../helpers';
 import {
   ADDED_TO_ONE,
   bulk,
@@ -18,7 +27,6 @@ import {
   G2,
   groupAdd,
   groupList,
-  groupListRead,
   groupWith,
   idOf,
   lookup,

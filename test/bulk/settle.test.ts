@@ -5,7 +5,7 @@
 import nock from 'nock';
 import { changesFor, UPDATE_EXISTING } from '../../src/bulk/settle';
 import { errorInfo } from '../../src/http/errors';
-import { api, headers, pageOf, PREFIX, uuid } from '../helpers';
+import { api, headers, pageOf, PREFIX, uuid, groupListRead } from '../helpers';
 import { fullMember } from '../member-fixtures';
 import {
   bulk,
@@ -16,7 +16,6 @@ import {
   G1,
   G2,
   groupAdd,
-  groupListRead,
   groupWith,
   idOf,
   IN_EVERY_GROUP,

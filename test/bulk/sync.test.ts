@@ -28,6 +28,7 @@ import {
   PREFIX,
   rejection,
   uuid,
+  groupListRead,
 } from '../helpers';
 import { recordCalls } from './calls';
 import {
@@ -39,7 +40,6 @@ import {
   G1,
   groupAdd,
   groupList,
-  groupListRead,
   groupWith,
   idOf,
   leaving,

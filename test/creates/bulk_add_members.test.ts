@@ -15,8 +15,9 @@ import {
   PREFIX,
   rejection,
   uuid,
+  groupListRead,
 } from '../helpers';
-import { groupListRead } from '../bulk/engine';
+
 import { useFastClock } from '../fast-clock';
 
 // Back-off, Retry-After and rate-limit waits run on a clock that skips the waiting.

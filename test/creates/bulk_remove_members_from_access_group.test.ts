@@ -12,17 +12,9 @@ import {
   pageOf,
   PREFIX,
   rejection,
-} from '../helpers';
-import {
-  emailOf,
-  G1,
   groupListRead,
-  groupPage,
-  groupWith,
-  idOf,
-  removal,
-  THROTTLED,
-} from '../bulk/engine';
+} from '../helpers';
+import { emailOf, G1, groupPage, groupWith, idOf, removal, THROTTLED } from '../bulk/engine';
 import { mockStash, STASH_UPLOAD } from '../stash-rpc';
 import { useFastClock } from '../fast-clock';
 

@@ -9,6 +9,7 @@ import {
   pageOf,
   PREFIX,
   rejection,
+  groupListRead,
 } from '../helpers';
 import { onlyReads, recordCalls } from '../bulk/calls';
 import {
@@ -18,7 +19,6 @@ import {
   G1,
   groupAdd,
   groupList,
-  groupListRead,
   groupWith,
   idOf,
   lookup,

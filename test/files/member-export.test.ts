@@ -23,6 +23,7 @@ import {
   rejection,
   testerCache,
   uuid,
+  groupListRead,
 } from '../helpers';
 import { listedMember } from '../member-fixtures';
 import { mockStash, STASH_UPLOAD, type Upload } from '../stash-rpc';
@@ -75,14 +76,8 @@ describe('exportMembers: one run', () => {
       .get(`${PREFIX}/members`)
       .query({ limit: '100', after: m2.id })
       .reply(200, pageOf([m1]), headers(3));
-    api()
-      .get(`${PREFIX}/access-groups/${G1.id}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([inGroup(m1), inGroup(m2)]), headers(4));
-    api()
-      .get(`${PREFIX}/access-groups/${G3.id}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([inGroup(m1)]), headers(5));
+    groupListRead(G1.id).reply(200, pageOf([inGroup(m1), inGroup(m2)]), headers(4));
+    groupListRead(G3.id).reply(200, pageOf([inGroup(m1)]), headers(5));
     const uploads = mockStash();
 
     const out = await appTester(perform, makeBundle({}));
@@ -123,14 +118,8 @@ describe('exportMembers: one run', () => {
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
       .reply(200, pageOf([G1, G2, G3]), headers(1));
-    api()
-      .get(`${PREFIX}/access-groups/${G1.id}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([inGroup(m1), inGroup(m2)]), headers(2));
-    api()
-      .get(`${PREFIX}/access-groups/${G3.id}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([inGroup(m1), inGroup(m3)]), headers(3));
+    groupListRead(G1.id).reply(200, pageOf([inGroup(m1), inGroup(m2)]), headers(2));
+    groupListRead(G3.id).reply(200, pageOf([inGroup(m1), inGroup(m3)]), headers(3));
     const uploads = mockStash();
 
     const out = await appTester(perform, makeBundle({ access_group_id: G1.id.toUpperCase() }));
@@ -162,10 +151,7 @@ describe('exportMembers: one run', () => {
       .get(`${PREFIX}/access-groups`)
       .query({ limit: '100' })
       .reply(200, pageOf([SCOPE]), headers(1));
-    api()
-      .get(`${PREFIX}/access-groups/${SCOPE.id}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([inGroup(m1)]), headers(2));
+    groupListRead(SCOPE.id).reply(200, pageOf([inGroup(m1)]), headers(2));
     const uploads = mockStash();
     const out = await appTester(perform, makeBundle({ access_group_id: SCOPE.id }));
     expect(out).toMatchObject({ rowCount: 1, accessGroupName: 'Docs Collection', apiRequests: 2 });
@@ -198,10 +184,7 @@ describe('exportMembers: one run', () => {
       .get(`${PREFIX}/members`)
       .query({ limit: '100' })
       .reply(200, pageOf([m1]), headers(2));
-    api()
-      .get(`${PREFIX}/access-groups/${G1.id}/members`)
-      .query({ limit: '100' })
-      .reply(404, { error: 'Access group not found.' }, headers(3));
+    groupListRead(G1.id).reply(404, { error: 'Access group not found.' }, headers(3));
     const uploads = mockStash();
     expect(await appTester(perform, makeBundle({}))).toMatchObject({ rowCount: 1, apiRequests: 3 });
     expect(rowsOf(uploads[0])[1]?.[6]).toBe('');
@@ -262,10 +245,7 @@ describe('exportMembers: across runs', () => {
       .get(`${PREFIX}/members`)
       .query({ limit: '100', after: m2.id })
       .reply(200, pageOf([m1]), headers(3));
-    api()
-      .get(`${PREFIX}/access-groups/${G1.id}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([inGroup(m1), inGroup(m3)]), headers(4));
+    groupListRead(G1.id).reply(200, pageOf([inGroup(m1), inGroup(m3)]), headers(4));
     const uploads = mockStash();
     const out = await appTester(perform, makeBundle({}));
     expect(out).toMatchObject({
@@ -304,24 +284,15 @@ describe('exportMembers: across runs', () => {
       .get(`${PREFIX}/members`)
       .query({ limit: '100' })
       .reply(200, pageOf([m1, m3]), headers(3));
-    api()
-      .get(`${PREFIX}/access-groups/${G1.id}/members`)
-      .query({ limit: '100' })
-      .reply(() => {
-        second.left = 5_000;
-        return [200, pageOf([inGroup(m1)], m1.id), headers(4)];
-      });
+    groupListRead(G1.id).reply(() => {
+      second.left = 5_000;
+      return [200, pageOf([inGroup(m1)], m1.id), headers(4)];
+    });
     expect(messageOf(await rejection(partRun(second)))).toMatch(
       /^Export Members has read 2 members so far in 2 runs and is reading the members of access group 1 of 2 for the Access Groups column; /,
     );
-    api()
-      .get(`${PREFIX}/access-groups/${G1.id}/members`)
-      .query({ limit: '100', after: m1.id })
-      .reply(200, pageOf([inGroup(m3)]), headers(5));
-    api()
-      .get(`${PREFIX}/access-groups/${G3.id}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([inGroup(m3)]), headers(6));
+    groupListRead(G1.id, m1.id).reply(200, pageOf([inGroup(m3)]), headers(5));
+    groupListRead(G3.id).reply(200, pageOf([inGroup(m3)]), headers(6));
     const uploads = mockStash();
     expect(await appTester(perform, makeBundle({}))).toMatchObject({
       rowCount: 2,
@@ -451,10 +422,7 @@ describe('exportMembers: across runs', () => {
         page += 1;
         return [200, pageOf(items, page < 21 ? (items.at(-1)?.id ?? null) : null), headers(page)];
       });
-    api()
-      .get(`${PREFIX}/access-groups/${G1.id}/members`)
-      .query({ limit: '100' })
-      .reply(200, pageOf([inGroup(many[2_050] as typeof m1)]), headers(30));
+    groupListRead(G1.id).reply(200, pageOf([inGroup(many[2_050] as typeof m1)]), headers(30));
     const uploads = mockStash();
     expect(await appTester(perform, makeBundle({}))).toMatchObject({
       rowCount: 2_100,

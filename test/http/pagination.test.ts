@@ -25,6 +25,7 @@ import {
   PREFIX,
   rejection,
   uuid,
+  groupListRead,
 } from '../helpers';
 import { listedMember } from '../member-fixtures';
 import { useFastClock } from '../fast-clock';
@@ -141,10 +142,11 @@ describe('walkPages', () => {
   });
 
   it('names the list by its path parameters', async () => {
-    api()
-      .get(`${PREFIX}/access-groups/${G}/members`)
-      .query({ limit: '100' })
-      .reply(200, { data: [], pagination: { hasMore: true, nextCursor: null } }, headers('n1'));
+    groupListRead(G).reply(
+      200,
+      { data: [], pagination: { hasMore: true, nextCursor: null } },
+      headers('n1'),
+    );
     const error = await rejection(
       appTester(async (z: ZObject, bundle: Bundle) => {
         const pages = walkPages(new SotionClient(z, bundle), groupMembers.list, {
