@@ -6,7 +6,7 @@
  * 2 s of one core, spent loading the CLI); the transcript prints in step order all the same.
  * Exits 0 only if every step did what it should.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox, type Sandbox } from '../sandbox/server';
 import { DEMO_KEY, makeMember, type SiteData } from '../sandbox/store';
@@ -235,7 +235,8 @@ const main = async () => {
   );
   console.log(
     `Running the built integration through ${'`zapier-platform invoke`'} against them: ` +
-      'steps 6 and 7 on the second, beside the others.',
+      'steps 6 and 7 on the second, at the same time as the rest, to use both cores ' +
+      '(the transcript prints in step order).',
   );
   const out = transcript(3);
   const [one, two, three] = [out.part(0), out.part(1), out.part(2)];
@@ -257,6 +258,7 @@ const main = async () => {
   } finally {
     out.endAll();
     await Promise.all([first.sandbox.close(), second.sandbox.close()]);
+    rmSync(workDir(), { recursive: true, force: true });
   }
   const failures = out.failures();
   console.log(
