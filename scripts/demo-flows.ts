@@ -91,6 +91,8 @@ export const demoFlows = async (site: SiteData, invoke: Cli, part: Part, n: numb
       time === 1 ? 'access taken away' : 'the replay succeeds with nothing left to change',
     );
   }
+  // A mapping mistake Zap builders make: the buyer's name where an email or ID belongs.
+  log("    and a mapping mistake: the buyer's name in Member, where an email or member ID belongs");
   const bad = { access_group_id: premium, member: 'Stripe Buyer' };
   const refused = await invoke([
     'create',
