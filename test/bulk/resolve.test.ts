@@ -23,12 +23,12 @@ import { errorInfo, withInfo } from '../../src/http/errors';
 import {
   api,
   appTester,
+  groupListRead,
   headers,
   makeBundle,
   pageOf,
   PREFIX,
   uuid,
-  groupListRead,
 } from '../helpers';
 import { fullMember, listedMember } from '../member-fixtures';
 import {

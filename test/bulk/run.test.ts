@@ -9,12 +9,12 @@ import { errorInfo } from '../../src/http/errors';
 import {
   api,
   appTester,
+  groupListRead,
   headers,
   makeBundle,
   pageOf,
   PREFIX,
   uuid,
-  groupListRead,
 } from '../helpers';
 import {
   ADDED_TO_ONE,

@@ -21,6 +21,7 @@ import {
   api,
   appTester,
   group,
+  groupListRead,
   headers,
   makeBundle,
   messageOf,
@@ -28,7 +29,6 @@ import {
   PREFIX,
   rejection,
   uuid,
-  groupListRead,
 } from '../helpers';
 import { recordCalls } from './calls';
 import {

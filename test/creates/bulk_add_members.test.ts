@@ -7,6 +7,7 @@ import {
   BASE,
   appTester,
   group,
+  groupListRead,
   headers,
   KEY,
   makeBundle,
@@ -15,7 +16,6 @@ import {
   PREFIX,
   rejection,
   uuid,
-  groupListRead,
 } from '../helpers';
 
 import { useFastClock } from '../fast-clock';

@@ -6,13 +6,13 @@ import {
   api,
   appTester,
   group,
+  groupListRead,
   headers,
   makeBundle,
   messageOf,
   pageOf,
   PREFIX,
   rejection,
-  groupListRead,
 } from '../helpers';
 import { emailOf, G1, groupPage, groupWith, idOf, removal, THROTTLED } from '../bulk/engine';
 import { mockStash, STASH_UPLOAD } from '../stash-rpc';

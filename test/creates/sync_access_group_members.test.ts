@@ -3,13 +3,13 @@ import { perform } from '../../creates/sync_access_group_members';
 import {
   api,
   appTester,
+  groupListRead,
   headers,
   makeBundle,
   messageOf,
   pageOf,
   PREFIX,
   rejection,
-  groupListRead,
 } from '../helpers';
 import { onlyReads, recordCalls } from '../bulk/calls';
 import {

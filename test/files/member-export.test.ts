@@ -15,6 +15,7 @@ import {
   api,
   appTester,
   group,
+  groupListRead,
   headers,
   makeBundle,
   messageOf,
@@ -23,7 +24,6 @@ import {
   rejection,
   testerCache,
   uuid,
-  groupListRead,
 } from '../helpers';
 import { listedMember } from '../member-fixtures';
 import { mockStash, STASH_UPLOAD, type Upload } from '../stash-rpc';

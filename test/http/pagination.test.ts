@@ -18,6 +18,7 @@ import {
   api,
   appTester,
   group,
+  groupListRead,
   headers,
   makeBundle,
   messageOf,
@@ -25,7 +26,6 @@ import {
   PREFIX,
   rejection,
   uuid,
-  groupListRead,
 } from '../helpers';
 import { listedMember } from '../member-fixtures';
 import { useFastClock } from '../fast-clock';
