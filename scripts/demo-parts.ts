@@ -9,9 +9,9 @@ import { join, resolve } from 'node:path';
 import type { Sandbox } from '../sandbox/server';
 import { DEMO_KEY } from '../sandbox/store';
 
-export type CliResult = { code: number; json: unknown; stderr: string; ms: number };
+type CliResult = { code: number; json: unknown; stderr: string; ms: number };
 export type Cli = (args: string[]) => Promise<CliResult>;
-export type Check = (ok: boolean, text: string) => void;
+type Check = (ok: boolean, text: string) => void;
 
 /** One part of the transcript: what it prints, its step headings and its checks. */
 export type Part = {
